@@ -1,0 +1,32 @@
+# The two commands of the README:
+#   make demo   answer a trail request on the sample data in data/
+#   make test   run every Rust and Python test (what .ci/run calls)
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+
+.PHONY: demo test rust-test python-test venv bench
+
+demo:
+	cargo run --quiet --bin trailfence -- trail --input data/fixes.csv --subject S0003 \
+	  --from 2024-10-26T19:00:00 --to 2024-10-27T07:00:00 --tz Europe/London --simplify-m 10
+
+test: rust-test python-test
+
+rust-test:
+	cargo test --all-targets
+	cargo test --doc
+
+$(VPY):
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VPY) -m pip --version >/dev/null
+
+venv: $(VPY)
+	$(VPY) -c "import maturin, pytest" 2>/dev/null || $(VPY) -m pip install --quiet "maturin>=1.16,<2" pytest
+
+python-test: venv
+	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin develop --quiet
+	$(VPY) -m pytest -q python/tests
+
+bench:
+	cargo bench --bench benches

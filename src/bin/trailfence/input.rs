@@ -1,0 +1,61 @@
+//! Shared input options: which file, strict or lenient, time parsing.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use trailfence::io::{read_path, ReadOptions};
+use trailfence::{Mode, TimeFormat, TimeParser, TrailStore};
+
+use crate::Failure;
+
+/// Where fixes come from and how to read them.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Fix file: .csv, .geojson/.json or .gpx.
+    #[arg(long, short = 'i')]
+    pub input: PathBuf,
+    /// Skip bad records and print an itemised report on stderr instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
+    /// IANA time zone for times written without a UTC offset (in the input and in --from/--to).
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// Subject id for inputs without one (GPX).
+    #[arg(long = "input-subject")]
+    pub input_subject: Option<String>,
+    /// Longest interval between fixes that is interpolated, seconds.
+    #[arg(long, default_value_t = trailfence::DEFAULT_MAX_GAP_S)]
+    pub max_gap_s: f64,
+}
+
+impl InputArgs {
+    /// Reads the input into a store, printing the lenient report and ingest summary on stderr.
+    pub fn load(&self) -> Result<TrailStore, Failure> {
+        let mut time = TimeParser::new(TimeFormat::Auto);
+        if let Some(tz) = &self.tz {
+            time = time.with_time_zone(tz)?;
+        }
+        let options = ReadOptions {
+            mode: if self.lenient { Mode::Lenient } else { Mode::Strict },
+            time,
+            subject: self.input_subject.clone(),
+            ..Default::default()
+        };
+        let mut builder = TrailStore::builder().max_gap_s(self.max_gap_s)?;
+        let report = read_path(&self.input, &options, &mut builder)?;
+        if report.skipped > 0 {
+            eprint!("{report}");
+        }
+        let store = builder.build();
+        let s = store.ingest_summary();
+        if s.duplicates_dropped > 0 || !s.conflicts.is_empty() {
+            eprintln!(
+                "trailfence: {} exact duplicate fixes dropped; {} fixes at {} conflicting instants kept out of the trails",
+                s.duplicates_dropped,
+                s.conflicting_fixes,
+                s.conflicts.len()
+            );
+        }
+        Ok(store)
+    }
+}

@@ -1,0 +1,85 @@
+//! The `trailfence` command line: parses arguments, builds a validated
+//! configuration, delegates to the library and owns the exit code.
+//!
+//! Exit codes: 0 success; 1 an I/O failure while writing output or reading a
+//! file that exists; 2 bad usage or bad input (unparseable argument, bad
+//! record in strict mode, unknown subject). A closed output pipe (`| head`)
+//! ends the program quietly with 0.
+
+mod generate;
+mod input;
+mod trail;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Answer trail requests and zone questions over GPS tag data.
+#[derive(Debug, Parser)]
+#[command(name = "trailfence", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// A subject's trail between two times (fixes with start <= t < end, plus gaps on stderr).
+    Trail(trail::TrailArgs),
+    /// Write deterministic sample data (fixes, zones, incidents) to a directory.
+    Generate(generate::GenerateArgs),
+}
+
+/// How a command failed, mapped to the documented exit codes.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad usage or bad input: exit 2.
+    Input(String),
+    /// An I/O failure: exit 1.
+    Io(String),
+    /// The output pipe closed: exit 0 quietly.
+    BrokenPipe,
+}
+
+impl From<trailfence::Error> for Failure {
+    fn from(e: trailfence::Error) -> Self {
+        match e {
+            trailfence::Error::Io { ref source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => {
+                Failure::BrokenPipe
+            }
+            trailfence::Error::Io { .. } => Failure::Io(e.to_string()),
+            other => Failure::Input(other.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::BrokenPipe
+        } else {
+            Failure::Io(e.to_string())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Trail(args) => trail::run(args),
+        Command::Generate(args) => generate::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
+        Err(Failure::Input(msg)) => {
+            let _ = writeln!(std::io::stderr(), "trailfence: error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Io(msg)) => {
+            let _ = writeln!(std::io::stderr(), "trailfence: error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}

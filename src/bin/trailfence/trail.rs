@@ -1,0 +1,71 @@
+//! `trailfence trail`: one subject's fixes in a window, in CSV, GeoJSON, GPX or KML.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use trailfence::io::{write_trail, TrailFormat};
+use trailfence::{parse_time, Window};
+
+use crate::input::InputArgs;
+use crate::Failure;
+
+/// Arguments of `trailfence trail`.
+#[derive(Debug, Args)]
+pub struct TrailArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Subject id.
+    #[arg(long, short = 's')]
+    subject: String,
+    /// Window start (inclusive): RFC 3339, epoch seconds, or local time with --tz.
+    #[arg(long)]
+    from: String,
+    /// Window end (exclusive).
+    #[arg(long)]
+    to: String,
+    /// Output format: csv, geojson, gpx or kml.
+    #[arg(long, short = 'f', default_value = "csv")]
+    format: String,
+    /// Output file (default: standard output).
+    #[arg(long, short = 'o')]
+    output: Option<PathBuf>,
+    /// Simplify with this tolerance in metres (keeps every part's ends).
+    #[arg(long)]
+    simplify_m: Option<f64>,
+}
+
+/// Runs the trail request.
+pub fn run(args: TrailArgs) -> Result<(), Failure> {
+    let format = TrailFormat::from_name(&args.format)
+        .ok_or_else(|| Failure::Input(format!("--format {:?}: expected csv, geojson, gpx or kml", args.format)))?;
+    let tz = args.input.tz.as_deref();
+    let window = Window::new(parse_time(&args.from, tz)?, parse_time(&args.to, tz)?)?;
+    let store = args.input.load()?;
+    let mut answer = store.trail(&args.subject, window)?;
+    if let Some(tol) = args.simplify_m {
+        answer = answer.simplify(tol)?;
+    }
+    for g in answer.gaps() {
+        eprintln!(
+            "trailfence: no data from {} to {} ({:.0} s)",
+            g.start(),
+            g.end(),
+            g.duration_s()
+        );
+    }
+    match &args.output {
+        Some(path) => {
+            let f = File::create(path).map_err(|e| Failure::Io(format!("{}: {e}", path.display())))?;
+            write_trail(&answer, format, f)?;
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut lock = stdout.lock();
+            write_trail(&answer, format, &mut lock)?;
+            lock.flush()?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! A fix: one GPS reading of one subject, and the rules a valid fix obeys.
+//!
+//! Coordinates are WGS84 degrees with x = longitude, y = latitude. Times are
+//! UTC instants. Horizontal accuracy is the radius in metres the device
+//! reports (68 % confidence by convention), optional.
+
+use jiff::Timestamp;
+
+use crate::error::Reason;
+
+/// One GPS reading of one subject.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fix {
+    /// Subject id (the tagged person), non-blank.
+    pub subject: String,
+    /// When the fix was taken, UTC.
+    pub time: Timestamp,
+    /// Longitude in degrees, [-180, 180].
+    pub lon: f64,
+    /// Latitude in degrees, [-90, 90].
+    pub lat: f64,
+    /// Horizontal accuracy radius in metres, if reported (>= 0).
+    pub accuracy_m: Option<f64>,
+}
+
+/// Which coordinate or value failed validation, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// Longitude.
+    Lon,
+    /// Latitude.
+    Lat,
+    /// Accuracy.
+    Accuracy,
+}
+
+/// Checks a real-valued reading: finite and not subnormal.
+#[inline]
+fn check_real(v: f64) -> Result<(), Reason> {
+    if !v.is_finite() {
+        Err(Reason::NotFinite)
+    } else if v != 0.0 && v.abs() < f64::MIN_POSITIVE {
+        Err(Reason::Subnormal)
+    } else {
+        Ok(())
+    }
+}
+
+/// Validates a longitude/latitude pair in degrees.
+///
+/// # Errors
+/// The failing field and reason: NaN/infinite, subnormal, or out of range.
+#[inline]
+pub fn validate_position(lon: f64, lat: f64) -> Result<(), (Field, Reason)> {
+    check_real(lon).map_err(|r| (Field::Lon, r))?;
+    check_real(lat).map_err(|r| (Field::Lat, r))?;
+    if !(-180.0..=180.0).contains(&lon) {
+        return Err((Field::Lon, Reason::LongitudeOutOfRange));
+    }
+    if !(-90.0..=90.0).contains(&lat) {
+        return Err((Field::Lat, Reason::LatitudeOutOfRange));
+    }
+    Ok(())
+}
+
+/// Validates an optional horizontal accuracy in metres.
+///
+/// # Errors
+/// [`Reason::NotFinite`], [`Reason::Subnormal`] or [`Reason::NegativeAccuracy`].
+#[inline]
+pub fn validate_accuracy(accuracy_m: Option<f64>) -> Result<(), Reason> {
+    match accuracy_m {
+        None => Ok(()),
+        Some(a) => {
+            check_real(a)?;
+            if a < 0.0 {
+                Err(Reason::NegativeAccuracy)
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Validates a subject id: not blank.
+///
+/// # Errors
+/// [`Reason::MissingSubject`].
+#[inline]
+pub fn validate_subject(subject: &str) -> Result<(), Reason> {
+    if subject.trim().is_empty() {
+        Err(Reason::MissingSubject)
+    } else {
+        Ok(())
+    }
+}
+
+impl Fix {
+    /// Validates every field of the fix.
+    ///
+    /// # Errors
+    /// The first failing field's name (`subject`, `lon`, `lat`, `accuracy_m`) and reason.
+    pub fn validate(&self) -> Result<(), (&'static str, Reason)> {
+        validate_subject(&self.subject).map_err(|r| ("subject", r))?;
+        validate_position(self.lon, self.lat).map_err(|(f, r)| {
+            (
+                match f {
+                    Field::Lon => "lon",
+                    _ => "lat",
+                },
+                r,
+            )
+        })?;
+        validate_accuracy(self.accuracy_m).map_err(|r| ("accuracy_m", r))
+    }
+}

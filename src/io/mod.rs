@@ -1,0 +1,243 @@
+//! Readers and writers: CSV, GeoJSON, GPX 1.1 in; CSV, GeoJSON, GPX 1.1 and
+//! KML out.
+//!
+//! Readers validate every record and feed a [`TrailStoreBuilder`]; a bad
+//! record is an error naming the file, the line or feature, and the field
+//! ([`Mode::Strict`]) or a counted skip in the [`ReadReport`]
+//! ([`Mode::Lenient`]). Writers take a [`TrailRequest`] and write what
+//! practitioners open in QGIS or Google Earth.
+
+mod csv;
+mod geojson;
+mod gpx;
+mod kml;
+
+pub use self::csv::{read_csv, read_csv_from, write_csv};
+pub use self::geojson::{read_geojson, read_geojson_str, write_geojson};
+pub use self::gpx::{read_gpx, read_gpx_str, write_gpx};
+pub use self::kml::write_kml;
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Location, Reason, RecordError};
+use crate::fix::{validate_accuracy, validate_position, validate_subject, Field};
+use crate::report::{Mode, ReadReport};
+use crate::store::{TrailRequest, TrailStoreBuilder};
+use crate::time::TimeParser;
+
+/// Names of the input fields (CSV columns, GeoJSON properties).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnNames {
+    /// Subject id column (default `subject`).
+    pub subject: String,
+    /// Time column (default `time`).
+    pub time: String,
+    /// Longitude column, degrees (default `lon`).
+    pub lon: String,
+    /// Latitude column, degrees (default `lat`).
+    pub lat: String,
+    /// Accuracy column, metres (default `accuracy_m`); optional in the input.
+    pub accuracy: String,
+}
+
+impl Default for ColumnNames {
+    fn default() -> Self {
+        ColumnNames {
+            subject: "subject".into(),
+            time: "time".into(),
+            lon: "lon".into(),
+            lat: "lat".into(),
+            accuracy: "accuracy_m".into(),
+        }
+    }
+}
+
+/// How to read an input file.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Strict (fail on the first bad record) or lenient (skip and report).
+    pub mode: Mode,
+    /// Field names.
+    pub columns: ColumnNames,
+    /// How times are parsed (format and optional IANA zone for times without offset).
+    pub time: TimeParser,
+    /// Subject id for inputs without one (GPX, or records lacking the field).
+    pub subject: Option<String>,
+}
+
+/// Output formats of a trail request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrailFormat {
+    /// CSV with columns subject,time,lon,lat,accuracy_m.
+    Csv,
+    /// GeoJSON FeatureCollection: a LineString per continuous part plus Point features.
+    GeoJson,
+    /// GPX 1.1: one track, a segment per continuous part.
+    Gpx,
+    /// KML 2.2: a LineString per continuous part plus time-stamped points.
+    Kml,
+}
+
+impl TrailFormat {
+    /// Parses a format name (`csv`, `geojson`/`json`, `gpx`, `kml`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "csv" => TrailFormat::Csv,
+            "geojson" | "json" => TrailFormat::GeoJson,
+            "gpx" => TrailFormat::Gpx,
+            "kml" => TrailFormat::Kml,
+            _ => return None,
+        })
+    }
+}
+
+/// Writes a trail request in `format`.
+///
+/// # Errors
+/// [`Error::Io`] on write failure.
+pub fn write_trail<W: Write>(answer: &TrailRequest<'_>, format: TrailFormat, out: W) -> Result<(), Error> {
+    match format {
+        TrailFormat::Csv => write_csv(answer, out),
+        TrailFormat::GeoJson => write_geojson(answer, out),
+        TrailFormat::Gpx => write_gpx(answer, out),
+        TrailFormat::Kml => write_kml(answer, out),
+    }
+}
+
+/// Reads a fix file, choosing the reader by extension (`.csv`, `.geojson` /
+/// `.json`, `.gpx`).
+///
+/// # Errors
+/// [`Error::Format`] for an unknown extension; otherwise the reader's errors.
+pub fn read_path(path: &Path, options: &ReadOptions, builder: &mut TrailStoreBuilder) -> Result<ReadReport, Error> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" => read_csv(path, options, builder),
+        "geojson" | "json" => read_geojson(path, options, builder),
+        "gpx" => read_gpx(path, options, builder),
+        _ => Err(Error::format(
+            &path.display().to_string(),
+            "unknown input format: expected a .csv, .geojson, .json or .gpx file",
+        )),
+    }
+}
+
+/// Parsed numeric fields of one record (GeoJSON gives numbers, not text).
+pub(crate) enum Num<'a> {
+    Text(Option<&'a str>),
+    Value(Option<f64>),
+}
+
+/// Validates one record and pushes it, or rejects it into the report.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn accept(
+    builder: &mut TrailStoreBuilder,
+    report: &mut ReadReport,
+    options: &ReadOptions,
+    location: Location,
+    subject: Option<&str>,
+    time: Option<&str>,
+    lon: Num<'_>,
+    lat: Num<'_>,
+    accuracy: Num<'_>,
+) -> Result<(), Error> {
+    report.records += 1;
+    let c = &options.columns;
+    let src = report.source_name.clone();
+    let reject = |report: &mut ReadReport, field: &str, value: &str, reason: Reason| {
+        report.reject(options.mode, RecordError::new(&src, location, field, value, reason))
+    };
+    let subject = subject
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .or(options.subject.as_deref());
+    let subject = match subject {
+        Some(s) if validate_subject(s).is_ok() => s,
+        _ => return reject(report, &c.subject, subject.unwrap_or(""), Reason::MissingSubject),
+    };
+    let t = match time.map(|t| (t, options.time.parse(t))) {
+        None => return reject(report, &c.time, "", Reason::MissingField),
+        Some((_, Ok(t))) => t,
+        Some((text, Err(r))) => return reject(report, &c.time, text, r),
+    };
+    let num = |n: Num<'_>, required: bool| -> Result<Option<f64>, (String, Reason)> {
+        match n {
+            Num::Value(v) => match v {
+                None if required => Err((String::new(), Reason::MissingField)),
+                v => Ok(v),
+            },
+            Num::Text(None) => {
+                if required {
+                    Err((String::new(), Reason::MissingField))
+                } else {
+                    Ok(None)
+                }
+            }
+            Num::Text(Some(s)) => {
+                let s = s.trim();
+                if s.is_empty() {
+                    return if required {
+                        Err((String::new(), Reason::MissingField))
+                    } else {
+                        Ok(None)
+                    };
+                }
+                s.parse::<f64>()
+                    .map(Some)
+                    .map_err(|_| (s.to_string(), Reason::UnparseableNumber))
+            }
+        }
+    };
+    let lon = match num(lon, true) {
+        Ok(v) => v.unwrap_or(f64::NAN),
+        Err((v, r)) => return reject(report, &c.lon, &v, r),
+    };
+    let lat = match num(lat, true) {
+        Ok(v) => v.unwrap_or(f64::NAN),
+        Err((v, r)) => return reject(report, &c.lat, &v, r),
+    };
+    if let Err((f, r)) = validate_position(lon, lat) {
+        return match f {
+            Field::Lon => reject(report, &c.lon, &lon.to_string(), r),
+            _ => reject(report, &c.lat, &lat.to_string(), r),
+        };
+    }
+    let acc = match num(accuracy, false) {
+        Ok(v) => v,
+        Err((v, r)) => return reject(report, &c.accuracy, &v, r),
+    };
+    if let Err(r) = validate_accuracy(acc) {
+        return reject(report, &c.accuracy, &format!("{}", acc.unwrap_or(f64::NAN)), r);
+    }
+    let slot = builder.subject_slot(subject);
+    builder.push_valid(slot, crate::time::to_us(t), lon, lat, acc);
+    report.accepted += 1;
+    Ok(())
+}
+
+/// Formats UTC microseconds as RFC 3339 (`2024-01-01T10:00:00Z`, with a
+/// fraction only when non-zero).
+pub(crate) fn rfc3339(t_us: i64) -> String {
+    crate::time::from_us(t_us).to_string()
+}
+
+pub(crate) fn source_name(path: &Path) -> String {
+    path.display().to_string()
+}
+
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::io(path.display(), e)
+}
+
+pub(crate) fn write_err(e: std::io::Error) -> Error {
+    Error::io("<output>", e)
+}
+
+#[cfg(test)]
+#[path = "io_tests.rs"]
+mod tests;

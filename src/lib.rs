@@ -1,0 +1,49 @@
+//! # trailfence
+//!
+//! Index GPS location trails of tagged people and answer time-window trail
+//! requests, zone breaches, curfew compliance and crime-scene proximity
+//! questions in microseconds.
+//!
+//! * A [`Fix`] is one GPS reading: subject, UTC instant, WGS84 longitude and
+//!   latitude in degrees (x = longitude, y = latitude), optional horizontal
+//!   accuracy in metres.
+//! * A [`Trail`] is one subject's fixes, column-wise and strictly increasing in
+//!   time. Between consecutive fixes at most `max_gap_s` apart (default 600 s)
+//!   the position is linear in lon/lat; longer gaps are "no data".
+//! * A [`TrailStore`] holds every subject's trail and an R-tree over runs of
+//!   fixes in (lon, lat, t).
+//! * Time windows are half-open, [`Window`] = `[start, end)`.
+//!
+//! ```
+//! use trailfence::{io, parse_time, TrailStore, Window};
+//! let csv = "subject,time,lon,lat,accuracy_m\n\
+//!            S1,2024-10-27T00:59:00Z,-0.1276,51.5072,8\n\
+//!            S1,2024-10-27T01:00:00Z,-0.1275,51.5073,9\n";
+//! let mut builder = TrailStore::builder();
+//! let report = io::read_csv_from(csv.as_bytes(), "inline.csv", &Default::default(), &mut builder)?;
+//! assert_eq!(report.accepted, 2);
+//! let store = builder.build();
+//! let window = Window::new(parse_time("2024-10-27T01:00:00+01:00", None)?, parse_time("2024-10-27T01:00:00Z", None)?)?;
+//! assert_eq!(store.trail("S1", window)?.len(), 1);
+//! # Ok::<(), trailfence::Error>(())
+//! ```
+
+#![warn(missing_docs)]
+
+mod error;
+mod fix;
+pub mod generate;
+pub mod io;
+mod report;
+mod store;
+mod time;
+mod trail;
+
+pub use error::{Error, Location, Reason, RecordError, Result};
+pub use fix::{validate_accuracy, validate_position, validate_subject, Field, Fix};
+pub use report::{Mode, ReadReport, DEFAULT_MAX_EXAMPLES};
+pub use store::{
+    Conflict, IngestSummary, SegmentRef, SegmentRun, StoreOptions, TrailRequest, TrailStore, TrailStoreBuilder, RUN_LEN,
+};
+pub use time::{from_us, parse_time, to_us, TimeFormat, TimeParser, Window};
+pub use trail::{FixRef, Gap, Trail, DEFAULT_MAX_GAP_S};

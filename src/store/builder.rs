@@ -1,0 +1,315 @@
+//! Building a store: grouping by subject, ordering, de-duplication, conflicts.
+
+use std::collections::HashMap;
+
+use rstar::RTree;
+
+use super::index::build_runs;
+use super::{StoreOptions, TrailStore};
+use crate::error::{Error, Location, Reason, RecordError};
+use crate::fix::{validate_accuracy, validate_position, validate_subject, Field, Fix};
+use crate::report::{Mode, ReadReport};
+use crate::time::{from_us, to_us};
+use crate::trail::Trail;
+
+/// Fixes of one subject at one instant with different positions. None of them
+/// is stored: the store cannot tell which is true.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Conflict {
+    /// The subject.
+    pub subject: String,
+    /// The instant, UTC microseconds.
+    pub t_us: i64,
+    /// The distinct (lon, lat, accuracy_m) readings at that instant.
+    pub readings: Vec<(f64, f64, Option<f32>)>,
+}
+
+/// What ingest did beyond storing fixes.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct IngestSummary {
+    /// Fixes received by the builder.
+    pub fixes_received: u64,
+    /// Fixes stored in trails.
+    pub fixes_stored: u64,
+    /// Exact duplicates (same subject, instant and position) dropped.
+    pub duplicates_dropped: u64,
+    /// Fixes kept out of the trails because of conflicts.
+    pub conflicting_fixes: u64,
+    /// Fixes that arrived earlier than a fix before them (then placed in order).
+    pub out_of_order: u64,
+    /// The conflicts, in subject then time order.
+    pub conflicts: Vec<Conflict>,
+}
+
+#[derive(Debug, Default)]
+struct Staging {
+    t_us: Vec<i64>,
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    acc: Vec<f32>,
+}
+
+/// Collects fixes in any order, then builds an immutable [`TrailStore`].
+#[derive(Debug)]
+pub struct TrailStoreBuilder {
+    options: StoreOptions,
+    subjects: Vec<String>,
+    lookup: HashMap<String, u32>,
+    staging: Vec<Staging>,
+    received: u64,
+}
+
+impl TrailStoreBuilder {
+    /// An empty builder.
+    pub fn new(options: StoreOptions) -> Self {
+        TrailStoreBuilder {
+            options,
+            subjects: Vec::new(),
+            lookup: HashMap::new(),
+            staging: Vec::new(),
+            received: 0,
+        }
+    }
+
+    /// Sets the longest interpolated interval, seconds.
+    ///
+    /// # Errors
+    /// [`Error::Option`] unless `max_gap_s` is finite and > 0.
+    pub fn max_gap_s(mut self, max_gap_s: f64) -> Result<Self, Error> {
+        if !(max_gap_s.is_finite() && max_gap_s > 0.0) {
+            return Err(Error::Option {
+                name: "max_gap_s",
+                value: max_gap_s.to_string(),
+                reason: "must be a finite number of seconds above zero",
+            });
+        }
+        self.options.max_gap_s = max_gap_s;
+        Ok(self)
+    }
+
+    /// Fixes received so far.
+    pub fn len(&self) -> u64 {
+        self.received
+    }
+
+    /// Whether no fix was received.
+    pub fn is_empty(&self) -> bool {
+        self.received == 0
+    }
+
+    pub(crate) fn subject_slot(&mut self, subject: &str) -> usize {
+        if let Some(&i) = self.lookup.get(subject) {
+            return i as usize;
+        }
+        let i = self.subjects.len();
+        self.subjects.push(subject.to_string());
+        self.lookup.insert(subject.to_string(), i as u32);
+        self.staging.push(Staging::default());
+        i
+    }
+
+    /// Adds an already validated fix to subject slot `slot`.
+    #[inline]
+    pub(crate) fn push_valid(&mut self, slot: usize, t_us: i64, lon: f64, lat: f64, acc: Option<f64>) {
+        let s = &mut self.staging[slot];
+        s.t_us.push(t_us);
+        s.lon.push(lon);
+        s.lat.push(lat);
+        s.acc.push(acc.map_or(f32::NAN, |a| a as f32));
+        self.received += 1;
+    }
+
+    /// Validates and adds one fix.
+    ///
+    /// # Errors
+    /// [`Error::Record`] naming the field (location: the fix's 0-based row
+    /// number among the fixes pushed so far).
+    pub fn push(&mut self, fix: &Fix) -> Result<(), Error> {
+        if let Err((field, reason)) = fix.validate() {
+            let value = match field {
+                "subject" => fix.subject.clone(),
+                "lon" => fix.lon.to_string(),
+                "lat" => fix.lat.to_string(),
+                _ => format!("{:?}", fix.accuracy_m),
+            };
+            return Err(
+                RecordError::new("<memory>", Location::Row(self.received as usize), field, &value, reason).into(),
+            );
+        }
+        let slot = self.subject_slot(&fix.subject);
+        self.push_valid(slot, to_us(fix.time), fix.lon, fix.lat, fix.accuracy_m);
+        Ok(())
+    }
+
+    /// Validates and adds fixes from parallel in-memory columns: subject ids,
+    /// UTC microseconds since the epoch, longitudes and latitudes in degrees,
+    /// optional accuracies in metres (NaN = not reported).
+    ///
+    /// # Errors
+    /// [`Error::Option`] if the columns differ in length; in strict mode the
+    /// first bad row as [`Error::Record`] (location: 0-based row).
+    pub fn extend_columns<S: AsRef<str>>(
+        &mut self,
+        subject: &[S],
+        t_us: &[i64],
+        lon: &[f64],
+        lat: &[f64],
+        accuracy_m: Option<&[f64]>,
+        mode: Mode,
+    ) -> Result<ReadReport, Error> {
+        let n = subject.len();
+        if t_us.len() != n || lon.len() != n || lat.len() != n || accuracy_m.is_some_and(|a| a.len() != n) {
+            return Err(Error::Option {
+                name: "columns",
+                value: format!(
+                    "subject {}, time {}, lon {}, lat {}, accuracy {:?}",
+                    n,
+                    t_us.len(),
+                    lon.len(),
+                    lat.len(),
+                    accuracy_m.map(<[f64]>::len)
+                ),
+                reason: "all columns must have the same length",
+            });
+        }
+        let mut report = ReadReport::new("<memory>");
+        report.records = n as u64;
+        let mut last: Option<(&str, usize)> = None;
+        for i in 0..n {
+            let s = subject[i].as_ref();
+            let acc = accuracy_m.map(|a| a[i]).filter(|a| !a.is_nan());
+            let bad = if let Err(r) = validate_subject(s) {
+                Some(("subject", s.to_string(), r))
+            } else if let Err((f, r)) = validate_position(lon[i], lat[i]) {
+                Some(match f {
+                    Field::Lon => ("lon", lon[i].to_string(), r),
+                    _ => ("lat", lat[i].to_string(), r),
+                })
+            } else if let Err(r) = validate_accuracy(acc) {
+                Some(("accuracy_m", format!("{acc:?}"), r))
+            } else if from_us(t_us[i]).as_microsecond() != t_us[i] {
+                Some(("time", t_us[i].to_string(), Reason::UnparseableTime))
+            } else {
+                None
+            };
+            if let Some((field, value, reason)) = bad {
+                report.reject(
+                    mode,
+                    RecordError::new("<memory>", Location::Row(i), field, &value, reason),
+                )?;
+                continue;
+            }
+            let slot = match last {
+                Some((name, slot)) if name == s => slot,
+                _ => {
+                    let slot = self.subject_slot(s);
+                    last = Some((s, slot));
+                    slot
+                }
+            };
+            self.push_valid(slot, t_us[i], lon[i], lat[i], acc);
+            report.accepted += 1;
+        }
+        Ok(report)
+    }
+
+    /// Orders every subject's fixes, drops exact duplicates, sets conflicts
+    /// aside and bulk-loads the R-tree.
+    pub fn build(self) -> TrailStore {
+        let mut summary = IngestSummary {
+            fixes_received: self.received,
+            ..Default::default()
+        };
+        let mut trails = Vec::with_capacity(self.staging.len());
+        for (slot, st) in self.staging.into_iter().enumerate() {
+            trails.push(finish_trail(st, &self.subjects[slot], &mut summary));
+        }
+        summary.fixes_stored = trails.iter().map(|t: &Trail| t.len() as u64).sum();
+        let runs = build_runs(&trails);
+        TrailStore {
+            options: self.options,
+            subjects: self.subjects,
+            lookup: self.lookup,
+            trails,
+            index: RTree::bulk_load(runs),
+            summary,
+        }
+    }
+}
+
+fn finish_trail(mut st: Staging, subject: &str, summary: &mut IngestSummary) -> Trail {
+    let n = st.t_us.len();
+    let sorted = st.t_us.windows(2).all(|w| w[0] < w[1]);
+    if sorted {
+        st.t_us.shrink_to_fit();
+        st.lon.shrink_to_fit();
+        st.lat.shrink_to_fit();
+        st.acc.shrink_to_fit();
+        return Trail {
+            t_us: st.t_us,
+            lon: st.lon,
+            lat: st.lat,
+            acc: st.acc,
+        };
+    }
+    summary.out_of_order += st.t_us.windows(2).filter(|w| w[0] > w[1]).count() as u64;
+    let mut perm: Vec<u32> = (0..n as u32).collect();
+    perm.sort_unstable_by(|&a, &b| {
+        let (a, b) = (a as usize, b as usize);
+        st.t_us[a]
+            .cmp(&st.t_us[b])
+            .then(st.lon[a].total_cmp(&st.lon[b]))
+            .then(st.lat[a].total_cmp(&st.lat[b]))
+            .then(st.acc[a].total_cmp(&st.acc[b]))
+    });
+    let mut out = Staging {
+        t_us: Vec::with_capacity(n),
+        lon: Vec::with_capacity(n),
+        lat: Vec::with_capacity(n),
+        acc: Vec::with_capacity(n),
+    };
+    let mut g = 0;
+    while g < n {
+        let t = st.t_us[perm[g] as usize];
+        let mut h = g + 1;
+        while h < n && st.t_us[perm[h] as usize] == t {
+            h += 1;
+        }
+        // Distinct positions in the group [g, h); perm is sorted by position.
+        let mut readings: Vec<(f64, f64, Option<f32>)> = Vec::new();
+        for &p in &perm[g..h] {
+            let p = p as usize;
+            let same = readings.last().is_some_and(|r| r.0 == st.lon[p] && r.1 == st.lat[p]);
+            if !same {
+                let a = st.acc[p];
+                readings.push((st.lon[p], st.lat[p], (!a.is_nan()).then_some(a)));
+            }
+        }
+        if readings.len() == 1 {
+            let p = perm[g] as usize;
+            out.t_us.push(t);
+            out.lon.push(st.lon[p]);
+            out.lat.push(st.lat[p]);
+            out.acc.push(st.acc[p]);
+            summary.duplicates_dropped += (h - g - 1) as u64;
+        } else {
+            summary.conflicting_fixes += (h - g) as u64;
+            summary.conflicts.push(Conflict {
+                subject: subject.to_string(),
+                t_us: t,
+                readings,
+            });
+        }
+        g = h;
+    }
+    out.t_us.shrink_to_fit();
+    out.lon.shrink_to_fit();
+    out.lat.shrink_to_fit();
+    out.acc.shrink_to_fit();
+    Trail {
+        t_us: out.t_us,
+        lon: out.lon,
+        lat: out.lat,
+        acc: out.acc,
+    }
+}

@@ -1,0 +1,255 @@
+//! Instants and half-open time windows.
+//!
+//! trailfence stores every instant as UTC microseconds since the Unix epoch
+//! (`i64`), exposes them as [`jiff::Timestamp`], and parses text with jiff.
+//! Local time appears only where a caller names an IANA time zone (inputs
+//! without offsets, and schedules). A [`Window`] is always half-open:
+//! `start <= t < end`.
+
+use jiff::civil::DateTime;
+use jiff::tz::{AmbiguousOffset, TimeZone};
+use jiff::Timestamp;
+
+use crate::error::{Error, Reason};
+
+/// Converts a timestamp to UTC microseconds since the Unix epoch (sub-microsecond
+/// digits are truncated towards negative infinity).
+#[inline]
+pub fn to_us(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+/// Converts UTC microseconds since the Unix epoch to a timestamp, clamping to
+/// jiff's supported range (years -9999..=9999).
+#[inline]
+pub fn from_us(us: i64) -> Timestamp {
+    Timestamp::from_microsecond(us).unwrap_or(if us < 0 { Timestamp::MIN } else { Timestamp::MAX })
+}
+
+/// How a text time is to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeFormat {
+    /// RFC 3339 text, or a plain number of epoch seconds (|v| < 10^11) or
+    /// epoch milliseconds (|v| >= 10^11). 10^11 s is the year 5138, so no real
+    /// fix is misread.
+    #[default]
+    Auto,
+    /// RFC 3339 (`2024-10-27T01:30:00Z`, `2024-10-27T02:30:00+01:00`); a
+    /// date-time without offset only with a named time zone.
+    Rfc3339,
+    /// Seconds since the Unix epoch, possibly fractional.
+    EpochSeconds,
+    /// Milliseconds since the Unix epoch, possibly fractional.
+    EpochMillis,
+}
+
+/// Parses text times according to a [`TimeFormat`] and an optional IANA zone
+/// for date-times written without an offset.
+///
+/// A local date-time that the named zone skips (spring-forward gap) or repeats
+/// (autumn fold) is rejected with [`Reason::AmbiguousLocalTime`]: evidence must
+/// not depend on a guess.
+#[derive(Debug, Clone, Default)]
+pub struct TimeParser {
+    format: TimeFormat,
+    tz: Option<TimeZone>,
+}
+
+impl TimeParser {
+    /// A parser for `format`, with no time zone (offsets required).
+    pub fn new(format: TimeFormat) -> Self {
+        TimeParser { format, tz: None }
+    }
+
+    /// Names the IANA time zone used for date-times without an offset.
+    ///
+    /// # Errors
+    /// [`Error::Option`] when the zone is not in the bundled tz database.
+    pub fn with_time_zone(mut self, name: &str) -> Result<Self, Error> {
+        let tz = TimeZone::get(name).map_err(|_| Error::Option {
+            name: "tz",
+            value: name.to_string(),
+            reason: "not an IANA time zone name (e.g. Europe/London)",
+        })?;
+        self.tz = Some(tz);
+        Ok(self)
+    }
+
+    /// Parses one time.
+    ///
+    /// # Errors
+    /// The [`Reason`] a record should be rejected for.
+    pub fn parse(&self, text: &str) -> Result<Timestamp, Reason> {
+        let s = text.trim();
+        if s.is_empty() {
+            return Err(Reason::MissingField);
+        }
+        match self.format {
+            TimeFormat::EpochSeconds => parse_epoch(s, 1e6),
+            TimeFormat::EpochMillis => parse_epoch(s, 1e3),
+            TimeFormat::Rfc3339 => self.parse_text(s),
+            TimeFormat::Auto => {
+                let first = s.as_bytes()[0];
+                let numeric = s.len() < 18
+                    && (first.is_ascii_digit() || first == b'-' || first == b'+')
+                    && s.bytes()
+                        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+')
+                    && !s[1..].contains('-');
+                if numeric {
+                    let v: f64 = s.parse().map_err(|_| Reason::UnparseableTime)?;
+                    if v.abs() >= 1e11 {
+                        parse_epoch(s, 1e3)
+                    } else {
+                        parse_epoch(s, 1e6)
+                    }
+                } else {
+                    self.parse_text(s)
+                }
+            }
+        }
+    }
+
+    fn parse_text(&self, s: &str) -> Result<Timestamp, Reason> {
+        if let Ok(t) = s.parse::<Timestamp>() {
+            return Ok(t);
+        }
+        let dt: DateTime = s.parse().map_err(|_| Reason::UnparseableTime)?;
+        let tz = self.tz.as_ref().ok_or(Reason::TimeWithoutOffset)?;
+        local_to_instant_strict(tz, dt)
+    }
+}
+
+fn parse_epoch(s: &str, us_per_unit: f64) -> Result<Timestamp, Reason> {
+    let v: f64 = s.parse().map_err(|_| Reason::UnparseableTime)?;
+    if !v.is_finite() {
+        return Err(Reason::UnparseableTime);
+    }
+    let us = (v * us_per_unit).round();
+    if us.abs() > 2.5e17 {
+        return Err(Reason::UnparseableTime);
+    }
+    Timestamp::from_microsecond(us as i64).map_err(|_| Reason::UnparseableTime)
+}
+
+/// Resolves a local date-time in `tz`, rejecting gaps and folds.
+pub(crate) fn local_to_instant_strict(tz: &TimeZone, dt: DateTime) -> Result<Timestamp, Reason> {
+    match tz.to_ambiguous_timestamp(dt).offset() {
+        AmbiguousOffset::Unambiguous { offset } => offset.to_timestamp(dt).map_err(|_| Reason::UnparseableTime),
+        AmbiguousOffset::Gap { .. } | AmbiguousOffset::Fold { .. } => Err(Reason::AmbiguousLocalTime),
+    }
+}
+
+/// Parses a time argument (a query bound, not a data record): RFC 3339, epoch
+/// seconds/milliseconds, or a local date-time when `tz` names an IANA zone.
+///
+/// # Errors
+/// [`Error::Time`] naming the text and the reason.
+///
+/// # Example
+/// ```
+/// let t = trailfence::parse_time("2024-10-27T01:30:00+01:00", None)?;
+/// assert_eq!(t.to_string(), "2024-10-27T00:30:00Z");
+/// let t = trailfence::parse_time("2024-07-01T19:00:00", Some("Europe/London"))?;
+/// assert_eq!(t.to_string(), "2024-07-01T18:00:00Z");
+/// # Ok::<(), trailfence::Error>(())
+/// ```
+pub fn parse_time(text: &str, tz: Option<&str>) -> Result<Timestamp, Error> {
+    let mut parser = TimeParser::new(TimeFormat::Auto);
+    if let Some(name) = tz {
+        parser = parser.with_time_zone(name)?;
+    }
+    parser.parse(text).map_err(|reason| Error::Time {
+        value: text.to_string(),
+        reason: reason.describe().to_string(),
+    })
+}
+
+/// A half-open interval of UTC time, `start <= t < end`. An interval with
+/// `start == end` is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Window {
+    pub(crate) start_us: i64,
+    pub(crate) end_us: i64,
+}
+
+impl Window {
+    /// The window `[start, end)`.
+    ///
+    /// # Errors
+    /// [`Error::Window`] when `start > end`.
+    ///
+    /// # Example
+    /// ```
+    /// use trailfence::{parse_time, Window};
+    /// let w = Window::new(parse_time("2024-01-01T00:00:00Z", None)?, parse_time("2024-01-02T00:00:00Z", None)?)?;
+    /// assert_eq!(w.duration_s(), 86_400.0);
+    /// # Ok::<(), trailfence::Error>(())
+    /// ```
+    pub fn new(start: Timestamp, end: Timestamp) -> Result<Self, Error> {
+        if start > end {
+            return Err(Error::Window {
+                start: start.to_string(),
+                end: end.to_string(),
+            });
+        }
+        Ok(Window {
+            start_us: to_us(start),
+            end_us: to_us(end),
+        })
+    }
+
+    /// The window of all representable time.
+    pub fn all() -> Self {
+        Window {
+            start_us: i64::MIN,
+            end_us: i64::MAX,
+        }
+    }
+
+    /// From UTC microseconds since the epoch; `start_us > end_us` is clamped to empty.
+    pub fn from_us(start_us: i64, end_us: i64) -> Self {
+        Window {
+            start_us,
+            end_us: end_us.max(start_us),
+        }
+    }
+
+    /// Start instant (inclusive).
+    pub fn start(&self) -> Timestamp {
+        from_us(self.start_us)
+    }
+
+    /// End instant (exclusive).
+    pub fn end(&self) -> Timestamp {
+        from_us(self.end_us)
+    }
+
+    /// Start in UTC microseconds since the epoch.
+    pub fn start_us(&self) -> i64 {
+        self.start_us
+    }
+
+    /// End in UTC microseconds since the epoch.
+    pub fn end_us(&self) -> i64 {
+        self.end_us
+    }
+
+    /// Length in seconds.
+    pub fn duration_s(&self) -> f64 {
+        (self.end_us as f64 - self.start_us as f64) / 1e6
+    }
+
+    /// Whether the window holds no instant.
+    pub fn is_empty(&self) -> bool {
+        self.start_us >= self.end_us
+    }
+
+    /// Whether `t_us` lies in `[start, end)`.
+    pub fn contains_us(&self, t_us: i64) -> bool {
+        self.start_us <= t_us && t_us < self.end_us
+    }
+}
+
+#[cfg(test)]
+#[path = "time_tests.rs"]
+mod tests;

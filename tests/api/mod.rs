@@ -1,0 +1,5 @@
+//! Public API behaviour: trail requests, ingest rules, readers and writers.
+
+mod readers;
+mod trail_request;
+mod writers;

@@ -1,0 +1,193 @@
+//! The `trailfence` command line: outputs, exit codes, messages.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::util::{root, temp_dir};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_trailfence"));
+    c.current_dir(root());
+    c
+}
+
+#[test]
+fn readme_main_job_prints_a_trail_request() {
+    let out = bin()
+        .args([
+            "trail",
+            "--input",
+            "data/fixes.csv",
+            "--subject",
+            "S0003",
+            "--from",
+            "2024-10-26T19:00:00",
+            "--to",
+        ])
+        .args(["2024-10-27T07:00:00", "--tz", "Europe/London"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "subject,time,lon,lat,accuracy_m");
+    // 19:00 BST to 07:00 GMT on the night the clocks go back is 13 hours.
+    assert!(lines.len() > 13 * 50 && lines.len() <= 13 * 61 + 1, "{}", lines.len());
+    assert!(lines[1].starts_with("S0003,2024-10-26T18:0"), "{}", lines[1]);
+    assert!(
+        lines.last().unwrap().starts_with("S0003,2024-10-27T06:5"),
+        "{}",
+        lines.last().unwrap()
+    );
+}
+
+#[test]
+fn every_format_writes() {
+    for f in ["csv", "geojson", "gpx", "kml"] {
+        let out = bin()
+            .args([
+                "trail",
+                "-i",
+                "data/fixes.csv",
+                "-s",
+                "S0001",
+                "--from",
+                "2024-10-25T00:00:00Z",
+            ])
+            .args(["--to", "2024-10-25T01:00:00Z", "-f", f])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{f}");
+        assert!(out.stdout.len() > 1000, "{f}");
+    }
+}
+
+#[test]
+fn bad_input_is_one_line_with_file_line_field_and_exit_2() {
+    let dir = temp_dir("cli-bad");
+    let p = dir.join("bad.csv");
+    std::fs::write(
+        &p,
+        "subject,time,lon,lat\nA,2024-01-01T00:00:00Z,0,51\nA,2024-01-01T00:01:00Z,0,91\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args([
+            "trail",
+            "-i",
+            p.to_str().unwrap(),
+            "-s",
+            "A",
+            "--from",
+            "2024-01-01T00:00:00Z",
+            "--to",
+        ])
+        .arg("2024-01-02T00:00:00Z")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("bad.csv: line 3: field `lat` (got \"91\")"), "{err}");
+    // Lenient: succeeds, itemised report on stderr.
+    let out = bin()
+        .args([
+            "trail",
+            "-i",
+            p.to_str().unwrap(),
+            "-s",
+            "A",
+            "--from",
+            "2024-01-01T00:00:00Z",
+            "--to",
+        ])
+        .args(["2024-01-02T00:00:00Z", "--lenient"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 skipped"));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+}
+
+#[test]
+fn unknown_subject_and_bad_times_exit_2() {
+    for args in [
+        [
+            "-s",
+            "NOBODY",
+            "--from",
+            "2024-10-25T00:00:00Z",
+            "--to",
+            "2024-10-26T00:00:00Z",
+        ],
+        [
+            "-s",
+            "S0001",
+            "--from",
+            "2024-10-25T00:00:00",
+            "--to",
+            "2024-10-26T00:00:00Z",
+        ],
+        [
+            "-s",
+            "S0001",
+            "--from",
+            "2024-10-26T00:00:00Z",
+            "--to",
+            "2024-10-25T00:00:00Z",
+        ],
+    ] {
+        let out = bin()
+            .args(["trail", "-i", "data/fixes.csv"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    let mut child = bin()
+        .args([
+            "trail",
+            "-i",
+            "data/fixes.csv",
+            "-s",
+            "S0001",
+            "--from",
+            "2024-10-20T00:00:00Z",
+            "--to",
+        ])
+        .args(["2024-11-01T00:00:00Z", "-f", "geojson"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // stdout is dropped here: the pipe closes while the program writes.
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty() || !String::from_utf8_lossy(&out.stderr).contains("error"));
+}
+
+#[test]
+fn committed_sample_is_what_the_seeded_generator_makes() {
+    let dir = temp_dir("cli-gen");
+    let out = bin()
+        .args(["generate", "--out-dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for f in ["fixes.csv", "zones.geojson", "incidents.csv"] {
+        let made = std::fs::read(dir.join(f)).unwrap();
+        let committed = std::fs::read(root().join("data").join(f)).unwrap();
+        assert!(
+            made == committed,
+            "data/{f} differs from `trailfence generate` (seed 42)"
+        );
+    }
+}

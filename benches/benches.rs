@@ -1,1 +1,10 @@
-fn main() {}
+//! Criterion benchmarks, one module per operation. Run with `make bench`.
+//! Each timed closure asserts on its result so the work cannot be optimised
+//! away and a wrong answer cannot be fast.
+
+use criterion::{criterion_group, criterion_main};
+
+mod trail;
+
+criterion_group!(benches, trail::bench);
+criterion_main!(benches);

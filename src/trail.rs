@@ -160,10 +160,15 @@ impl Trail {
     }
 
     /// The index range of fixes with `start <= t < end`.
+    ///
+    /// Fixes come at a roughly steady rate, so the search first guesses the
+    /// index by interpolating on time, then gallops from the guess and
+    /// finishes with a binary search: a few cache lines touched on a year-long
+    /// trail, and never worse than O(log n).
     #[inline]
     pub fn range(&self, window: Window) -> Range<usize> {
-        let a = self.t_us.partition_point(|&t| t < window.start_us);
-        let b = a + self.t_us[a..].partition_point(|&t| t < window.end_us);
+        let a = lower_bound(&self.t_us, window.start_us);
+        let b = a + lower_bound(&self.t_us[a..], window.end_us);
         a..b
     }
 
@@ -202,10 +207,17 @@ impl Trail {
     /// data), reported as `[start_us, end_us)`.
     pub fn gaps(&self, window: Window, max_gap_s: f64) -> Vec<Gap> {
         let mut out = Vec::new();
-        if window.is_empty() {
-            return out;
-        }
+        let r = self.range(window);
+        self.gaps_in(window, r, max_gap_s, &mut out);
+        out
+    }
+
+    /// [`Trail::gaps`] with the window's fix range already known.
+    pub(crate) fn gaps_in(&self, window: Window, r: Range<usize>, max_gap_s: f64, out: &mut Vec<Gap>) {
         let n = self.len();
+        if window.is_empty() {
+            return;
+        }
         if n == 0 {
             out.push(Gap {
                 start_us: window.start_us,
@@ -213,10 +225,9 @@ impl Trail {
                 last_fix_before_us: None,
                 first_fix_after_us: None,
             });
-            return out;
+            return;
         }
         // The fix at or before the window start (the interval it opens may reach in).
-        let r = self.range(window);
         let first = r.start.saturating_sub(1);
         if self.t_us[0] > window.start_us {
             out.push(Gap {
@@ -256,13 +267,56 @@ impl Trail {
                 });
             }
         }
-        out
     }
 
     /// Heap bytes used by the columns (capacity, not length).
     pub fn heap_bytes(&self) -> usize {
         self.t_us.capacity() * 8 + self.lon.capacity() * 8 + self.lat.capacity() * 8 + self.acc.capacity() * 4
     }
+}
+
+/// The first index whose time is `>= x` in a strictly increasing slice.
+#[inline]
+pub(crate) fn lower_bound(t: &[i64], x: i64) -> usize {
+    let n = t.len();
+    if n < 16 {
+        return t.partition_point(|&v| v < x);
+    }
+    let (t0, tn) = (t[0], t[n - 1]);
+    if x <= t0 {
+        return 0;
+    }
+    if x > tn {
+        return n;
+    }
+    // Interpolated guess, then gallop outwards until x is bracketed.
+    let guess = (((x - t0) as f64 / (tn - t0) as f64) * (n - 1) as f64) as usize;
+    let g = guess.min(n - 1);
+    let (mut lo, mut hi);
+    if t[g] < x {
+        // answer in (g, n]
+        lo = g;
+        let mut step = 1;
+        hi = g + step;
+        while hi < n && t[hi] < x {
+            lo = hi;
+            step *= 2;
+            hi = g + step;
+        }
+        hi = hi.min(n);
+    } else {
+        // answer in [0, g]
+        hi = g;
+        let mut step = 1;
+        lo = g.saturating_sub(step);
+        while lo > 0 && t[lo] >= x {
+            hi = lo;
+            step *= 2;
+            lo = g.saturating_sub(step);
+        }
+    }
+    // Invariant: t[lo] < x (or lo == 0), and hi == n or t[hi] >= x.
+    lo + t[lo..hi].partition_point(|&v| v < x)
 }
 
 #[cfg(test)]

@@ -44,3 +44,24 @@ fn gaps_are_clipped_to_window() {
     // A window fully covered by continuous data has none.
     assert!(t.gaps(Window::from_us(100_000_000, 160_000_000), 600.0).is_empty());
 }
+
+#[test]
+fn lower_bound_agrees_with_partition_point() {
+    let mut rng = crate::generate::SplitMix64::new(5);
+    for n in [0usize, 1, 2, 15, 16, 17, 100, 1000] {
+        let mut t = Vec::with_capacity(n);
+        let mut v = -50i64;
+        for _ in 0..n {
+            // Irregular spacing with occasional long gaps.
+            v += 1 + (rng.next_u64() % if rng.chance(0.05) { 10_000 } else { 60 }) as i64;
+            t.push(v);
+        }
+        for _ in 0..500 {
+            let x = -100 + (rng.next_u64() % (v.max(1) as u64 + 200)) as i64;
+            assert_eq!(lower_bound(&t, x), t.partition_point(|&e| e < x), "n={n} x={x}");
+        }
+        for &x in &t {
+            assert_eq!(lower_bound(&t, x), t.partition_point(|&e| e < x));
+        }
+    }
+}

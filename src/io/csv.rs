@@ -1,10 +1,11 @@
 //! CSV fixes: a header row, then one fix per row; column names configurable.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 
-use super::{accept, io_err, rfc3339, source_name, write_err, Num, ReadOptions};
+use super::text::Out;
+use super::{accept, io_err, source_name, Num, ReadOptions};
 use crate::error::{Error, Location};
 use crate::report::ReadReport;
 use crate::store::{TrailRequest, TrailStoreBuilder};
@@ -95,17 +96,24 @@ pub fn read_csv_from<R: Read>(
 /// # Errors
 /// [`Error::Io`] on write failure.
 pub fn write_csv<W: Write>(answer: &TrailRequest<'_>, out: W) -> Result<(), Error> {
-    let mut w = BufWriter::new(out);
+    let mut o = Out::new(out);
     let subject = csv_field(answer.subject());
-    w.write_all(b"subject,time,lon,lat,accuracy_m\n").map_err(write_err)?;
+    o.s("subject,time,lon,lat,accuracy_m\n");
     for f in answer.fixes() {
-        write!(w, "{subject},{},{},{},", rfc3339(f.t_us), f.lon, f.lat).map_err(write_err)?;
+        o.s(&subject)
+            .s(",")
+            .time(f.t_us)
+            .s(",")
+            .f64(f.lon)
+            .s(",")
+            .f64(f.lat)
+            .s(",");
         if let Some(a) = f.accuracy_m {
-            write!(w, "{a}").map_err(write_err)?;
+            o.f32(a);
         }
-        w.write_all(b"\n").map_err(write_err)?;
+        o.s("\n").maybe_flush()?;
     }
-    w.flush().map_err(write_err)
+    o.finish()
 }
 
 fn csv_field(s: &str) -> String {

@@ -2,12 +2,13 @@
 //! a FeatureCollection of LineStrings (one per continuous part) and Points out.
 
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use serde_json::Value;
 
-use super::{accept, io_err, rfc3339, source_name, write_err, Num, ReadOptions};
+use super::text::Out;
+use super::{accept, io_err, source_name, Num, ReadOptions};
 use crate::error::{Error, Location, Reason, RecordError};
 use crate::report::ReadReport;
 use crate::store::{TrailRequest, TrailStoreBuilder};
@@ -124,60 +125,46 @@ pub fn read_geojson_str(
 /// # Errors
 /// [`Error::Io`] on write failure.
 pub fn write_geojson<W: Write>(answer: &TrailRequest<'_>, out: W) -> Result<(), Error> {
-    let mut w = BufWriter::new(out);
+    let mut o = Out::new(out);
     let subject = serde_json::to_string(answer.subject()).unwrap_or_else(|_| "\"\"".into());
-    w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")
-        .map_err(write_err)?;
-    let mut first = true;
-    let mut sep = |w: &mut BufWriter<W>| -> Result<(), Error> {
-        if !first {
-            w.write_all(b",\n").map_err(write_err)?;
-        } else {
-            w.write_all(b"\n").map_err(write_err)?;
-        }
-        first = false;
-        Ok(())
-    };
+    o.s("{\"type\":\"FeatureCollection\",\"features\":[");
+    let mut sep = "\n";
     for part in answer.part_fixes() {
         if part.len() < 2 {
             continue;
         }
-        sep(&mut w)?;
-        write!(
-            w,
-            "{{\"type\":\"Feature\",\"properties\":{{\"subject\":{subject},\"start\":\"{}\",\"end\":\"{}\",\"fixes\":{}}},\"geometry\":{{\"type\":\"LineString\",\"coordinates\":[",
-            rfc3339(part[0].t_us),
-            rfc3339(part[part.len() - 1].t_us),
-            part.len()
-        )
-        .map_err(write_err)?;
+        o.s(sep)
+            .s("{\"type\":\"Feature\",\"properties\":{\"subject\":")
+            .s(&subject);
+        o.s(",\"start\":\"")
+            .time(part[0].t_us)
+            .s("\",\"end\":\"")
+            .time(part[part.len() - 1].t_us);
+        o.s("\",\"fixes\":").int(part.len() as i64);
+        o.s("},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[");
         for (k, f) in part.iter().enumerate() {
-            if k > 0 {
-                w.write_all(b",").map_err(write_err)?;
-            }
-            write!(w, "[{},{}]", f.lon, f.lat).map_err(write_err)?;
+            o.s(if k > 0 { ",[" } else { "[" }).f64(f.lon).s(",").f64(f.lat).s("]");
         }
-        w.write_all(b"]}}").map_err(write_err)?;
+        o.s("]}}").maybe_flush()?;
+        sep = ",\n";
     }
     for f in answer.fixes() {
-        sep(&mut w)?;
-        write!(
-            w,
-            "{{\"type\":\"Feature\",\"properties\":{{\"subject\":{subject},\"time\":\"{}\",\"accuracy_m\":",
-            rfc3339(f.t_us)
-        )
-        .map_err(write_err)?;
+        o.s(sep)
+            .s("{\"type\":\"Feature\",\"properties\":{\"subject\":")
+            .s(&subject);
+        o.s(",\"time\":\"").time(f.t_us).s("\",\"accuracy_m\":");
         match f.accuracy_m {
-            Some(a) => write!(w, "{a}").map_err(write_err)?,
-            None => w.write_all(b"null").map_err(write_err)?,
-        }
-        write!(
-            w,
-            "}},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{},{}]}}}}",
-            f.lon, f.lat
-        )
-        .map_err(write_err)?;
+            Some(a) => o.f32(a),
+            None => o.s("null"),
+        };
+        o.s("},\"geometry\":{\"type\":\"Point\",\"coordinates\":[")
+            .f64(f.lon)
+            .s(",")
+            .f64(f.lat)
+            .s("]}}");
+        o.maybe_flush()?;
+        sep = ",\n";
     }
-    w.write_all(b"\n]}\n").map_err(write_err)?;
-    w.flush().map_err(write_err)
+    o.s("\n]}\n");
+    o.finish()
 }

@@ -7,13 +7,14 @@
 //! the writer emits; GPX's own `hdop` is dimensionless and is not taken as metres.
 
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use super::{accept, io_err, rfc3339, write_err, Num, ReadOptions};
+use super::text::Out;
+use super::{accept, io_err, Num, ReadOptions};
 use crate::error::{Error, Location, Reason, RecordError};
 use crate::report::ReadReport;
 use crate::store::{TrailRequest, TrailStoreBuilder};
@@ -198,31 +199,28 @@ pub(crate) fn xml_escape(s: &str) -> String {
 /// # Errors
 /// [`Error::Io`] on write failure.
 pub fn write_gpx<W: Write>(answer: &TrailRequest<'_>, out: W) -> Result<(), Error> {
-    let mut w = BufWriter::new(out);
-    let name = xml_escape(answer.subject());
-    write!(
-        w,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx version=\"1.1\" creator=\"trailfence\" xmlns=\"http://www.topografix.com/GPX/1/1\" xmlns:tf=\"https://trailfence.dev/gpx/1\">\n<trk><name>{name}</name>\n"
-    )
-    .map_err(write_err)?;
+    let mut o = Out::new(out);
+    o.s("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx version=\"1.1\" creator=\"trailfence\" xmlns=\"http://www.topografix.com/GPX/1/1\" xmlns:tf=\"https://trailfence.dev/gpx/1\">\n<trk><name>");
+    o.s(&xml_escape(answer.subject())).s("</name>\n");
     for part in answer.part_fixes() {
-        w.write_all(b"<trkseg>\n").map_err(write_err)?;
+        o.s("<trkseg>\n");
         for f in part {
-            write!(
-                w,
-                "<trkpt lat=\"{}\" lon=\"{}\"><time>{}</time>",
-                f.lat,
-                f.lon,
-                rfc3339(f.t_us)
-            )
-            .map_err(write_err)?;
+            o.s("<trkpt lat=\"")
+                .f64(f.lat)
+                .s("\" lon=\"")
+                .f64(f.lon)
+                .s("\"><time>")
+                .time(f.t_us)
+                .s("</time>");
             if let Some(a) = f.accuracy_m {
-                write!(w, "<extensions><tf:accuracy_m>{a}</tf:accuracy_m></extensions>").map_err(write_err)?;
+                o.s("<extensions><tf:accuracy_m>")
+                    .f32(a)
+                    .s("</tf:accuracy_m></extensions>");
             }
-            w.write_all(b"</trkpt>\n").map_err(write_err)?;
+            o.s("</trkpt>\n").maybe_flush()?;
         }
-        w.write_all(b"</trkseg>\n").map_err(write_err)?;
+        o.s("</trkseg>\n");
     }
-    w.write_all(b"</trk>\n</gpx>\n").map_err(write_err)?;
-    w.flush().map_err(write_err)
+    o.s("</trk>\n</gpx>\n");
+    o.finish()
 }

@@ -1,10 +1,10 @@
 //! KML 2.2 output for Google Earth: a LineString per continuous part and a
 //! time-stamped Placemark per fix.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 
 use super::gpx::xml_escape;
-use super::{rfc3339, write_err};
+use super::text::Out;
 use crate::error::Error;
 use crate::store::TrailRequest;
 
@@ -16,46 +16,42 @@ use crate::store::TrailRequest;
 /// # Errors
 /// [`Error::Io`] on write failure.
 pub fn write_kml<W: Write>(answer: &TrailRequest<'_>, out: W) -> Result<(), Error> {
-    let mut w = BufWriter::new(out);
+    let mut o = Out::new(out);
     let name = xml_escape(answer.subject());
-    write!(
-        w,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n<Document><name>{name}</name>\n"
-    )
-    .map_err(write_err)?;
+    o.s("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n<Document><name>");
+    o.s(&name).s("</name>\n");
     for part in answer.part_fixes() {
         if part.len() < 2 {
             continue;
         }
-        write!(
-            w,
-            "<Placemark><name>{name} {} to {}</name><LineString><tessellate>1</tessellate><coordinates>",
-            rfc3339(part[0].t_us),
-            rfc3339(part[part.len() - 1].t_us)
-        )
-        .map_err(write_err)?;
+        o.s("<Placemark><name>")
+            .s(&name)
+            .s(" ")
+            .time(part[0].t_us)
+            .s(" to ")
+            .time(part[part.len() - 1].t_us);
+        o.s("</name><LineString><tessellate>1</tessellate><coordinates>");
         for (k, f) in part.iter().enumerate() {
-            if k > 0 {
-                w.write_all(b" ").map_err(write_err)?;
-            }
-            write!(w, "{},{}", f.lon, f.lat).map_err(write_err)?;
+            o.s(if k > 0 { " " } else { "" }).f64(f.lon).s(",").f64(f.lat);
         }
-        w.write_all(b"</coordinates></LineString></Placemark>\n")
-            .map_err(write_err)?;
+        o.s("</coordinates></LineString></Placemark>\n").maybe_flush()?;
     }
     for f in answer.fixes() {
-        let t = rfc3339(f.t_us);
-        write!(w, "<Placemark><name>{t}</name><TimeStamp><when>{t}</when></TimeStamp>").map_err(write_err)?;
+        o.s("<Placemark><name>")
+            .time(f.t_us)
+            .s("</name><TimeStamp><when>")
+            .time(f.t_us)
+            .s("</when></TimeStamp>");
         if let Some(a) = f.accuracy_m {
-            write!(w, "<description>accuracy {a} m</description>").map_err(write_err)?;
+            o.s("<description>accuracy ").f32(a).s(" m</description>");
         }
-        writeln!(
-            w,
-            "<Point><coordinates>{},{}</coordinates></Point></Placemark>",
-            f.lon, f.lat
-        )
-        .map_err(write_err)?;
+        o.s("<Point><coordinates>")
+            .f64(f.lon)
+            .s(",")
+            .f64(f.lat)
+            .s("</coordinates></Point></Placemark>\n");
+        o.maybe_flush()?;
     }
-    w.write_all(b"</Document>\n</kml>\n").map_err(write_err)?;
-    w.flush().map_err(write_err)
+    o.s("</Document>\n</kml>\n");
+    o.finish()
 }

@@ -11,6 +11,7 @@ mod csv;
 mod geojson;
 mod gpx;
 mod kml;
+mod text;
 
 pub use self::csv::{read_csv, read_csv_from, write_csv};
 pub use self::geojson::{read_geojson, read_geojson_str, write_geojson};
@@ -218,12 +219,6 @@ pub(crate) fn accept(
     builder.push_valid(slot, crate::time::to_us(t), lon, lat, acc);
     report.accepted += 1;
     Ok(())
-}
-
-/// Formats UTC microseconds as RFC 3339 (`2024-01-01T10:00:00Z`, with a
-/// fraction only when non-zero).
-pub(crate) fn rfc3339(t_us: i64) -> String {
-    crate::time::from_us(t_us).to_string()
 }
 
 pub(crate) fn source_name(path: &Path) -> String {

@@ -174,6 +174,10 @@ impl TrailStoreBuilder {
         }
         let mut report = ReadReport::new("<memory>");
         report.records = n as u64;
+        // Pass 1: validate and find each row's subject slot; count rows per slot
+        // so every column is allocated once at its final size (no regrowth,
+        // no shrink copy: resident memory stays at the columns' size).
+        let mut slots: Vec<u32> = Vec::with_capacity(n);
         let mut last: Option<(&str, usize)> = None;
         for i in 0..n {
             let s = subject[i].as_ref();
@@ -197,6 +201,7 @@ impl TrailStoreBuilder {
                     mode,
                     RecordError::new("<memory>", Location::Row(i), field, &value, reason),
                 )?;
+                slots.push(u32::MAX);
                 continue;
             }
             let slot = match last {
@@ -207,7 +212,27 @@ impl TrailStoreBuilder {
                     slot
                 }
             };
-            self.push_valid(slot, t_us[i], lon[i], lat[i], acc);
+            slots.push(slot as u32);
+        }
+        let mut counts = vec![0usize; self.staging.len()];
+        for &s in &slots {
+            if s != u32::MAX {
+                counts[s as usize] += 1;
+            }
+        }
+        for (st, &c) in self.staging.iter_mut().zip(&counts) {
+            st.t_us.reserve_exact(c);
+            st.lon.reserve_exact(c);
+            st.lat.reserve_exact(c);
+            st.acc.reserve_exact(c);
+        }
+        // Pass 2: append.
+        for (i, &slot) in slots.iter().enumerate() {
+            if slot == u32::MAX {
+                continue;
+            }
+            let acc = accuracy_m.map(|a| a[i]).filter(|a| !a.is_nan());
+            self.push_valid(slot as usize, t_us[i], lon[i], lat[i], acc);
             report.accepted += 1;
         }
         Ok(report)

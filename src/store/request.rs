@@ -54,13 +54,16 @@ impl TrailStore {
             .subject_index(subject)
             .ok_or_else(|| Error::UnknownSubject(subject.to_string()))?;
         let trail = self.trail_at(i);
+        let range = trail.range(window);
+        let mut gaps = Vec::new();
+        trail.gaps_in(window, range.clone(), self.max_gap_s(), &mut gaps);
         Ok(TrailRequest {
             subject: &self.subjects()[i],
             trail,
             window,
-            range: trail.range(window),
+            range,
             kept: None,
-            gaps: trail.gaps(window, self.max_gap_s()),
+            gaps,
             max_gap_s: self.max_gap_s(),
         })
     }

@@ -26,6 +26,11 @@ pub struct Trail {
     pub(crate) lat: Vec<f64>,
     /// Accuracy in metres; NaN means "not reported".
     pub(crate) acc: Vec<f32>,
+    /// Indices `i` whose interval to fix `i + 1` exceeds `breaks_gap_s`
+    /// (precomputed by the store so gap lookup is a binary search).
+    pub(crate) breaks: Vec<u32>,
+    /// The `max_gap_s` `breaks` was computed for; NaN when not computed.
+    pub(crate) breaks_gap_s: f64,
 }
 
 /// A borrowed fix of a trail.
@@ -108,7 +113,34 @@ impl Trail {
         if t_us.windows(2).any(|w| w[0] >= w[1]) {
             return None;
         }
-        Some(Trail { t_us, lon, lat, acc })
+        Some(Trail {
+            t_us,
+            lon,
+            lat,
+            acc,
+            breaks: Vec::new(),
+            breaks_gap_s: f64::NAN,
+        })
+    }
+
+    /// Builds a trail from its columns (assumed strictly increasing) and
+    /// indexes its gaps for `max_gap_s`.
+    pub(crate) fn from_parts(t_us: Vec<i64>, lon: Vec<f64>, lat: Vec<f64>, acc: Vec<f32>, max_gap_s: f64) -> Trail {
+        let limit = max_gap_s * 1e6;
+        let breaks = t_us
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| (w[1] - w[0]) as f64 > limit)
+            .map(|(i, _)| i as u32)
+            .collect();
+        Trail {
+            t_us,
+            lon,
+            lat,
+            acc,
+            breaks,
+            breaks_gap_s: max_gap_s,
+        }
     }
 
     /// Number of fixes.
@@ -238,11 +270,24 @@ impl Trail {
             });
         }
         let last = r.end.min(n - 1);
-        for i in first..last {
+        let scanned: Vec<u32>;
+        let breaks: &[u32] = if self.breaks_gap_s == max_gap_s {
+            let a = self.breaks.partition_point(|&b| (b as usize) < first);
+            let b = self.breaks.partition_point(|&b| (b as usize) < last);
+            &self.breaks[a..b]
+        } else {
+            scanned = (first..last)
+                .filter(|&i| !self.is_continuous(i, max_gap_s))
+                .map(|i| i as u32)
+                .collect();
+            &scanned
+        };
+        for &i in breaks {
+            let i = i as usize;
             if self.t_us[i + 1] <= window.start_us {
                 continue;
             }
-            if !self.is_continuous(i, max_gap_s) {
+            {
                 let s = self.t_us[i].max(window.start_us);
                 let e = self.t_us[i + 1].min(window.end_us);
                 if s < e {

@@ -127,41 +127,45 @@ pub fn read_geojson_str(
 pub fn write_geojson<W: Write>(answer: &TrailRequest<'_>, out: W) -> Result<(), Error> {
     let mut o = Out::new(out);
     let subject = serde_json::to_string(answer.subject()).unwrap_or_else(|_| "\"\"".into());
+    // Each fix's `[lon,lat]` is formatted once and used by both its part's
+    // LineString and its Point feature.
+    let parts = answer.part_fixes();
+    let mut coords = Out::new(Vec::new());
+    let mut ends: Vec<usize> = Vec::with_capacity(answer.len() + 1);
+    ends.push(0);
+    for f in parts.iter().flatten() {
+        coords.s("[").f64(f.lon).s(",").f64(f.lat).s("]");
+        ends.push(coords.len());
+    }
+    let text = coords.bytes();
     o.s("{\"type\":\"FeatureCollection\",\"features\":[");
     let mut sep = "\n";
-    for part in answer.part_fixes() {
-        if part.len() < 2 {
-            continue;
+    let mut k = 0;
+    for part in &parts {
+        if part.len() >= 2 {
+            o.s(sep).s("{\"type\":\"Feature\",\"properties\":{\"subject\":").s(&subject);
+            o.s(",\"start\":\"").time(part[0].t_us).s("\",\"end\":\"").time(part[part.len() - 1].t_us);
+            o.s("\",\"fixes\":").int(part.len() as i64);
+            o.s("},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[");
+            for j in k..k + part.len() {
+                if j > k {
+                    o.s(",");
+                }
+                o.raw(&text[ends[j]..ends[j + 1]]);
+            }
+            o.s("]}}").maybe_flush()?;
+            sep = ",\n";
         }
-        o.s(sep)
-            .s("{\"type\":\"Feature\",\"properties\":{\"subject\":")
-            .s(&subject);
-        o.s(",\"start\":\"")
-            .time(part[0].t_us)
-            .s("\",\"end\":\"")
-            .time(part[part.len() - 1].t_us);
-        o.s("\",\"fixes\":").int(part.len() as i64);
-        o.s("},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[");
-        for (k, f) in part.iter().enumerate() {
-            o.s(if k > 0 { ",[" } else { "[" }).f64(f.lon).s(",").f64(f.lat).s("]");
-        }
-        o.s("]}}").maybe_flush()?;
-        sep = ",\n";
+        k += part.len();
     }
-    for f in answer.fixes() {
-        o.s(sep)
-            .s("{\"type\":\"Feature\",\"properties\":{\"subject\":")
-            .s(&subject);
+    for (j, f) in parts.iter().flatten().enumerate() {
+        o.s(sep).s("{\"type\":\"Feature\",\"properties\":{\"subject\":").s(&subject);
         o.s(",\"time\":\"").time(f.t_us).s("\",\"accuracy_m\":");
         match f.accuracy_m {
             Some(a) => o.f32(a),
             None => o.s("null"),
         };
-        o.s("},\"geometry\":{\"type\":\"Point\",\"coordinates\":[")
-            .f64(f.lon)
-            .s(",")
-            .f64(f.lat)
-            .s("]}}");
+        o.s("},\"geometry\":{\"type\":\"Point\",\"coordinates\":").raw(&text[ends[j]..ends[j + 1]]).s("}}");
         o.maybe_flush()?;
         sep = ",\n";
     }

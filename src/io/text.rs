@@ -31,6 +31,22 @@ impl<W: Write> Out<W> {
 
     /// A float, shortest round-trip; integral values without a fraction (`5`, not `5.0`).
     #[inline]
+    pub(crate) fn raw(&mut self, b: &[u8]) -> &mut Self {
+        self.buf.extend_from_slice(b);
+        self
+    }
+
+    /// Bytes buffered so far.
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The buffered bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    #[inline]
     pub(crate) fn f64(&mut self, v: f64) -> &mut Self {
         if v.fract() == 0.0 && v.abs() < 1e15 {
             let mut b = itoa::Buffer::new();

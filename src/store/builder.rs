@@ -247,7 +247,12 @@ impl TrailStoreBuilder {
         };
         let mut trails = Vec::with_capacity(self.staging.len());
         for (slot, st) in self.staging.into_iter().enumerate() {
-            trails.push(finish_trail(st, &self.subjects[slot], &mut summary));
+            trails.push(finish_trail(
+                st,
+                &self.subjects[slot],
+                self.options.max_gap_s,
+                &mut summary,
+            ));
         }
         summary.fixes_stored = trails.iter().map(|t: &Trail| t.len() as u64).sum();
         let runs = build_runs(&trails);
@@ -262,7 +267,7 @@ impl TrailStoreBuilder {
     }
 }
 
-fn finish_trail(mut st: Staging, subject: &str, summary: &mut IngestSummary) -> Trail {
+fn finish_trail(mut st: Staging, subject: &str, max_gap_s: f64, summary: &mut IngestSummary) -> Trail {
     let n = st.t_us.len();
     let sorted = st.t_us.windows(2).all(|w| w[0] < w[1]);
     if sorted {
@@ -270,12 +275,7 @@ fn finish_trail(mut st: Staging, subject: &str, summary: &mut IngestSummary) -> 
         st.lon.shrink_to_fit();
         st.lat.shrink_to_fit();
         st.acc.shrink_to_fit();
-        return Trail {
-            t_us: st.t_us,
-            lon: st.lon,
-            lat: st.lat,
-            acc: st.acc,
-        };
+        return Trail::from_parts(st.t_us, st.lon, st.lat, st.acc, max_gap_s);
     }
     summary.out_of_order += st.t_us.windows(2).filter(|w| w[0] > w[1]).count() as u64;
     let mut perm: Vec<u32> = (0..n as u32).collect();
@@ -331,10 +331,5 @@ fn finish_trail(mut st: Staging, subject: &str, summary: &mut IngestSummary) -> 
     out.lon.shrink_to_fit();
     out.lat.shrink_to_fit();
     out.acc.shrink_to_fit();
-    Trail {
-        t_us: out.t_us,
-        lon: out.lon,
-        lat: out.lat,
-        acc: out.acc,
-    }
+    Trail::from_parts(out.t_us, out.lon, out.lat, out.acc, max_gap_s)
 }

@@ -13,7 +13,7 @@ use crate::time::Window;
 use crate::trail::Trail;
 
 /// Segments per indexed run.
-pub const RUN_LEN: usize = 32;
+pub const RUN_LEN: usize = 64;
 
 /// A run of consecutive fixes of one subject, as stored in the R-tree.
 #[derive(Debug, Clone, PartialEq)]

@@ -158,6 +158,20 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// An invalid zone definition, naming the feature and the field.
+    #[error("{source_name}: feature {index}{}: field `{field}`: {reason}", id.as_ref().map(|i| format!(" (id {i:?})")).unwrap_or_default())]
+    Zone {
+        /// The file name (or `<memory>`).
+        source_name: String,
+        /// The 0-based feature index.
+        index: usize,
+        /// The zone id, when it could be read.
+        id: Option<String>,
+        /// The offending field (`geometry`, `kind`, `schedule.windows[0].start`, ...).
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The subject is not in the store.
     #[error("unknown subject {0:?}: no fixes for this subject in the store")]
     UnknownSubject(String),

@@ -30,15 +30,24 @@
 
 #![warn(missing_docs)]
 
+mod breach;
+mod curfew;
 mod error;
 mod fix;
 pub mod generate;
+pub mod geodesy;
 pub mod io;
 mod report;
 mod store;
 mod time;
 mod trail;
+mod zone;
 
+pub use breach::{
+    breaches, debounce, subject_episodes, BreachEpisode, BreachOptions, Confidence, EngineParams, EpisodeKind,
+    EpisodeTracker, RawEpisode, TrackFix,
+};
+pub use curfew::{curfew, CurfewOptions, CurfewRow};
 pub use error::{Error, Location, Reason, RecordError, Result};
 pub use fix::{validate_accuracy, validate_position, validate_subject, Field, Fix};
 pub use report::{Mode, ReadReport, DEFAULT_MAX_EXAMPLES};
@@ -47,3 +56,7 @@ pub use store::{
 };
 pub use time::{from_us, parse_time, to_us, TimeFormat, TimeParser, Window};
 pub use trail::{FixRef, Gap, Trail, DEFAULT_MAX_GAP_S};
+pub use zone::{
+    read_zones, resolve_local, zones_from_geojson_str, Circle, PointLocation, PreparedPolygon, PreparedZone, Region,
+    Schedule, WeeklyWindow, Zone, ZoneKind, ZoneSet, ZoneShape,
+};

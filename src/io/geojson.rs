@@ -143,8 +143,13 @@ pub fn write_geojson<W: Write>(answer: &TrailRequest<'_>, out: W) -> Result<(), 
     let mut k = 0;
     for part in &parts {
         if part.len() >= 2 {
-            o.s(sep).s("{\"type\":\"Feature\",\"properties\":{\"subject\":").s(&subject);
-            o.s(",\"start\":\"").time(part[0].t_us).s("\",\"end\":\"").time(part[part.len() - 1].t_us);
+            o.s(sep)
+                .s("{\"type\":\"Feature\",\"properties\":{\"subject\":")
+                .s(&subject);
+            o.s(",\"start\":\"")
+                .time(part[0].t_us)
+                .s("\",\"end\":\"")
+                .time(part[part.len() - 1].t_us);
             o.s("\",\"fixes\":").int(part.len() as i64);
             o.s("},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[");
             for j in k..k + part.len() {
@@ -159,13 +164,17 @@ pub fn write_geojson<W: Write>(answer: &TrailRequest<'_>, out: W) -> Result<(), 
         k += part.len();
     }
     for (j, f) in parts.iter().flatten().enumerate() {
-        o.s(sep).s("{\"type\":\"Feature\",\"properties\":{\"subject\":").s(&subject);
+        o.s(sep)
+            .s("{\"type\":\"Feature\",\"properties\":{\"subject\":")
+            .s(&subject);
         o.s(",\"time\":\"").time(f.t_us).s("\",\"accuracy_m\":");
         match f.accuracy_m {
             Some(a) => o.f32(a),
             None => o.s("null"),
         };
-        o.s("},\"geometry\":{\"type\":\"Point\",\"coordinates\":").raw(&text[ends[j]..ends[j + 1]]).s("}}");
+        o.s("},\"geometry\":{\"type\":\"Point\",\"coordinates\":")
+            .raw(&text[ends[j]..ends[j + 1]])
+            .s("}}");
         o.maybe_flush()?;
         sep = ",\n";
     }

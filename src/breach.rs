@@ -1,0 +1,624 @@
+//! Breach episodes: the one interpolating, accuracy-aware episode engine.
+//!
+//! [`EpisodeTracker`] is an incremental state machine for one (subject, zone,
+//! [`EpisodeKind`]) fed fixes in time order. Between consecutive fixes at most
+//! `max_gap_s` apart it computes exactly when the interpolated position is in
+//! violation (inside an exclusion zone or its buffer, outside an inclusion
+//! zone), clips that to the zone's schedule, and extends or opens an episode;
+//! a longer gap closes the open episode (an episode never spans a gap). Batch
+//! evaluation ([`breaches`]) feeds it sorted trails in parallel per subject;
+//! the streaming monitor feeds it live fixes. There is no second
+//! implementation.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::store::TrailStore;
+use crate::time::{from_us, Window};
+use crate::trail::Trail;
+use crate::zone::{PreparedZone, Region, ZoneKind, ZoneSet};
+
+/// Which rule an episode breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EpisodeKind {
+    /// Inside an active exclusion zone.
+    Exclusion,
+    /// Outside an active inclusion zone.
+    Inclusion,
+    /// Inside an exclusion zone's warning buffer (the zone plus its ring).
+    Buffer,
+}
+
+impl EpisodeKind {
+    /// `"exclusion"`, `"inclusion"` or `"buffer"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EpisodeKind::Exclusion => "exclusion",
+            EpisodeKind::Inclusion => "inclusion",
+            EpisodeKind::Buffer => "buffer",
+        }
+    }
+}
+
+/// How sure an episode is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// At least one fix lies beyond the boundary by more than its accuracy.
+    Confirmed,
+    /// In violation only within accuracy, or only by interpolation.
+    Possible,
+}
+
+/// Options of breach evaluation. All debounce options default to 0, which
+/// gives the raw geometric answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BreachOptions {
+    /// Drop episodes with fewer fixes than this.
+    pub min_fixes: u32,
+    /// Drop episodes shorter than this, seconds.
+    pub min_duration_s: f64,
+    /// Merge episodes of the same subject, zone and kind separated by at most
+    /// this many seconds of compliance, when there is data (no gap) and the
+    /// zone stays active in between.
+    pub merge_gap_s: f64,
+    /// Accuracy in metres assumed for fixes that report none. `None` (the
+    /// default): such fixes can never confirm an episode.
+    pub assumed_accuracy_m: Option<f64>,
+}
+
+impl Default for BreachOptions {
+    fn default() -> Self {
+        BreachOptions {
+            min_fixes: 0,
+            min_duration_s: 0.0,
+            merge_gap_s: 0.0,
+            assumed_accuracy_m: None,
+        }
+    }
+}
+
+/// An episode as the engine emits it (zone by number).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RawEpisode {
+    /// Zone number in its [`ZoneSet`].
+    pub zone: u32,
+    /// The rule broken.
+    pub kind: EpisodeKind,
+    /// Start, UTC µs (inclusive).
+    pub start_us: i64,
+    /// End, UTC µs (the last instant in violation).
+    pub end_us: i64,
+    /// Fixes in violation inside the episode.
+    pub fixes: u32,
+    /// Whether a fix confirmed it beyond its accuracy.
+    pub confirmed: bool,
+}
+
+/// A breach episode of one subject and zone.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BreachEpisode {
+    /// The subject.
+    pub subject: String,
+    /// The zone id.
+    pub zone: String,
+    /// The rule broken.
+    pub kind: EpisodeKind,
+    /// Start, UTC µs: the exact crossing (or schedule start) time.
+    pub start_us: i64,
+    /// End, UTC µs: the exact crossing (or schedule end) time.
+    pub end_us: i64,
+    /// Fixes in violation inside the episode.
+    pub fixes: u32,
+    /// Confirmed beyond accuracy, or possible.
+    pub confidence: Confidence,
+}
+
+impl BreachEpisode {
+    /// Start as a timestamp.
+    pub fn start(&self) -> jiff::Timestamp {
+        from_us(self.start_us)
+    }
+    /// End as a timestamp.
+    pub fn end(&self) -> jiff::Timestamp {
+        from_us(self.end_us)
+    }
+    /// Length in seconds.
+    pub fn duration_s(&self) -> f64 {
+        (self.end_us - self.start_us) as f64 / 1e6
+    }
+}
+
+/// A fix as the engine sees it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrackFix {
+    /// UTC µs.
+    pub t_us: i64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Accuracy radius, metres.
+    pub accuracy_m: Option<f32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Last {
+    fix: TrackFix,
+}
+
+/// Cached active windows of a schedule over `[from, to)`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct ActiveCache {
+    from_us: i64,
+    to_us: i64,
+    windows: Vec<(i64, i64)>,
+}
+
+const DAY_US: i64 = 86_400_000_000;
+
+impl ActiveCache {
+    fn ensure(&mut self, zone: &PreparedZone, a: i64, b: i64) {
+        let Some(s) = &zone.zone.schedule else { return };
+        if a >= self.from_us && b < self.to_us && self.to_us > self.from_us {
+            return;
+        }
+        let from = a.saturating_sub(DAY_US);
+        let to = b.max(a.saturating_add(14 * DAY_US)).saturating_add(DAY_US);
+        self.windows = s
+            .occurrences(Window::from_us(from, to))
+            .into_iter()
+            .map(|w| (w.start_us, w.end_us))
+            .collect();
+        self.from_us = from;
+        self.to_us = to;
+    }
+}
+
+/// The incremental episode state machine of one (subject, zone, kind).
+/// Serialisable, and bounded in size whatever the trail length.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EpisodeTracker {
+    zone: u32,
+    kind: EpisodeKind,
+    last: Option<Last>,
+    open: Option<RawEpisode>,
+    cache: ActiveCache,
+}
+
+/// Engine parameters shared by all trackers of an evaluation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EngineParams {
+    /// Longest interpolated interval between fixes, seconds.
+    pub max_gap_s: f64,
+    /// Accuracy assumed for fixes that report none (see [`BreachOptions`]).
+    pub assumed_accuracy_m: Option<f64>,
+}
+
+fn region_of(zone: &PreparedZone, kind: EpisodeKind) -> &Region {
+    match kind {
+        EpisodeKind::Buffer => zone.buffer.as_ref().unwrap_or(&zone.region),
+        _ => &zone.region,
+    }
+}
+
+/// Complement of sorted disjoint closed intervals within [0, 1], dropping
+/// zero-length pieces.
+fn complement(ivs: &[(f64, f64)], out: &mut Vec<(f64, f64)>) {
+    let mut cur = 0.0;
+    for &(a, b) in ivs {
+        if a > cur {
+            out.push((cur, a));
+        }
+        cur = cur.max(b);
+    }
+    if cur < 1.0 {
+        out.push((cur, 1.0));
+    }
+}
+
+impl EpisodeTracker {
+    /// A tracker for zone number `zone` of a [`ZoneSet`] and rule `kind`.
+    pub fn new(zone: usize, kind: EpisodeKind) -> Self {
+        EpisodeTracker {
+            zone: zone as u32,
+            kind,
+            last: None,
+            open: None,
+            cache: ActiveCache::default(),
+        }
+    }
+
+    /// The zone number.
+    pub fn zone(&self) -> usize {
+        self.zone as usize
+    }
+
+    /// The rule tracked.
+    pub fn kind(&self) -> EpisodeKind {
+        self.kind
+    }
+
+    /// The episode in progress, if any.
+    pub fn open_episode(&self) -> Option<&RawEpisode> {
+        self.open.as_ref()
+    }
+
+    /// Time of the last fix pushed.
+    pub fn last_time_us(&self) -> Option<i64> {
+        self.last.map(|l| l.fix.t_us)
+    }
+
+    fn violating(&self, region: &Region, f: &TrackFix) -> bool {
+        let covered = region.covers(f.lon, f.lat);
+        if self.kind == EpisodeKind::Inclusion {
+            !covered
+        } else {
+            covered
+        }
+    }
+
+    fn confirms(&self, region: &Region, f: &TrackFix, p: &EngineParams) -> bool {
+        let acc = f.accuracy_m.map(f64::from).or(p.assumed_accuracy_m);
+        match acc {
+            Some(acc) => region.boundary_distance_m(f.lon, f.lat) > acc,
+            None => false,
+        }
+    }
+
+    fn close(&mut self, out: &mut Vec<RawEpisode>) {
+        if let Some(e) = self.open.take() {
+            out.push(e);
+        }
+    }
+
+    fn extend_or_open(&mut self, a: i64, b: i64, out: &mut Vec<RawEpisode>) {
+        if let Some(o) = self.open.as_mut() {
+            if o.end_us >= a {
+                o.end_us = o.end_us.max(b);
+                return;
+            }
+        }
+        self.close(out);
+        self.open = Some(RawEpisode {
+            zone: self.zone,
+            kind: self.kind,
+            start_us: a,
+            end_us: b,
+            fixes: 0,
+            confirmed: false,
+        });
+    }
+
+    /// Feeds the next fix (times must increase; an equal or earlier time is
+    /// treated as a break). Closed episodes are appended to `out`.
+    pub fn push(&mut self, zones: &ZoneSet, fix: TrackFix, p: &EngineParams, out: &mut Vec<RawEpisode>) {
+        let zone = zones.get(self.zone as usize);
+        let region = region_of(zone, self.kind);
+        let scheduled = zone.zone.schedule.is_some();
+        match self.last {
+            Some(l) if fix.t_us > l.fix.t_us && ((fix.t_us - l.fix.t_us) as f64) <= p.max_gap_s * 1e6 => {
+                let (t0, t1) = (l.fix.t_us, fix.t_us);
+                if scheduled {
+                    self.cache.ensure(zone, t0, t1);
+                }
+                let any_active = !scheduled || self.cache.windows.iter().any(|&(s, e)| s <= t1 && e > t0);
+                if any_active {
+                    let mut inside = Vec::new();
+                    region.covered_intervals((l.fix.lon, l.fix.lat), (fix.lon, fix.lat), &mut inside);
+                    let ivs = if self.kind == EpisodeKind::Inclusion {
+                        let mut c = Vec::new();
+                        complement(&inside, &mut c);
+                        c
+                    } else {
+                        inside
+                    };
+                    let dt = (t1 - t0) as f64;
+                    let at = |s: f64| {
+                        if s <= 0.0 {
+                            t0
+                        } else if s >= 1.0 {
+                            t1
+                        } else {
+                            t0 + (s * dt).round() as i64
+                        }
+                    };
+                    for (s0, s1) in ivs {
+                        let (a, b) = (at(s0), at(s1));
+                        if scheduled {
+                            let pieces: Vec<(i64, i64)> = self
+                                .cache
+                                .windows
+                                .iter()
+                                .filter_map(|&(ws, we)| {
+                                    let (x, y) = (a.max(ws), b.min(we));
+                                    (x < y || (a == b && ws <= a && a < we)).then_some((x, y))
+                                })
+                                .collect();
+                            for (x, y) in pieces {
+                                self.extend_or_open(x, y, out);
+                            }
+                        } else {
+                            self.extend_or_open(a, b, out);
+                        }
+                    }
+                } else {
+                    self.close(out);
+                }
+            }
+            _ => self.close(out),
+        }
+        let active = !scheduled || {
+            self.cache.ensure(zone, fix.t_us, fix.t_us);
+            self.cache.windows.iter().any(|&(s, e)| s <= fix.t_us && fix.t_us < e)
+        };
+        if active && self.violating(region, &fix) {
+            let confirms = self.confirms(region, &fix, p);
+            match self.open.as_mut() {
+                Some(o) if o.end_us >= fix.t_us => {
+                    o.fixes += 1;
+                    o.confirmed |= confirms;
+                }
+                _ => {
+                    self.close(out);
+                    self.open = Some(RawEpisode {
+                        zone: self.zone,
+                        kind: self.kind,
+                        start_us: fix.t_us,
+                        end_us: fix.t_us,
+                        fixes: 1,
+                        confirmed: confirms,
+                    });
+                }
+            }
+        } else if let Some(o) = self.open {
+            // The open episode cannot continue past a compliant or inactive fix.
+            if o.end_us < fix.t_us {
+                self.close(out);
+            }
+        }
+        self.last = Some(Last { fix });
+    }
+
+    /// Marks a discontinuity (the next fix does not continue from the last
+    /// one): closes the open episode and forgets the last fix.
+    pub fn break_here(&mut self, out: &mut Vec<RawEpisode>) {
+        self.close(out);
+        self.last = None;
+    }
+
+    /// Closes the open episode at the end of the data.
+    pub fn finish(&mut self, out: &mut Vec<RawEpisode>) {
+        self.close(out);
+    }
+}
+
+/// Fixes `lo..=hi` of a trail as engine input.
+#[inline]
+fn track_fix(t: &Trail, i: usize) -> TrackFix {
+    TrackFix {
+        t_us: t.t_us[i],
+        lon: t.lon[i],
+        lat: t.lat[i],
+        accuracy_m: t.accuracy_m(i),
+    }
+}
+
+/// Segments per chunk when selecting candidate zones.
+const CHUNK: usize = 64;
+
+/// Raw episodes of one subject in `window` (episodes clipped to it, fix
+/// counts and confirmation recomputed for clipped episodes).
+pub fn subject_episodes(
+    store: &TrailStore,
+    subject: usize,
+    zones: &ZoneSet,
+    window: Window,
+    p: &EngineParams,
+) -> Vec<RawEpisode> {
+    let trail = store.trail_at(subject);
+    let name = &store.subjects()[subject];
+    let mut out = Vec::new();
+    if trail.is_empty() || window.is_empty() {
+        return out;
+    }
+    let r = trail.range(window);
+    // One fix either side, so interpolation reaches the window edges.
+    let lo = r.start.saturating_sub(1);
+    let hi = r.end.min(trail.len() - 1);
+    if r.is_empty() && (r.start == 0 || r.start >= trail.len()) {
+        return out;
+    }
+    // Inclusion zones apply everywhere; exclusion zones only where near.
+    let mut inclusion: Vec<EpisodeTracker> = zones
+        .zones()
+        .iter()
+        .enumerate()
+        .filter(|(_, z)| z.zone.kind == ZoneKind::Inclusion && z.applies_to(name))
+        .map(|(i, _)| EpisodeTracker::new(i, EpisodeKind::Inclusion))
+        .collect();
+    for tr in &mut inclusion {
+        for i in lo..=hi {
+            tr.push(zones, track_fix(trail, i), p, &mut out);
+        }
+        tr.finish(&mut out);
+    }
+    let mut near: HashMap<(u32, EpisodeKind), (EpisodeTracker, usize)> = HashMap::new();
+    let mut c0 = lo;
+    let mut cand = Vec::new();
+    loop {
+        let c1 = (c0 + CHUNK).min(hi);
+        let mut bb = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+        for i in c0..=c1 {
+            bb[0] = bb[0].min(trail.lon[i]);
+            bb[1] = bb[1].min(trail.lat[i]);
+            bb[2] = bb[2].max(trail.lon[i]);
+            bb[3] = bb[3].max(trail.lat[i]);
+        }
+        cand.clear();
+        cand.extend(zones.candidates(bb).filter(|&z| {
+            let z = zones.get(z);
+            z.zone.kind == ZoneKind::Exclusion && z.applies_to(name)
+        }));
+        cand.sort_unstable();
+        for &z in &cand {
+            let kinds: &[EpisodeKind] = if zones.get(z).buffer.is_some() {
+                &[EpisodeKind::Exclusion, EpisodeKind::Buffer]
+            } else {
+                &[EpisodeKind::Exclusion]
+            };
+            for &k in kinds {
+                let (tr, last) = near
+                    .entry((z as u32, k))
+                    .or_insert_with(|| (EpisodeTracker::new(z, k), usize::MAX));
+                let from = if *last == c0 {
+                    c0 + 1
+                } else {
+                    tr.break_here(&mut out);
+                    c0
+                };
+                for i in from..=c1 {
+                    tr.push(zones, track_fix(trail, i), p, &mut out);
+                }
+                *last = c1;
+            }
+        }
+        if c1 >= hi {
+            break;
+        }
+        c0 = c1;
+    }
+    let mut trackers: Vec<_> = near.into_values().collect();
+    trackers.sort_by_key(|(t, _)| (t.zone, t.kind));
+    for (mut tr, _) in trackers {
+        tr.finish(&mut out);
+    }
+    // Clip to the window and recount what the clipping removed.
+    out.retain_mut(|e| {
+        if e.end_us < window.start_us || e.start_us >= window.end_us {
+            return false;
+        }
+        if e.start_us < window.start_us || e.end_us >= window.end_us {
+            e.start_us = e.start_us.max(window.start_us);
+            e.end_us = e.end_us.min(window.end_us);
+            let z = zones.get(e.zone as usize);
+            let region = region_of(z, e.kind);
+            let tr = EpisodeTracker::new(e.zone as usize, e.kind);
+            let range = trail.range(Window::from_us(e.start_us, e.end_us.saturating_add(1)));
+            let (mut n, mut c) = (0u32, false);
+            for i in range {
+                let f = track_fix(trail, i);
+                if tr.violating(region, &f) {
+                    n += 1;
+                    c |= tr.confirms(region, &f, p);
+                }
+            }
+            e.fixes = n;
+            e.confirmed = c;
+        }
+        true
+    });
+    out.sort_by_key(|e| (e.zone, e.kind, e.start_us));
+    out
+}
+
+/// Whether the span between two episodes may be merged: data throughout (no
+/// gap) and the zone active throughout.
+fn mergeable(trail: &Trail, zone: &PreparedZone, a_end: i64, b_start: i64, max_gap_s: f64) -> bool {
+    if b_start <= a_end {
+        return true;
+    }
+    let w = Window::from_us(a_end, b_start);
+    if !trail.gaps(w, max_gap_s).is_empty() {
+        return false;
+    }
+    match &zone.zone.schedule {
+        None => true,
+        Some(s) => s
+            .occurrences(w)
+            .iter()
+            .any(|o| o.start_us <= a_end && o.end_us >= b_start),
+    }
+}
+
+/// Applies the debounce options to one subject's raw episodes (sorted by
+/// zone, kind, start).
+pub fn debounce(
+    trail: &Trail,
+    zones: &ZoneSet,
+    raw: Vec<RawEpisode>,
+    options: &BreachOptions,
+    max_gap_s: f64,
+) -> Vec<RawEpisode> {
+    let mut merged: Vec<RawEpisode> = Vec::with_capacity(raw.len());
+    for e in raw {
+        if let Some(m) = merged.last_mut() {
+            if options.merge_gap_s > 0.0
+                && m.zone == e.zone
+                && m.kind == e.kind
+                && ((e.start_us - m.end_us) as f64) <= options.merge_gap_s * 1e6
+                && mergeable(trail, zones.get(e.zone as usize), m.end_us, e.start_us, max_gap_s)
+            {
+                m.end_us = m.end_us.max(e.end_us);
+                m.fixes += e.fixes;
+                m.confirmed |= e.confirmed;
+                continue;
+            }
+        }
+        merged.push(e);
+    }
+    merged.retain(|e| e.fixes >= options.min_fixes && ((e.end_us - e.start_us) as f64) >= options.min_duration_s * 1e6);
+    merged
+}
+
+/// Breach episodes of every subject in the store against every zone that
+/// applies to it, inside `window`, in parallel per subject. Sorted by
+/// subject, zone, kind and start.
+///
+/// # Example
+/// ```
+/// use trailfence::{breaches, io, zones_from_geojson_str, BreachOptions, TrailStore, Window};
+/// let csv = "subject,time,lon,lat,accuracy_m\nA,2024-01-01T10:00:00Z,-0.002,51.5,3\nA,2024-01-01T10:01:00Z,0.002,51.5,3\n";
+/// let mut b = TrailStore::builder();
+/// io::read_csv_from(csv.as_bytes(), "a.csv", &Default::default(), &mut b)?;
+/// let store = b.build();
+/// let zones = zones_from_geojson_str(r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"z",
+///   "properties":{"kind":"exclusion","radius_m":50},"geometry":{"type":"Point","coordinates":[0,51.5]}}]}"#, "z")?;
+/// let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default());
+/// assert_eq!(eps.len(), 1);               // walked through between two fixes
+/// assert!((eps[0].duration_s() - 21.5).abs() < 1.0);
+/// # Ok::<(), trailfence::Error>(())
+/// ```
+pub fn breaches(store: &TrailStore, zones: &ZoneSet, window: Window, options: &BreachOptions) -> Vec<BreachEpisode> {
+    let p = EngineParams {
+        max_gap_s: store.max_gap_s(),
+        assumed_accuracy_m: options.assumed_accuracy_m,
+    };
+    let per_subject: Vec<Vec<BreachEpisode>> = (0..store.subject_count())
+        .into_par_iter()
+        .map(|s| {
+            let raw = subject_episodes(store, s, zones, window, &p);
+            let eps = debounce(store.trail_at(s), zones, raw, options, p.max_gap_s);
+            eps.into_iter()
+                .map(|e| BreachEpisode {
+                    subject: store.subjects()[s].clone(),
+                    zone: zones.get(e.zone as usize).zone.id.clone(),
+                    kind: e.kind,
+                    start_us: e.start_us,
+                    end_us: e.end_us,
+                    fixes: e.fixes,
+                    confidence: if e.confirmed {
+                        Confidence::Confirmed
+                    } else {
+                        Confidence::Possible
+                    },
+                })
+                .collect()
+        })
+        .collect();
+    let mut all: Vec<BreachEpisode> = per_subject.into_iter().flatten().collect();
+    all.sort_by(|a, b| (&a.subject, &a.zone, a.kind, a.start_us).cmp(&(&b.subject, &b.zone, b.kind, b.start_us)));
+    all
+}

@@ -1,0 +1,124 @@
+//! Curfew compliance: per subject, inclusion zone with a schedule, and window
+//! occurrence, how the scheduled time splits into inside, outside and unknown.
+//!
+//! Built on the breach engine: "outside" is exactly the inclusion episodes the
+//! engine finds inside the occurrence; "unknown" is the time in gaps (no
+//! interpolation across gaps longer than `max_gap_s`, and no data before the
+//! first or after the last fix); "inside" is the rest.
+
+use rayon::prelude::*;
+
+use crate::breach::{subject_episodes, EngineParams, EpisodeKind};
+use crate::store::TrailStore;
+use crate::time::{from_us, Window};
+use crate::zone::{ZoneKind, ZoneSet};
+
+/// Options of curfew evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CurfewOptions {
+    /// An outside episode counts as a violation when it lasts at least this
+    /// many seconds (default 0: every episode counts).
+    pub grace_s: f64,
+}
+
+/// Compliance with one occurrence of one curfew window.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CurfewRow {
+    /// The subject.
+    pub subject: String,
+    /// The inclusion zone id.
+    pub zone: String,
+    /// Occurrence start, UTC µs (clipped to the query window).
+    pub window_start_us: i64,
+    /// Occurrence end, UTC µs, exclusive (clipped to the query window).
+    pub window_end_us: i64,
+    /// Scheduled seconds (`window_end - window_start`).
+    pub scheduled_s: f64,
+    /// Seconds known to be inside the zone.
+    pub inside_s: f64,
+    /// Seconds known to be outside the zone.
+    pub outside_s: f64,
+    /// Seconds without data (gaps); never compliance, never a breach.
+    pub unknown_s: f64,
+    /// Outside episodes lasting at least `grace_s`.
+    pub violations: u32,
+    /// Start of the first outside episode, UTC µs.
+    pub first_exit_us: Option<i64>,
+}
+
+impl CurfewRow {
+    /// Occurrence start.
+    pub fn window_start(&self) -> jiff::Timestamp {
+        from_us(self.window_start_us)
+    }
+    /// Occurrence end (exclusive).
+    pub fn window_end(&self) -> jiff::Timestamp {
+        from_us(self.window_end_us)
+    }
+}
+
+/// Curfew compliance of every subject against every scheduled inclusion zone
+/// that applies to it, for each window occurrence overlapping `window`.
+/// Sorted by subject, zone and window start.
+pub fn curfew(store: &TrailStore, zones: &ZoneSet, window: Window, options: &CurfewOptions) -> Vec<CurfewRow> {
+    let p = EngineParams {
+        max_gap_s: store.max_gap_s(),
+        assumed_accuracy_m: None,
+    };
+    let rows: Vec<Vec<CurfewRow>> = (0..store.subject_count())
+        .into_par_iter()
+        .map(|s| {
+            let name = &store.subjects()[s];
+            let trail = store.trail_at(s);
+            let mut rows = Vec::new();
+            let mut episodes = None;
+            for (zi, z) in zones.zones().iter().enumerate() {
+                let Some(schedule) = &z.zone.schedule else { continue };
+                if z.zone.kind != ZoneKind::Inclusion || !z.applies_to(name) {
+                    continue;
+                }
+                let eps = episodes.get_or_insert_with(|| subject_episodes(store, s, zones, window, &p));
+                for occ in schedule.occurrences(window) {
+                    let occ = Window::from_us(occ.start_us.max(window.start_us), occ.end_us.min(window.end_us));
+                    if occ.is_empty() {
+                        continue;
+                    }
+                    let mut outside_us = 0i64;
+                    let mut violations = 0u32;
+                    let mut first_exit = None;
+                    for e in eps
+                        .iter()
+                        .filter(|e| e.zone as usize == zi && e.kind == EpisodeKind::Inclusion)
+                        .filter(|e| e.start_us < occ.end_us && e.end_us >= occ.start_us)
+                    {
+                        let (a, b) = (e.start_us.max(occ.start_us), e.end_us.min(occ.end_us));
+                        outside_us += (b - a).max(0);
+                        if ((b - a) as f64) >= options.grace_s * 1e6 {
+                            violations += 1;
+                        }
+                        first_exit.get_or_insert(a);
+                    }
+                    let unknown_us: i64 = trail.gaps(occ, p.max_gap_s).iter().map(|g| g.end_us - g.start_us).sum();
+                    let scheduled_us = occ.end_us - occ.start_us;
+                    let inside_us = (scheduled_us - outside_us - unknown_us).max(0);
+                    rows.push(CurfewRow {
+                        subject: name.clone(),
+                        zone: z.zone.id.clone(),
+                        window_start_us: occ.start_us,
+                        window_end_us: occ.end_us,
+                        scheduled_s: scheduled_us as f64 / 1e6,
+                        inside_s: inside_us as f64 / 1e6,
+                        outside_s: outside_us as f64 / 1e6,
+                        unknown_s: unknown_us as f64 / 1e6,
+                        violations,
+                        first_exit_us: first_exit,
+                    });
+                }
+            }
+            rows
+        })
+        .collect();
+    let mut all: Vec<CurfewRow> = rows.into_iter().flatten().collect();
+    all.sort_by(|a, b| (&a.subject, &a.zone, a.window_start_us).cmp(&(&b.subject, &b.zone, b.window_start_us)));
+    all
+}

@@ -1,0 +1,312 @@
+//! Reading zones from a GeoJSON FeatureCollection, with validation that names
+//! the feature (index and id), the field and the reason.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use geo::{Coord, LineString, MultiPolygon, Polygon, Validation};
+use serde_json::Value;
+
+use super::schedule::{parse_local_time, parse_weekday, Schedule, WeeklyWindow};
+use super::{Zone, ZoneKind, ZoneSet, ZoneShape};
+use crate::error::Error;
+use crate::fix::validate_position;
+use crate::time::{parse_time, to_us};
+
+/// Reads and prepares zones from a GeoJSON file.
+///
+/// # Errors
+/// [`Error::Io`], [`Error::Format`] (not a FeatureCollection) or
+/// [`Error::Zone`] naming the feature, field and reason.
+pub fn read_zones(path: &Path) -> Result<ZoneSet, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
+    zones_from_geojson_str(&text, &path.display().to_string())
+}
+
+struct Ctx<'a> {
+    source: &'a str,
+    index: usize,
+    id: Option<String>,
+}
+
+impl Ctx<'_> {
+    fn err(&self, field: &str, reason: impl Into<String>) -> Error {
+        Error::Zone {
+            source_name: self.source.to_string(),
+            index: self.index,
+            id: self.id.clone(),
+            field: field.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Parses and prepares zones from GeoJSON text; `source_name` names it in errors.
+///
+/// Each feature: `id` (feature id or `properties.id`, unique), `properties.kind`
+/// (`"exclusion"` / `"inclusion"`), a Polygon, MultiPolygon or Point geometry
+/// (a Point needs `properties.radius_m`), optional `subjects`, `buffer_m`
+/// (exclusion zones only) and `schedule`
+/// (`{"tz", "windows": [{"days", "start", "end"}], "from", "until"}`).
+///
+/// # Errors
+/// As [`read_zones`].
+///
+/// # Example
+/// ```
+/// let zones = trailfence::zones_from_geojson_str(r#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","id":"home","properties":{"kind":"inclusion","radius_m":100,
+///    "schedule":{"tz":"Europe/London","windows":[{"days":["mon","tue"],"start":"19:00","end":"07:00"}]}},
+///    "geometry":{"type":"Point","coordinates":[-0.1276,51.5072]}}]}"#, "zones.geojson")?;
+/// assert_eq!(zones.len(), 1);
+/// # Ok::<(), trailfence::Error>(())
+/// ```
+pub fn zones_from_geojson_str(text: &str, source_name: &str) -> Result<ZoneSet, Error> {
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| Error::format(source_name, format!("line {}: not valid JSON: {e}", e.line())))?;
+    if doc.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
+        return Err(Error::format(source_name, "not a GeoJSON FeatureCollection"));
+    }
+    let feats = doc
+        .get("features")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::format(source_name, "FeatureCollection has no `features` array"))?;
+    let mut zones = Vec::with_capacity(feats.len());
+    let mut seen = HashSet::new();
+    for (index, f) in feats.iter().enumerate() {
+        let mut ctx = Ctx {
+            source: source_name,
+            index,
+            id: None,
+        };
+        let props = f.get("properties").filter(|p| p.is_object());
+        let prop = |k: &str| props.and_then(|p| p.get(k)).filter(|v| !v.is_null());
+        let id = match f.get("id").filter(|v| !v.is_null()).or_else(|| prop("id")) {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(other) => return Err(ctx.err("id", format!("must be a non-empty string (got {other})"))),
+            None => return Err(ctx.err("id", "missing: give the feature an `id` or a `properties.id`")),
+        };
+        ctx.id = Some(id.clone());
+        if !seen.insert(id.clone()) {
+            return Err(ctx.err("id", "duplicate zone id"));
+        }
+        let kind = match prop("kind").and_then(Value::as_str) {
+            Some("exclusion") => ZoneKind::Exclusion,
+            Some("inclusion") => ZoneKind::Inclusion,
+            other => {
+                return Err(ctx.err(
+                    "kind",
+                    format!(
+                        "must be \"exclusion\" or \"inclusion\" (got {})",
+                        other.map_or("nothing".to_string(), |s| format!("{s:?}"))
+                    ),
+                ))
+            }
+        };
+        let geom = f
+            .get("geometry")
+            .filter(|g| g.is_object())
+            .ok_or_else(|| ctx.err("geometry", "missing"))?;
+        let shape = parse_shape(geom, prop("radius_m"), &ctx)?;
+        let subjects = match prop("subjects") {
+            None => None,
+            Some(Value::Array(a)) => {
+                let mut v = Vec::with_capacity(a.len());
+                for (k, s) in a.iter().enumerate() {
+                    match s.as_str().filter(|s| !s.trim().is_empty()) {
+                        Some(s) => v.push(s.to_string()),
+                        None => return Err(ctx.err(&format!("subjects[{k}]"), "must be a non-empty string")),
+                    }
+                }
+                Some(v)
+            }
+            Some(_) => return Err(ctx.err("subjects", "must be a list of subject ids")),
+        };
+        let buffer_m = match prop("buffer_m") {
+            None => None,
+            Some(v) => {
+                let d = v.as_f64().filter(|d| d.is_finite() && *d >= 0.0);
+                let d = d.ok_or_else(|| ctx.err("buffer_m", format!("must be a number of metres >= 0 (got {v})")))?;
+                if kind == ZoneKind::Inclusion {
+                    return Err(ctx.err("buffer_m", "a warning buffer applies to exclusion zones only"));
+                }
+                Some(d)
+            }
+        };
+        let schedule = match prop("schedule") {
+            None => None,
+            Some(s) => Some(parse_schedule(s, &ctx)?),
+        };
+        zones.push(Zone {
+            id,
+            kind,
+            shape,
+            subjects,
+            buffer_m,
+            schedule,
+        });
+    }
+    ZoneSet::new(zones)
+}
+
+fn parse_position(v: &Value, field: &str, ctx: &Ctx<'_>) -> Result<Coord<f64>, Error> {
+    let a = v
+        .as_array()
+        .filter(|a| a.len() >= 2)
+        .ok_or_else(|| ctx.err(field, format!("a position must be [lon, lat] (got {v})")))?;
+    let lon = a[0]
+        .as_f64()
+        .ok_or_else(|| ctx.err(field, format!("longitude is not a number (got {})", a[0])))?;
+    let lat = a[1]
+        .as_f64()
+        .ok_or_else(|| ctx.err(field, format!("latitude is not a number (got {})", a[1])))?;
+    validate_position(lon, lat).map_err(|(_, r)| ctx.err(field, format!("[{lon}, {lat}]: {r}")))?;
+    Ok(Coord { x: lon, y: lat })
+}
+
+fn parse_ring(v: &Value, field: &str, ctx: &Ctx<'_>) -> Result<LineString<f64>, Error> {
+    let a = v
+        .as_array()
+        .ok_or_else(|| ctx.err(field, "a ring must be a list of positions"))?;
+    if a.len() < 4 {
+        return Err(ctx.err(field, format!("a ring needs at least 4 positions (got {})", a.len())));
+    }
+    let coords = a
+        .iter()
+        .enumerate()
+        .map(|(k, p)| parse_position(p, &format!("{field}[{k}]"), ctx))
+        .collect::<Result<Vec<_>, _>>()?;
+    if coords[0] != coords[coords.len() - 1] {
+        return Err(ctx.err(
+            field,
+            format!(
+                "ring is not closed: first position [{}, {}] differs from last [{}, {}]",
+                coords[0].x,
+                coords[0].y,
+                coords[coords.len() - 1].x,
+                coords[coords.len() - 1].y
+            ),
+        ));
+    }
+    Ok(LineString(coords))
+}
+
+fn parse_polygon(v: &Value, field: &str, ctx: &Ctx<'_>) -> Result<Polygon<f64>, Error> {
+    let rings = v
+        .as_array()
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| ctx.err(field, "a polygon must be a non-empty list of rings"))?;
+    let mut parsed = rings
+        .iter()
+        .enumerate()
+        .map(|(k, r)| parse_ring(r, &format!("{field}[{k}]"), ctx))
+        .collect::<Result<Vec<_>, _>>()?;
+    let exterior = parsed.remove(0);
+    let poly = Polygon::new(exterior, parsed);
+    poly.check_validation()
+        .map_err(|e| ctx.err(field, format!("invalid polygon: {e}")))?;
+    Ok(poly)
+}
+
+fn parse_shape(geom: &Value, radius: Option<&Value>, ctx: &Ctx<'_>) -> Result<ZoneShape, Error> {
+    let coords = geom
+        .get("coordinates")
+        .ok_or_else(|| ctx.err("geometry.coordinates", "missing"))?;
+    match geom.get("type").and_then(Value::as_str) {
+        Some("Polygon") => Ok(ZoneShape::Polygon(MultiPolygon(vec![parse_polygon(
+            coords,
+            "geometry.coordinates",
+            ctx,
+        )?]))),
+        Some("MultiPolygon") => {
+            let polys = coords
+                .as_array()
+                .filter(|p| !p.is_empty())
+                .ok_or_else(|| ctx.err("geometry.coordinates", "a MultiPolygon needs at least one polygon"))?;
+            let mp = MultiPolygon(
+                polys
+                    .iter()
+                    .enumerate()
+                    .map(|(k, p)| parse_polygon(p, &format!("geometry.coordinates[{k}]"), ctx))
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
+            mp.check_validation()
+                .map_err(|e| ctx.err("geometry", format!("invalid multipolygon: {e}")))?;
+            Ok(ZoneShape::Polygon(mp))
+        }
+        Some("Point") => {
+            let c = parse_position(coords, "geometry.coordinates", ctx)?;
+            let r = radius.ok_or_else(|| ctx.err("radius_m", "a Point zone needs `radius_m` (metres)"))?;
+            let radius_m = r
+                .as_f64()
+                .filter(|r| r.is_finite() && *r > 0.0)
+                .ok_or_else(|| ctx.err("radius_m", format!("must be a number of metres > 0 (got {r})")))?;
+            Ok(ZoneShape::Circle {
+                lon: c.x,
+                lat: c.y,
+                radius_m,
+            })
+        }
+        other => Err(ctx.err(
+            "geometry.type",
+            format!(
+                "must be Polygon, MultiPolygon or Point (got {})",
+                other.unwrap_or("nothing")
+            ),
+        )),
+    }
+}
+
+fn parse_schedule(s: &Value, ctx: &Ctx<'_>) -> Result<Schedule, Error> {
+    let tz = s.get("tz").and_then(Value::as_str).ok_or_else(|| {
+        ctx.err(
+            "schedule.tz",
+            "missing: name an IANA time zone such as \"Europe/London\"",
+        )
+    })?;
+    let windows = s
+        .get("windows")
+        .and_then(Value::as_array)
+        .filter(|w| !w.is_empty())
+        .ok_or_else(|| ctx.err("schedule.windows", "must be a non-empty list"))?;
+    let mut parsed = Vec::with_capacity(windows.len());
+    for (k, w) in windows.iter().enumerate() {
+        let f = |name: &str| format!("schedule.windows[{k}].{name}");
+        let days_v = w
+            .get("days")
+            .and_then(Value::as_array)
+            .filter(|d| !d.is_empty())
+            .ok_or_else(|| ctx.err(&f("days"), "must be a non-empty list such as [\"mon\", \"tue\"]"))?;
+        let mut days = [false; 7];
+        for d in days_v {
+            let i = d
+                .as_str()
+                .and_then(parse_weekday)
+                .ok_or_else(|| ctx.err(&f("days"), format!("unknown weekday {d} (use mon, tue, ..., sun)")))?;
+            days[i] = true;
+        }
+        let time = |name: &str| {
+            let v = w.get(name).and_then(Value::as_str).unwrap_or("");
+            parse_local_time(v).ok_or_else(|| ctx.err(&f(name), format!("must be a local time HH:MM (got {v:?})")))
+        };
+        parsed.push(WeeklyWindow {
+            days,
+            start: time("start")?,
+            end: time("end")?,
+        });
+    }
+    let instant = |name: &str| -> Result<Option<i64>, Error> {
+        match s.get(name).filter(|v| !v.is_null()) {
+            None => Ok(None),
+            Some(v) => {
+                let text = v.as_str().unwrap_or("");
+                parse_time(text, None)
+                    .map(|t| Some(to_us(t)))
+                    .map_err(|e| ctx.err(&format!("schedule.{name}"), e.to_string()))
+            }
+        }
+    };
+    let (from, until) = (instant("from")?, instant("until")?);
+    Schedule::new(tz, parsed, from, until).map_err(|r| ctx.err("schedule", r))
+}

@@ -1,0 +1,267 @@
+//! Zones: exclusion and inclusion areas (polygons, multipolygons with holes,
+//! or circles), optional warning buffers, subject lists and schedules; and
+//! [`ZoneSet`], the prepared, R-tree-indexed collection queried by the breach
+//! engine.
+
+mod circle;
+mod geojson;
+mod polygon;
+mod schedule;
+
+pub use circle::Circle;
+pub use geojson::{read_zones, zones_from_geojson_str};
+pub use polygon::{PointLocation, PreparedPolygon};
+pub use schedule::{resolve_local, Schedule, WeeklyWindow};
+
+use std::collections::{HashMap, HashSet};
+
+use geo::MultiPolygon;
+use rstar::{RTree, RTreeObject, AABB};
+
+use crate::error::Error;
+
+/// What a zone forbids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZoneKind {
+    /// Must not enter (e.g. a victim's street).
+    Exclusion,
+    /// Must not leave while the schedule is active (e.g. home during curfew).
+    Inclusion,
+}
+
+impl ZoneKind {
+    /// `"exclusion"` or `"inclusion"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZoneKind::Exclusion => "exclusion",
+            ZoneKind::Inclusion => "inclusion",
+        }
+    }
+}
+
+/// A zone's area.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZoneShape {
+    /// A polygon or multipolygon in lon/lat degrees (holes allowed).
+    Polygon(MultiPolygon<f64>),
+    /// A circle: centre lon/lat degrees and radius in metres.
+    Circle {
+        /// Centre longitude, degrees.
+        lon: f64,
+        /// Centre latitude, degrees.
+        lat: f64,
+        /// Radius, metres.
+        radius_m: f64,
+    },
+}
+
+/// One zone as defined by its owner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Zone {
+    /// Unique id.
+    pub id: String,
+    /// Exclusion or inclusion.
+    pub kind: ZoneKind,
+    /// The area.
+    pub shape: ZoneShape,
+    /// The subjects it applies to; `None` = every subject.
+    pub subjects: Option<Vec<String>>,
+    /// Width in metres of a warning ring around an exclusion zone.
+    pub buffer_m: Option<f64>,
+    /// When the zone is active; `None` = always.
+    pub schedule: Option<Schedule>,
+}
+
+/// Prepared geometry of a zone or of its buffer.
+#[derive(Debug, Clone)]
+pub enum Region {
+    /// A prepared polygon.
+    Polygon(PreparedPolygon),
+    /// A circle.
+    Circle(Circle),
+    /// Everything within `distance_m` metres of a polygon (including it).
+    PolygonBuffer(PreparedPolygon, f64),
+}
+
+impl Region {
+    /// Whether the region covers (lon, lat) (boundary inside).
+    #[inline]
+    pub fn covers(&self, lon: f64, lat: f64) -> bool {
+        match self {
+            Region::Polygon(p) => p.covers(lon, lat),
+            Region::Circle(c) => c.covers(lon, lat),
+            Region::PolygonBuffer(p, d) => p.covers(lon, lat) || p.boundary_distance_m(lon, lat) <= *d,
+        }
+    }
+
+    /// Distance in metres from (lon, lat) to the region's boundary.
+    pub fn boundary_distance_m(&self, lon: f64, lat: f64) -> f64 {
+        match self {
+            Region::Polygon(p) => p.boundary_distance_m(lon, lat),
+            Region::Circle(c) => c.boundary_distance_m(lon, lat),
+            Region::PolygonBuffer(p, d) => {
+                if p.covers(lon, lat) {
+                    p.boundary_distance_m(lon, lat) + d
+                } else {
+                    (p.boundary_distance_m(lon, lat) - d).abs()
+                }
+            }
+        }
+    }
+
+    /// Appends the closed sub-intervals of `s ∈ [0, 1]` where `a + s (b - a)`
+    /// is covered, sorted and disjoint.
+    pub fn covered_intervals(&self, a: (f64, f64), b: (f64, f64), out: &mut Vec<(f64, f64)>) {
+        match self {
+            Region::Polygon(p) => p.covered_intervals(a, b, out),
+            Region::Circle(c) => c.covered_intervals(a, b, out),
+            Region::PolygonBuffer(p, d) => p.within_intervals(a, b, *d, out),
+        }
+    }
+
+    /// Bounding box `[min_lon, min_lat, max_lon, max_lat]`.
+    pub fn bbox(&self) -> [f64; 4] {
+        match self {
+            Region::Polygon(p) => p.bbox(),
+            Region::Circle(c) => c.bbox(),
+            Region::PolygonBuffer(p, d) => {
+                let b = p.bbox();
+                let f = p.frame();
+                let (dx, dy) = (d / f.kx * 1.01, d / f.ky * 1.01);
+                [b[0] - dx, b[1] - dy, b[2] + dx, b[3] + dy]
+            }
+        }
+    }
+}
+
+/// A zone with its prepared regions.
+#[derive(Debug, Clone)]
+pub struct PreparedZone {
+    /// The zone definition.
+    pub zone: Zone,
+    /// Its area.
+    pub region: Region,
+    /// Its warning buffer (area plus ring), if any.
+    pub buffer: Option<Region>,
+    subjects: Option<HashSet<String>>,
+}
+
+impl PreparedZone {
+    /// Whether the zone applies to `subject`.
+    #[inline]
+    pub fn applies_to(&self, subject: &str) -> bool {
+        self.subjects.as_ref().is_none_or(|s| s.contains(subject))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ZoneEnvelope {
+    pub(crate) index: u32,
+    envelope: AABB<[f64; 2]>,
+}
+
+impl RTreeObject for ZoneEnvelope {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        self.envelope
+    }
+}
+
+/// Zones prepared once for query-many use: prepared geometry plus an R-tree
+/// over the zones' bounding boxes (buffers included).
+#[derive(Debug, Clone)]
+pub struct ZoneSet {
+    zones: Vec<PreparedZone>,
+    by_id: HashMap<String, usize>,
+    tree: RTree<ZoneEnvelope>,
+}
+
+impl ZoneSet {
+    /// Prepares zones.
+    ///
+    /// # Errors
+    /// [`Error::Zone`] for a duplicate id (other checks happen when zones are
+    /// read; zones built in code are trusted to be valid).
+    pub fn new(zones: Vec<Zone>) -> Result<Self, Error> {
+        let mut by_id = HashMap::new();
+        let mut prepared = Vec::with_capacity(zones.len());
+        for (i, z) in zones.into_iter().enumerate() {
+            if by_id.insert(z.id.clone(), i).is_some() {
+                return Err(Error::Zone {
+                    source_name: "<memory>".into(),
+                    index: i,
+                    id: Some(z.id.clone()),
+                    field: "id".into(),
+                    reason: "duplicate zone id".into(),
+                });
+            }
+            let region = match &z.shape {
+                ZoneShape::Polygon(mp) => Region::Polygon(PreparedPolygon::new(mp)),
+                ZoneShape::Circle { lon, lat, radius_m } => Region::Circle(Circle::new(*lon, *lat, *radius_m)),
+            };
+            let buffer = z.buffer_m.filter(|&d| d > 0.0).map(|d| match &region {
+                Region::Circle(c) => Region::Circle(c.grown(d)),
+                Region::Polygon(p) | Region::PolygonBuffer(p, _) => Region::PolygonBuffer(p.clone(), d),
+            });
+            let subjects = z.subjects.as_ref().map(|v| v.iter().cloned().collect());
+            prepared.push(PreparedZone {
+                zone: z,
+                region,
+                buffer,
+                subjects,
+            });
+        }
+        let tree = RTree::bulk_load(
+            prepared
+                .iter()
+                .enumerate()
+                .map(|(i, z)| {
+                    let b = z.buffer.as_ref().unwrap_or(&z.region).bbox();
+                    ZoneEnvelope {
+                        index: i as u32,
+                        envelope: AABB::from_corners([b[0], b[1]], [b[2], b[3]]),
+                    }
+                })
+                .collect(),
+        );
+        Ok(ZoneSet {
+            zones: prepared,
+            by_id,
+            tree,
+        })
+    }
+
+    /// Number of zones.
+    pub fn len(&self) -> usize {
+        self.zones.len()
+    }
+
+    /// Whether there is no zone.
+    pub fn is_empty(&self) -> bool {
+        self.zones.is_empty()
+    }
+
+    /// Zone number `i`.
+    pub fn get(&self, i: usize) -> &PreparedZone {
+        &self.zones[i]
+    }
+
+    /// All zones.
+    pub fn zones(&self) -> &[PreparedZone] {
+        &self.zones
+    }
+
+    /// The zone with `id`.
+    pub fn by_id(&self, id: &str) -> Option<&PreparedZone> {
+        self.by_id.get(id).map(|&i| &self.zones[i])
+    }
+
+    /// Numbers of the zones whose bounding box (buffer included) meets the box
+    /// `[min_lon, min_lat, max_lon, max_lat]`.
+    pub fn candidates(&self, bbox: [f64; 4]) -> impl Iterator<Item = usize> + '_ {
+        self.tree
+            .locate_in_envelope_intersecting(&AABB::from_corners([bbox[0], bbox[1]], [bbox[2], bbox[3]]))
+            .map(|e| e.index as usize)
+    }
+}

@@ -1,0 +1,427 @@
+//! Prepared polygons: covers-tests with robust predicates, the parameter
+//! intervals of a segment inside a polygon, distances to the boundary.
+//!
+//! Each polygon (exterior plus holes) keeps its edges in horizontal slabs so a
+//! point test looks only at the edges whose y-range spans the point. Boundary
+//! points are inside (covers). Orientation tests use geo's robust kernel
+//! (Shewchuk's adaptive predicates), so the in/out/boundary answer for a fix
+//! is exact for the doubles given.
+
+use geo::algorithm::kernels::{Kernel, Orientation, RobustKernel};
+use geo::{Coord, MultiPolygon};
+
+use crate::geodesy::LocalFrame;
+
+/// Where a point lies relative to a polygon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointLocation {
+    /// Strictly inside.
+    Interior,
+    /// On an edge or vertex.
+    Boundary,
+    /// Strictly outside.
+    Exterior,
+}
+
+#[derive(Debug, Clone)]
+struct Component {
+    edges: Vec<(Coord<f64>, Coord<f64>)>,
+    bbox: [f64; 4],
+    y0: f64,
+    dy: f64,
+    slab_start: Vec<u32>,
+    slab_edges: Vec<u32>,
+}
+
+#[inline]
+fn orient(p: Coord<f64>, q: Coord<f64>, r: Coord<f64>) -> Orientation {
+    <RobustKernel as Kernel<f64>>::orient2d(p, q, r)
+}
+
+impl Component {
+    fn new(rings: Vec<Vec<Coord<f64>>>) -> Self {
+        let mut edges = Vec::new();
+        for ring in &rings {
+            for w in ring.windows(2) {
+                if w[0] != w[1] {
+                    edges.push((w[0], w[1]));
+                }
+            }
+        }
+        let mut bbox = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+        for (a, b) in &edges {
+            for c in [a, b] {
+                bbox[0] = bbox[0].min(c.x);
+                bbox[1] = bbox[1].min(c.y);
+                bbox[2] = bbox[2].max(c.x);
+                bbox[3] = bbox[3].max(c.y);
+            }
+        }
+        let n_slabs = (edges.len() / 4).clamp(1, 256);
+        let y0 = bbox[1];
+        let dy = ((bbox[3] - bbox[1]) / n_slabs as f64).max(f64::MIN_POSITIVE);
+        let slab_of = |y: f64| (((y - y0) / dy).floor().max(0.0) as usize).min(n_slabs - 1);
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); n_slabs];
+        for (i, (a, b)) in edges.iter().enumerate() {
+            let (lo, hi) = (slab_of(a.y.min(b.y)), slab_of(a.y.max(b.y)));
+            for list in &mut lists[lo..=hi] {
+                list.push(i as u32);
+            }
+        }
+        let mut slab_start = Vec::with_capacity(n_slabs + 1);
+        let mut slab_edges = Vec::new();
+        for l in lists {
+            slab_start.push(slab_edges.len() as u32);
+            slab_edges.extend(l);
+        }
+        slab_start.push(slab_edges.len() as u32);
+        Component {
+            edges,
+            bbox,
+            y0,
+            dy,
+            slab_start,
+            slab_edges,
+        }
+    }
+
+    #[inline]
+    fn locate(&self, p: Coord<f64>) -> PointLocation {
+        if p.x < self.bbox[0] || p.x > self.bbox[2] || p.y < self.bbox[1] || p.y > self.bbox[3] {
+            return PointLocation::Exterior;
+        }
+        let n = self.slab_start.len() - 1;
+        let k = ((((p.y - self.y0) / self.dy).floor().max(0.0)) as usize).min(n - 1);
+        let mut inside = false;
+        for &e in &self.slab_edges[self.slab_start[k] as usize..self.slab_start[k + 1] as usize] {
+            let (a, b) = self.edges[e as usize];
+            if p.y < a.y.min(b.y) || p.y > a.y.max(b.y) {
+                continue;
+            }
+            let o = orient(a, b, p);
+            if o == Orientation::Collinear && p.x >= a.x.min(b.x) && p.x <= a.x.max(b.x) {
+                return PointLocation::Boundary;
+            }
+            if (a.y <= p.y && p.y < b.y && o == Orientation::CounterClockwise)
+                || (b.y <= p.y && p.y < a.y && o == Orientation::Clockwise)
+            {
+                inside = !inside;
+            }
+        }
+        if inside {
+            PointLocation::Interior
+        } else {
+            PointLocation::Exterior
+        }
+    }
+}
+
+/// A (multi)polygon prepared for many point and segment queries.
+#[derive(Debug, Clone)]
+pub struct PreparedPolygon {
+    comps: Vec<Component>,
+    bbox: [f64; 4],
+    frame: LocalFrame,
+}
+
+impl PreparedPolygon {
+    /// Prepares a multipolygon (lon/lat degrees). Rings are used as given.
+    pub fn new(mp: &MultiPolygon<f64>) -> Self {
+        let comps: Vec<Component> =
+            mp.0.iter()
+                .map(|p| {
+                    let mut rings = vec![p.exterior().0.clone()];
+                    rings.extend(p.interiors().iter().map(|r| r.0.clone()));
+                    Component::new(rings)
+                })
+                .collect();
+        let mut bbox = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+        for c in &comps {
+            bbox[0] = bbox[0].min(c.bbox[0]);
+            bbox[1] = bbox[1].min(c.bbox[1]);
+            bbox[2] = bbox[2].max(c.bbox[2]);
+            bbox[3] = bbox[3].max(c.bbox[3]);
+        }
+        let frame = LocalFrame::new(0.5 * (bbox[0] + bbox[2]), 0.5 * (bbox[1] + bbox[3]));
+        PreparedPolygon { comps, bbox, frame }
+    }
+
+    /// Bounding box `[min_lon, min_lat, max_lon, max_lat]`.
+    pub fn bbox(&self) -> [f64; 4] {
+        self.bbox
+    }
+
+    /// The local metric frame at the polygon's centre.
+    pub fn frame(&self) -> &LocalFrame {
+        &self.frame
+    }
+
+    /// Where (lon, lat) lies: interior, boundary or exterior (exact).
+    #[inline]
+    pub fn locate(&self, lon: f64, lat: f64) -> PointLocation {
+        let p = Coord { x: lon, y: lat };
+        let mut any_interior = false;
+        for c in &self.comps {
+            match c.locate(p) {
+                PointLocation::Boundary => return PointLocation::Boundary,
+                PointLocation::Interior => any_interior = true,
+                PointLocation::Exterior => {}
+            }
+        }
+        if any_interior {
+            PointLocation::Interior
+        } else {
+            PointLocation::Exterior
+        }
+    }
+
+    /// Whether the polygon covers (lon, lat): interior or boundary.
+    #[inline]
+    pub fn covers(&self, lon: f64, lat: f64) -> bool {
+        self.locate(lon, lat) != PointLocation::Exterior
+    }
+
+    /// Distance in metres from (lon, lat) to the nearest edge.
+    pub fn boundary_distance_m(&self, lon: f64, lat: f64) -> f64 {
+        let p = self.frame.to_xy(lon, lat);
+        let mut best = f64::INFINITY;
+        for c in &self.comps {
+            for &(a, b) in &c.edges {
+                let a = self.frame.to_xy(a.x, a.y);
+                let b = self.frame.to_xy(b.x, b.y);
+                best = best.min(point_segment_distance(p, a, b));
+            }
+        }
+        best
+    }
+
+    /// Appends the closed sub-intervals `[s0, s1]` of `s ∈ [0, 1]` where the
+    /// point `a + s (b - a)` (lon/lat degrees) is covered, in increasing order.
+    /// Degenerate intervals (`s0 == s1`) mark touches.
+    pub fn covered_intervals(&self, a: (f64, f64), b: (f64, f64), out: &mut Vec<(f64, f64)>) {
+        let sb = [a.0.min(b.0), a.1.min(b.1), a.0.max(b.0), a.1.max(b.1)];
+        if sb[0] > self.bbox[2] || sb[2] < self.bbox[0] || sb[1] > self.bbox[3] || sb[3] < self.bbox[1] {
+            return;
+        }
+        let (pa, pb) = (Coord { x: a.0, y: a.1 }, Coord { x: b.0, y: b.1 });
+        if pa == pb {
+            if self.covers(a.0, a.1) {
+                out.push((0.0, 1.0));
+            }
+            return;
+        }
+        // Breakpoints: the ends, and every exact meeting with an edge (on the boundary).
+        let mut params: Vec<(f64, bool)> = vec![(0.0, false), (1.0, false)];
+        let d = Coord {
+            x: b.0 - a.0,
+            y: b.1 - a.1,
+        };
+        for c in &self.comps {
+            if sb[0] > c.bbox[2] || sb[2] < c.bbox[0] || sb[1] > c.bbox[3] || sb[3] < c.bbox[1] {
+                continue;
+            }
+            for &(p, q) in &c.edges {
+                if p.x.max(q.x) < sb[0] || p.x.min(q.x) > sb[2] || p.y.max(q.y) < sb[1] || p.y.min(q.y) > sb[3] {
+                    continue;
+                }
+                let o1 = orient(pa, pb, p);
+                let o2 = orient(pa, pb, q);
+                if o1 == o2 && o1 != Orientation::Collinear {
+                    continue;
+                }
+                let o3 = orient(p, q, pa);
+                let o4 = orient(p, q, pb);
+                if o3 == o4 && o3 != Orientation::Collinear {
+                    continue;
+                }
+                let dd = d.x * d.x + d.y * d.y;
+                let proj = |c: Coord<f64>| (((c.x - a.0) * d.x + (c.y - a.1) * d.y) / dd).clamp(0.0, 1.0);
+                if o1 == Orientation::Collinear && o2 == Orientation::Collinear {
+                    // Collinear: they share the overlap of their projections on ab.
+                    let raw = |c: Coord<f64>| ((c.x - a.0) * d.x + (c.y - a.1) * d.y) / dd;
+                    let (s0, s1) = (raw(p), raw(q));
+                    let (lo, hi) = (s0.min(s1).max(0.0), s0.max(s1).min(1.0));
+                    if lo <= hi {
+                        params.push((lo, true));
+                        params.push((hi, true));
+                    }
+                    continue;
+                }
+                // A single meeting point.
+                let e = Coord {
+                    x: q.x - p.x,
+                    y: q.y - p.y,
+                };
+                let den = d.x * e.y - d.y * e.x;
+                let s = if o3 == Orientation::Collinear {
+                    0.0
+                } else if o4 == Orientation::Collinear {
+                    1.0
+                } else if o1 == Orientation::Collinear {
+                    proj(p)
+                } else if o2 == Orientation::Collinear {
+                    proj(q)
+                } else {
+                    (((p.x - a.0) * e.y - (p.y - a.1) * e.x) / den).clamp(0.0, 1.0)
+                };
+                params.push((s, true));
+            }
+        }
+        params.sort_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
+        params.dedup_by(|later, earlier| later.0 == earlier.0);
+        let at = |s: f64| (a.0 + s * d.x, a.1 + s * d.y);
+        let covered_at = |s: f64, boundary: bool| {
+            boundary || {
+                let p = if s == 0.0 {
+                    a
+                } else if s == 1.0 {
+                    b
+                } else {
+                    at(s)
+                };
+                self.covers(p.0, p.1)
+            }
+        };
+        let start_len = out.len();
+        let push = |s0: f64, s1: f64, out: &mut Vec<(f64, f64)>| {
+            if out.len() > start_len {
+                let last = out.last_mut().expect("non-empty");
+                if last.1 >= s0 {
+                    last.1 = last.1.max(s1);
+                    return;
+                }
+            }
+            out.push((s0, s1));
+        };
+        for k in 0..params.len() {
+            let (s, boundary) = params[k];
+            if covered_at(s, boundary) {
+                push(s, s, out);
+            }
+            if k + 1 < params.len() {
+                let s1 = params[k + 1].0;
+                let mid = at(0.5 * (s + s1));
+                if self.covers(mid.0, mid.1) {
+                    push(s, s1, out);
+                }
+            }
+        }
+    }
+
+    /// Appends the closed sub-intervals of `s ∈ [0, 1]` where `a + s (b - a)`
+    /// is within `distance_m` metres of the polygon (inside counts as 0 m).
+    pub fn within_intervals(&self, a: (f64, f64), b: (f64, f64), distance_m: f64, out: &mut Vec<(f64, f64)>) {
+        let (dlon, dlat) = (distance_m / self.frame.kx * 1.001, distance_m / self.frame.ky * 1.001);
+        let sb = [a.0.min(b.0), a.1.min(b.1), a.0.max(b.0), a.1.max(b.1)];
+        if sb[0] > self.bbox[2] + dlon
+            || sb[2] < self.bbox[0] - dlon
+            || sb[1] > self.bbox[3] + dlat
+            || sb[3] < self.bbox[1] - dlat
+        {
+            return;
+        }
+        let mut parts = Vec::new();
+        self.covered_intervals(a, b, &mut parts);
+        let pa = self.frame.to_xy(a.0, a.1);
+        let pb = self.frame.to_xy(b.0, b.1);
+        let at = |s: f64| (pa.0 + s * (pb.0 - pa.0), pa.1 + s * (pb.1 - pa.1));
+        for c in &self.comps {
+            for &(p, q) in &c.edges {
+                if p.x.max(q.x) < sb[0] - dlon
+                    || p.x.min(q.x) > sb[2] + dlon
+                    || p.y.max(q.y) < sb[1] - dlat
+                    || p.y.min(q.y) > sb[3] + dlat
+                {
+                    continue;
+                }
+                let e0 = self.frame.to_xy(p.x, p.y);
+                let e1 = self.frame.to_xy(q.x, q.y);
+                let f = |s: f64| point_segment_distance(at(s), e0, e1) - distance_m;
+                if let Some(iv) = sublevel_interval(f) {
+                    parts.push(iv);
+                }
+            }
+        }
+        merge_intervals(&mut parts);
+        out.extend(parts);
+    }
+}
+
+/// Distance from point p to segment ab in the plane.
+#[inline]
+pub(crate) fn point_segment_distance(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let dd = dx * dx + dy * dy;
+    let t = if dd > 0.0 {
+        (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / dd).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (x, y) = (a.0 + t * dx - p.0, a.1 + t * dy - p.1);
+    (x * x + y * y).sqrt()
+}
+
+/// For a convex function `f` on [0, 1], the interval where `f(s) <= 0`, if any
+/// (golden-section search for the minimum, then bisection for each end).
+pub(crate) fn sublevel_interval(f: impl Fn(f64) -> f64) -> Option<(f64, f64)> {
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    let g = 0.5 * (5f64.sqrt() - 1.0);
+    let mut x1 = hi - g * (hi - lo);
+    let mut x2 = lo + g * (hi - lo);
+    let (mut f1, mut f2) = (f(x1), f(x2));
+    for _ in 0..80 {
+        if f1 <= 0.0 || f2 <= 0.0 {
+            break;
+        }
+        if f1 < f2 {
+            hi = x2;
+            x2 = x1;
+            f2 = f1;
+            x1 = hi - g * (hi - lo);
+            f1 = f(x1);
+        } else {
+            lo = x1;
+            x1 = x2;
+            f1 = f2;
+            x2 = lo + g * (hi - lo);
+            f2 = f(x2);
+        }
+        if hi - lo < 1e-15 {
+            break;
+        }
+    }
+    let (sm, fm) = [(x1, f1), (x2, f2), (0.0, f(0.0)), (1.0, f(1.0))]
+        .into_iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("four candidates");
+    if fm > 0.0 {
+        return None;
+    }
+    let root = |mut inside: f64, mut outside: f64| {
+        for _ in 0..60 {
+            let m = 0.5 * (inside + outside);
+            if f(m) <= 0.0 {
+                inside = m;
+            } else {
+                outside = m;
+            }
+        }
+        inside
+    };
+    let left = if f(0.0) <= 0.0 { 0.0 } else { root(sm, 0.0) };
+    let right = if f(1.0) <= 0.0 { 1.0 } else { root(sm, 1.0) };
+    Some((left, right))
+}
+
+/// Sorts and merges overlapping closed intervals in place.
+pub(crate) fn merge_intervals(v: &mut Vec<(f64, f64)>) {
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(v.len());
+    for &(a, b) in v.iter() {
+        match out.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    *v = out;
+}

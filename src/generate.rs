@@ -124,17 +124,15 @@ impl SplitMix64 {
     }
 }
 
-const M_PER_DEG_LAT: f64 = 111_320.0;
-
-/// Moves (lon, lat) by (east, north) metres.
+/// Moves (lon, lat) by (east, north) metres on the WGS84 ellipsoid (local
+/// plane at the starting latitude; exact enough for tens of kilometres).
 pub fn offset_m(p: (f64, f64), east_m: f64, north_m: f64) -> (f64, f64) {
-    let k = M_PER_DEG_LAT * p.1.to_radians().cos();
-    (p.0 + east_m / k, p.1 + north_m / M_PER_DEG_LAT)
+    let (ky, kx) = crate::geodesy::metres_per_degree(p.1);
+    (p.0 + east_m / kx, p.1 + north_m / ky)
 }
 
 fn dist_m(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let k = M_PER_DEG_LAT * a.1.to_radians().cos();
-    (((b.0 - a.0) * k).powi(2) + ((b.1 - a.1) * M_PER_DEG_LAT).powi(2)).sqrt()
+    crate::geodesy::distance_m(a, b)
 }
 
 /// A piece of a day's plan: stay at a place, or travel between two.

@@ -1,5 +1,7 @@
 //! Public API behaviour: trail requests, ingest rules, readers and writers.
 
+mod breach;
 mod readers;
 mod trail_request;
 mod writers;
+mod zones;

@@ -1,0 +1,256 @@
+//! Breach episodes and curfew compliance against hand-computed expectations.
+
+use trailfence::generate::offset_m;
+use trailfence::{
+    breaches, curfew, zones_from_geojson_str, BreachOptions, Confidence, CurfewOptions, EpisodeKind, Mode, TrailStore,
+    Window, ZoneSet,
+};
+
+use crate::util::{t, window};
+
+const HOME: (f64, f64) = (-0.1, 51.5);
+
+/// Fixes every `step_s` from `start` with positions east of HOME by `east(k)` metres.
+fn walk(start: &str, n: usize, step_s: i64, acc: f64, east: impl Fn(usize) -> f64) -> TrailStore {
+    let t0 = t(start).as_microsecond();
+    let subj = vec!["S"; n];
+    let ts: Vec<i64> = (0..n).map(|k| t0 + k as i64 * step_s * 1_000_000).collect();
+    let pos: Vec<(f64, f64)> = (0..n).map(|k| offset_m(HOME, east(k), 0.0)).collect();
+    let lon: Vec<f64> = pos.iter().map(|p| p.0).collect();
+    let lat: Vec<f64> = pos.iter().map(|p| p.1).collect();
+    let acc = vec![acc; n];
+    let mut b = TrailStore::builder();
+    b.extend_columns(&subj, &ts, &lon, &lat, Some(&acc), Mode::Strict)
+        .unwrap();
+    b.build()
+}
+
+fn circle_zone(kind: &str, radius_m: f64, extra: &str) -> ZoneSet {
+    zones_from_geojson_str(
+        &format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","id":"z","properties":{{"kind":"{kind}","radius_m":{radius_m}{extra}}},"geometry":{{"type":"Point","coordinates":[{},{}]}}}}]}}"#,
+            HOME.0, HOME.1
+        ),
+        "z",
+    )
+    .unwrap()
+}
+
+#[test]
+fn walking_through_a_zone_between_two_fixes_is_a_breach_found_by_interpolation() {
+    // 2 m/s eastwards, fixes every 60 s at x = -300, -180, -60, 60, 180 m: no fix in the 50 m circle.
+    let store = walk("2024-06-01T12:00:00Z", 5, 60, 5.0, |k| -300.0 + 120.0 * k as f64);
+    let zones = circle_zone("exclusion", 50.0, "");
+    let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default());
+    assert_eq!(eps.len(), 1);
+    let e = &eps[0];
+    assert_eq!(
+        (e.kind, e.fixes, e.confidence),
+        (EpisodeKind::Exclusion, 0, Confidence::Possible)
+    );
+    // Inside from x = -50 m to +50 m: 50 s at 2 m/s, entering 5 s after the -60 m fix (12:02:00).
+    assert!((e.duration_s() - 50.0).abs() < 0.1, "{}", e.duration_s());
+    assert!(
+        (e.start_us - t("2024-06-01T12:02:05Z").as_microsecond()).abs() < 100_000,
+        "{}",
+        e.start()
+    );
+}
+
+#[test]
+fn confidence_depends_on_accuracy() {
+    // Dwells 40 m inside a 50 m circle's centre... at 10 m from the centre: 40 m from the boundary.
+    let deep = walk("2024-06-01T12:00:00Z", 5, 60, 5.0, |_| 10.0);
+    let zones = circle_zone("exclusion", 50.0, "");
+    let e = &breaches(&deep, &zones, Window::all(), &BreachOptions::default())[0];
+    assert_eq!((e.fixes, e.confidence), (5, Confidence::Confirmed));
+    assert_eq!(e.duration_s(), 240.0);
+    // 45 m from the centre with 20 m accuracy: inside only within accuracy.
+    let shallow = walk("2024-06-01T12:00:00Z", 5, 60, 20.0, |_| 45.0);
+    let e = &breaches(&shallow, &zones, Window::all(), &BreachOptions::default())[0];
+    assert_eq!(e.confidence, Confidence::Possible);
+}
+
+#[test]
+fn gaps_end_episodes_and_are_never_breaches() {
+    // Inside, then a 20-minute gap, then inside again: two episodes.
+    let t0 = t("2024-06-01T12:00:00Z").as_microsecond();
+    let ts = [0i64, 60, 120, 1320, 1380].map(|s| t0 + s * 1_000_000);
+    let p = offset_m(HOME, 5.0, 0.0);
+    let mut b = TrailStore::builder();
+    b.extend_columns(&["S"; 5], &ts, &[p.0; 5], &[p.1; 5], None, Mode::Strict)
+        .unwrap();
+    let store = b.build();
+    let eps = breaches(
+        &store,
+        &circle_zone("exclusion", 50.0, ""),
+        Window::all(),
+        &BreachOptions::default(),
+    );
+    assert_eq!(eps.len(), 2);
+    assert_eq!((eps[0].duration_s(), eps[1].duration_s()), (120.0, 60.0));
+    // merge_gap_s must not merge across the gap.
+    let opts = BreachOptions {
+        merge_gap_s: 3600.0,
+        ..Default::default()
+    };
+    assert_eq!(
+        breaches(&store, &circle_zone("exclusion", 50.0, ""), Window::all(), &opts).len(),
+        2
+    );
+    // An inclusion zone the subject is far from: the gap is unknown, not a breach.
+    let far = circle_zone("inclusion", 50.0, "");
+    let store_far = walk("2024-06-01T12:00:00Z", 3, 900, 5.0, |_| 500.0);
+    assert_eq!(
+        breaches(&store_far, &far, Window::all(), &BreachOptions::default()).len(),
+        3,
+        "three isolated fixes"
+    );
+    assert!(breaches(&store_far, &far, Window::all(), &BreachOptions::default())
+        .iter()
+        .all(|e| e.duration_s() == 0.0));
+}
+
+#[test]
+fn debounce_options() {
+    // In and out of a 50 m circle: in for 2 fixes, out for 1, in for 1.
+    let xs = [200.0, 0.0, 0.0, 200.0, 0.0, 200.0];
+    let store = walk("2024-06-01T12:00:00Z", xs.len(), 60, 5.0, |k| xs[k]);
+    let zones = circle_zone("exclusion", 50.0, "");
+    let raw = breaches(&store, &zones, Window::all(), &BreachOptions::default());
+    assert_eq!(raw.len(), 2);
+    let by_fixes = breaches(
+        &store,
+        &zones,
+        Window::all(),
+        &BreachOptions {
+            min_fixes: 2,
+            ..Default::default()
+        },
+    );
+    assert_eq!(by_fixes.len(), 1);
+    // Durations: 15 + 60 + 15 = 90 s, then 15 + 15 = 30 s.
+    assert!((raw[0].duration_s() - 90.0).abs() < 0.1 && (raw[1].duration_s() - 30.0).abs() < 0.1);
+    let by_time = breaches(
+        &store,
+        &zones,
+        Window::all(),
+        &BreachOptions {
+            min_duration_s: 60.0,
+            ..Default::default()
+        },
+    );
+    assert_eq!(by_time.len(), 1);
+    let merged = breaches(
+        &store,
+        &zones,
+        Window::all(),
+        &BreachOptions {
+            merge_gap_s: 120.0,
+            ..Default::default()
+        },
+    );
+    assert_eq!(merged.len(), 1);
+    assert_eq!(merged[0].fixes, 3);
+}
+
+#[test]
+fn schedules_clip_episodes_and_buffers_warn_first() {
+    // Inside all afternoon; the zone is active 14:00–15:00 London (BST) = 13:00–14:00 UTC.
+    let store = walk("2024-06-01T12:00:00Z", 181, 60, 5.0, |_| 0.0);
+    let zones = circle_zone(
+        "exclusion",
+        50.0,
+        r#","buffer_m":30,"schedule":{"tz":"Europe/London","windows":[{"days":["sat"],"start":"14:00","end":"15:00"}]}"#,
+    );
+    let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default());
+    assert_eq!(eps.len(), 2, "{eps:?}");
+    for e in &eps {
+        assert_eq!(e.start(), t("2024-06-01T13:00:00Z"));
+        assert_eq!(e.end(), t("2024-06-01T14:00:00Z"));
+    }
+    let mut kinds: Vec<EpisodeKind> = eps.iter().map(|e| e.kind).collect();
+    kinds.sort();
+    assert_eq!(kinds, [EpisodeKind::Exclusion, EpisodeKind::Buffer]);
+    // Approaching to 60 m: a buffer warning, no breach.
+    let near = walk("2024-06-01T13:00:00Z", 3, 60, 5.0, |_| 60.0);
+    let eps = breaches(&near, &zones, Window::all(), &BreachOptions::default());
+    assert_eq!(eps.len(), 1);
+    assert_eq!(eps[0].kind, EpisodeKind::Buffer);
+}
+
+#[test]
+fn window_clips_and_recounts() {
+    let store = walk("2024-06-01T12:00:00Z", 11, 60, 5.0, |_| 0.0);
+    let zones = circle_zone("exclusion", 50.0, "");
+    let eps = breaches(
+        &store,
+        &zones,
+        window("2024-06-01T12:02:30Z", "2024-06-01T12:05:00Z"),
+        &BreachOptions::default(),
+    );
+    assert_eq!(eps.len(), 1);
+    assert_eq!(eps[0].start(), t("2024-06-01T12:02:30Z"));
+    assert_eq!(eps[0].end(), t("2024-06-01T12:05:00Z"));
+    assert_eq!(
+        eps[0].fixes, 3,
+        "12:03, 12:04 and 12:05 (the end instant is the last in violation)"
+    );
+}
+
+#[test]
+fn curfew_splits_scheduled_time_into_inside_outside_unknown() {
+    // 19:00–07:00 London (BST: 18:00–06:00 UTC) on 2024-06-01/02. Fixes every minute
+    // from 17:00 to 07:00 UTC, at home except 21:00–21:30 UTC (500 m away), and a gap 02:00–03:00 UTC.
+    let t0 = t("2024-06-01T17:00:00Z").as_microsecond();
+    let (mut ts, mut lon, mut lat) = (vec![], vec![], vec![]);
+    for m in 0..=(14 * 60) {
+        let tm = t0 + m * 60_000_000;
+        let hour = m / 60 + 17;
+        if (hour % 24) == 2 && m % 60 != 0 {
+            continue; // gap from 02:00 (last fix) to 03:00
+        }
+        let away = (240..=270).contains(&m); // 21:00..21:30 UTC
+        let p = offset_m(HOME, if away { 500.0 } else { 5.0 }, 0.0);
+        ts.push(tm);
+        lon.push(p.0);
+        lat.push(p.1);
+    }
+    let mut b = TrailStore::builder();
+    b.extend_columns(&vec!["S"; ts.len()], &ts, &lon, &lat, None, Mode::Strict)
+        .unwrap();
+    let store = b.build();
+    let zones = circle_zone(
+        "inclusion",
+        100.0,
+        r#","schedule":{"tz":"Europe/London","windows":[{"days":["sat"],"start":"19:00","end":"07:00"}]}"#,
+    );
+    let rows = curfew(
+        &store,
+        &zones,
+        window("2024-06-01T00:00:00Z", "2024-06-03T00:00:00Z"),
+        &CurfewOptions::default(),
+    );
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!(r.window_start(), t("2024-06-01T18:00:00Z"));
+    assert_eq!(r.window_end(), t("2024-06-02T06:00:00Z"));
+    assert_eq!(r.scheduled_s, 12.0 * 3600.0);
+    // The gap: last fix 02:00, next 03:00 → 3600 s unknown.
+    assert_eq!(r.unknown_s, 3600.0);
+    // Outside: leaves between 20:59 and 21:00 (crossing 100 m of 495 m), back between 21:30 and 21:31.
+    let exit_frac = 95.0 / 495.0;
+    let expected_outside = 30.0 * 60.0 + 2.0 * (1.0 - exit_frac) * 60.0;
+    assert!(
+        (r.outside_s - expected_outside).abs() < 0.5,
+        "{} vs {expected_outside}",
+        r.outside_s
+    );
+    assert!((r.inside_s + r.outside_s + r.unknown_s - r.scheduled_s).abs() < 1e-6);
+    assert_eq!(r.violations, 1);
+    let exit = r.first_exit_us.unwrap();
+    let want = t("2024-06-01T20:59:00Z").as_microsecond() + (exit_frac * 60e6) as i64;
+    assert!((exit - want).abs() < 500_000);
+    let strict = curfew(&store, &zones, Window::all(), &CurfewOptions { grace_s: 3600.0 });
+    assert_eq!(strict[0].violations, 0, "a 32-minute absence is within a 1-hour grace");
+}

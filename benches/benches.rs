@@ -5,6 +5,7 @@
 use criterion::{criterion_group, criterion_main};
 
 mod trail;
+mod zones;
 
-criterion_group!(benches, trail::bench);
+criterion_group!(benches, trail::bench, zones::bench);
 criterion_main!(benches);

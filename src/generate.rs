@@ -399,3 +399,47 @@ pub fn incidents_csv(data: &GeneratedFixes, seed: u64, count: usize) -> String {
     }
     s
 }
+
+/// Benchmark zones: `count` exclusion zones scattered within `radius_m` of
+/// `centre`, half star-shaped polygons with 8–200 vertices and 50–400 m across
+/// radius, half circles of 50–300 m.
+pub fn bench_zones(count: usize, seed: u64, centre: (f64, f64), radius_m: f64) -> Vec<crate::zone::Zone> {
+    use crate::zone::{Zone, ZoneKind, ZoneShape};
+    use geo::{Coord, LineString, MultiPolygon, Polygon};
+    let mut rng = SplitMix64::new(seed ^ 0xB3EC);
+    (0..count)
+        .map(|i| {
+            let a = rng.range(0.0, std::f64::consts::TAU);
+            let r = radius_m * rng.unit().sqrt();
+            let c = offset_m(centre, r * a.cos(), r * a.sin());
+            let shape = if i % 2 == 0 {
+                ZoneShape::Circle {
+                    lon: c.0,
+                    lat: c.1,
+                    radius_m: rng.range(50.0, 300.0),
+                }
+            } else {
+                let k = 8 + (rng.next_u64() % 193) as usize;
+                let (r0, r1) = (rng.range(50.0, 200.0), rng.range(200.0, 400.0));
+                let mut pts: Vec<Coord<f64>> = (0..k)
+                    .map(|j| {
+                        let t = std::f64::consts::TAU * (j as f64 + rng.range(0.05, 0.95)) / k as f64;
+                        let rr = rng.range(r0, r1);
+                        let p = offset_m(c, rr * t.cos(), rr * t.sin());
+                        Coord { x: p.0, y: p.1 }
+                    })
+                    .collect();
+                pts.push(pts[0]);
+                ZoneShape::Polygon(MultiPolygon(vec![Polygon::new(LineString(pts), vec![])]))
+            };
+            Zone {
+                id: format!("Z{i:05}"),
+                kind: ZoneKind::Exclusion,
+                shape,
+                subjects: None,
+                buffer_m: None,
+                schedule: None,
+            }
+        })
+        .collect()
+}

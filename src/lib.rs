@@ -57,6 +57,6 @@ pub use store::{
 pub use time::{from_us, parse_time, to_us, TimeFormat, TimeParser, Window};
 pub use trail::{FixRef, Gap, Trail, DEFAULT_MAX_GAP_S};
 pub use zone::{
-    read_zones, resolve_local, zones_from_geojson_str, Circle, PointLocation, PreparedPolygon, PreparedZone, Region,
-    Schedule, WeeklyWindow, Zone, ZoneKind, ZoneSet, ZoneShape,
+    fix_zone_hits, read_zones, resolve_local, zones_from_geojson_str, Circle, FixZoneHit, PointLocation,
+    PreparedPolygon, PreparedZone, Region, Schedule, WeeklyWindow, Zone, ZoneKind, ZoneSet, ZoneShape,
 };

@@ -14,17 +14,31 @@ pub struct Circle {
     /// Radius, metres.
     pub radius_m: f64,
     frame: LocalFrame,
+    /// Relative error bound of the fixed-scale frame near the circle.
+    eps: f64,
 }
 
 impl Circle {
     /// A circle around (lon, lat) degrees with `radius_m` metres.
     pub fn new(lon: f64, lat: f64, radius_m: f64) -> Self {
+        // The frame's x scale is exact at the centre's latitude and off by about
+        // tan(lat) * dlat (radians) elsewhere; twice that within 2 radii, plus slack.
+        let tan = lat.to_radians().tan().abs().max(1.0);
+        let eps = 4.0 * tan * radius_m / 6.3e6 + 1e-6;
         Circle {
             lon,
             lat,
             radius_m,
             frame: LocalFrame::new(lon, lat),
+            eps,
         }
+    }
+
+    /// Squared frame distance in m² (fast, approximate away from the centre latitude).
+    #[inline]
+    fn frame_d2(&self, lon: f64, lat: f64) -> f64 {
+        let (x, y) = self.frame.to_xy(lon, lat);
+        x * x + y * y
     }
 
     /// Distance in metres from the centre.
@@ -33,10 +47,19 @@ impl Circle {
         distance_m((self.lon, self.lat), (lon, lat))
     }
 
-    /// Whether the circle covers (lon, lat) (boundary inside).
+    /// Whether the circle covers (lon, lat) (boundary inside). Decided by the
+    /// fast local frame when clearly inside or outside, else by [`distance_m`].
     #[inline]
     pub fn covers(&self, lon: f64, lat: f64) -> bool {
-        self.centre_distance_m(lon, lat) <= self.radius_m
+        let d2 = self.frame_d2(lon, lat);
+        let (lo, hi) = (self.radius_m * (1.0 - self.eps), self.radius_m * (1.0 + self.eps));
+        if d2 < lo * lo {
+            true
+        } else if d2 > hi * hi {
+            false
+        } else {
+            self.centre_distance_m(lon, lat) <= self.radius_m
+        }
     }
 
     /// Distance in metres from (lon, lat) to the circle's boundary.
@@ -52,56 +75,52 @@ impl Circle {
     }
 
     /// Appends the closed sub-interval of `s ∈ [0, 1]` where `a + s (b - a)` is
-    /// covered: solved exactly in the local plane, then each crossing refined
-    /// by bisection on [`distance_m`] so it agrees with [`Circle::covers`].
+    /// covered. The crossings are the roots of a quadratic in the local frame
+    /// (within `eps * radius` metres of the exact ones); each end agrees with
+    /// [`Circle::covers`] of that fix.
     pub fn covered_intervals(&self, a: (f64, f64), b: (f64, f64), out: &mut Vec<(f64, f64)>) {
+        let (ca, cb) = (self.covers(a.0, a.1), self.covers(b.0, b.1));
+        if ca && cb {
+            // A disc is convex.
+            out.push((0.0, 1.0));
+            return;
+        }
         let pa = self.frame.to_xy(a.0, a.1);
         let pb = self.frame.to_xy(b.0, b.1);
         let (dx, dy) = (pb.0 - pa.0, pb.1 - pa.1);
         let qa = dx * dx + dy * dy;
-        let r = self.radius_m;
-        let at = |s: f64| (a.0 + s * (b.0 - a.0), a.1 + s * (b.1 - a.1));
-        let g = |s: f64| {
-            let p = if s == 0.0 {
-                a
-            } else if s == 1.0 {
-                b
-            } else {
-                at(s)
-            };
-            self.centre_distance_m(p.0, p.1) - r
-        };
         if qa == 0.0 {
-            if g(0.0) <= 0.0 {
+            if ca {
                 out.push((0.0, 1.0));
             }
             return;
         }
-        // Closest approach in the plane, then the crossing points.
-        let sc = (-(pa.0 * dx + pa.1 * dy) / qa).clamp(0.0, 1.0);
-        // Refine the closest approach on the accurate metric (convex in s).
-        let sm = [sc, 0.0, 1.0]
-            .into_iter()
-            .min_by(|x, y| g(*x).total_cmp(&g(*y)))
-            .unwrap_or(sc);
-        if g(sm) > 0.0 {
-            // Grazes within rounding: a tiny window around sc may still dip in.
+        let r = self.radius_m;
+        // |pa + s d|^2 = r^2  →  qa s^2 + 2 (pa·d) s + (|pa|^2 - r^2) = 0
+        let half_b = pa.0 * dx + pa.1 * dy;
+        let c = pa.0 * pa.0 + pa.1 * pa.1 - r * r;
+        let disc = half_b * half_b - qa * c;
+        if disc < 0.0 {
+            // Misses in the frame; an end may still be covered by the exact test.
+            if ca {
+                out.push((0.0, 0.0));
+            } else if cb {
+                out.push((1.0, 1.0));
+            }
             return;
         }
-        let root = |mut inside: f64, mut outside: f64| {
-            for _ in 0..60 {
-                let m = 0.5 * (inside + outside);
-                if g(m) <= 0.0 {
-                    inside = m;
-                } else {
-                    outside = m;
-                }
-            }
-            inside
-        };
-        let s0 = if g(0.0) <= 0.0 { 0.0 } else { root(sm, 0.0) };
-        let s1 = if g(1.0) <= 0.0 { 1.0 } else { root(sm, 1.0) };
-        out.push((s0, s1));
+        let sq = disc.sqrt();
+        let (mut s0, mut s1) = ((-half_b - sq) / qa, (-half_b + sq) / qa);
+        if ca {
+            s0 = 0.0;
+        }
+        if cb {
+            s1 = 1.0;
+        }
+        let (s0, s1) = (s0.max(0.0), s1.min(1.0));
+        if s0 <= s1 {
+            out.push((s0, s1));
+        }
     }
 
     /// The same circle grown by `extra_m` metres.

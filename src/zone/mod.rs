@@ -10,6 +10,7 @@ mod schedule;
 
 pub use circle::Circle;
 pub use geojson::{read_zones, zones_from_geojson_str};
+
 pub use polygon::{PointLocation, PreparedPolygon};
 pub use schedule::{resolve_local, Schedule, WeeklyWindow};
 
@@ -264,4 +265,88 @@ impl ZoneSet {
             .locate_in_envelope_intersecting(&AABB::from_corners([bbox[0], bbox[1]], [bbox[2], bbox[3]]))
             .map(|e| e.index as usize)
     }
+}
+
+/// A fix covered by a zone (geometric test only: schedules are not applied,
+/// subject lists are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct FixZoneHit {
+    /// Subject number in the store.
+    pub subject: u32,
+    /// Fix index in the subject's trail.
+    pub fix: u32,
+    /// Zone number in the set.
+    pub zone: u32,
+}
+
+impl ZoneSet {
+    /// Appends every (fix, zone) pair of `trail`'s fixes in `range` where the
+    /// zone covers the fix and applies to `subject`. Fixes are screened 64 at a
+    /// time against the zone R-tree, so fixes far from every zone cost a few
+    /// comparisons.
+    pub fn flag_fixes(
+        &self,
+        trail: &crate::trail::Trail,
+        subject: &str,
+        subject_index: u32,
+        range: std::ops::Range<usize>,
+        out: &mut Vec<FixZoneHit>,
+    ) {
+        let (lon, lat) = (trail.lons(), trail.lats());
+        let mut cand: Vec<(usize, [f64; 4])> = Vec::new();
+        let mut c0 = range.start;
+        while c0 < range.end {
+            let c1 = (c0 + 64).min(range.end);
+            let mut bb = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+            for i in c0..c1 {
+                bb[0] = bb[0].min(lon[i]);
+                bb[1] = bb[1].min(lat[i]);
+                bb[2] = bb[2].max(lon[i]);
+                bb[3] = bb[3].max(lat[i]);
+            }
+            cand.clear();
+            cand.extend(
+                self.candidates(bb)
+                    .filter(|&z| self.zones[z].applies_to(subject))
+                    .map(|z| (z, self.zones[z].region.bbox())),
+            );
+            if !cand.is_empty() {
+                cand.sort_unstable_by_key(|c| c.0);
+                for i in c0..c1 {
+                    let (x, y) = (lon[i], lat[i]);
+                    for &(z, b) in &cand {
+                        if x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3] && self.zones[z].region.covers(x, y) {
+                            out.push(FixZoneHit {
+                                subject: subject_index,
+                                fix: i as u32,
+                                zone: z as u32,
+                            });
+                        }
+                    }
+                }
+            }
+            c0 = c1;
+        }
+    }
+}
+
+/// Every (fix, zone) pair of the store's fixes in `window` where the zone
+/// covers the fix and applies to its subject, in parallel per subject,
+/// sorted by subject, fix and zone.
+pub fn fix_zone_hits(
+    store: &crate::store::TrailStore,
+    zones: &ZoneSet,
+    window: crate::time::Window,
+) -> Vec<FixZoneHit> {
+    use rayon::prelude::*;
+    let per: Vec<Vec<FixZoneHit>> = (0..store.subject_count())
+        .into_par_iter()
+        .map(|s| {
+            let trail = store.trail_at(s);
+            let mut out = Vec::new();
+            zones.flag_fixes(trail, &store.subjects()[s], s as u32, trail.range(window), &mut out);
+            out
+        })
+        .collect();
+    per.into_iter().flatten().collect()
 }

@@ -91,3 +91,31 @@ fn whole_area_query_returns_every_segment_in_the_window() {
         .segments_meeting(-180.0, -90.0, 180.0, 90.0, Window::from_us(0, 0))
         .is_empty());
 }
+
+/// Fix-in-zone flags (R-tree screened, 64 fixes at a time) equal testing
+/// every fix against every zone.
+#[test]
+fn fix_zone_hits_equal_brute_force() {
+    use trailfence::generate::{bench_zones, LONDON};
+    use trailfence::{fix_zone_hits, FixZoneHit, ZoneSet};
+    let s = store();
+    let zones = ZoneSet::new(bench_zones(300, 5, LONDON, 12_000.0)).unwrap();
+    let got = fix_zone_hits(s, &zones, Window::all());
+    let mut want = Vec::new();
+    for subject in 0..s.subject_count() {
+        let t = s.trail_at(subject);
+        for i in 0..t.len() {
+            for z in 0..zones.len() {
+                if zones.get(z).region.covers(t.lons()[i], t.lats()[i]) {
+                    want.push(FixZoneHit {
+                        subject: subject as u32,
+                        fix: i as u32,
+                        zone: z as u32,
+                    });
+                }
+            }
+        }
+    }
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+}

@@ -147,6 +147,8 @@ pub struct TrackFix {
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Last {
     fix: TrackFix,
+    /// Whether the region covers the fix.
+    covered: bool,
 }
 
 /// Cached active windows of a schedule over `[from, to)`.
@@ -177,6 +179,9 @@ impl ActiveCache {
     }
 }
 
+/// Parameter intervals `[s0, s1]` along a segment.
+type Intervals = Vec<(f64, f64)>;
+
 /// The incremental episode state machine of one (subject, zone, kind).
 /// Serialisable, and bounded in size whatever the trail length.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -186,6 +191,9 @@ pub struct EpisodeTracker {
     last: Option<Last>,
     open: Option<RawEpisode>,
     cache: ActiveCache,
+    /// Scratch space for a segment's intervals (not state).
+    #[serde(skip)]
+    scratch: (Intervals, Intervals),
 }
 
 /// Engine parameters shared by all trackers of an evaluation.
@@ -228,6 +236,7 @@ impl EpisodeTracker {
             last: None,
             open: None,
             cache: ActiveCache::default(),
+            scratch: (Vec::new(), Vec::new()),
         }
     }
 
@@ -252,7 +261,11 @@ impl EpisodeTracker {
     }
 
     fn violating(&self, region: &Region, f: &TrackFix) -> bool {
-        let covered = region.covers(f.lon, f.lat);
+        self.violates(region.covers(f.lon, f.lat))
+    }
+
+    #[inline]
+    fn violates(&self, covered: bool) -> bool {
         if self.kind == EpisodeKind::Inclusion {
             !covered
         } else {
@@ -260,10 +273,10 @@ impl EpisodeTracker {
         }
     }
 
-    fn confirms(&self, region: &Region, f: &TrackFix, p: &EngineParams) -> bool {
+    fn confirms(region: &Region, f: &TrackFix, p: &EngineParams) -> bool {
         let acc = f.accuracy_m.map(f64::from).or(p.assumed_accuracy_m);
         match acc {
-            Some(acc) => region.boundary_distance_m(f.lon, f.lat) > acc,
+            Some(acc) => region.boundary_farther_than(f.lon, f.lat, acc),
             None => false,
         }
     }
@@ -298,6 +311,7 @@ impl EpisodeTracker {
         let zone = zones.get(self.zone as usize);
         let region = region_of(zone, self.kind);
         let scheduled = zone.zone.schedule.is_some();
+        let covered = region.covers(fix.lon, fix.lat);
         match self.last {
             Some(l) if fix.t_us > l.fix.t_us && ((fix.t_us - l.fix.t_us) as f64) <= p.max_gap_s * 1e6 => {
                 let (t0, t1) = (l.fix.t_us, fix.t_us);
@@ -306,14 +320,21 @@ impl EpisodeTracker {
                 }
                 let any_active = !scheduled || self.cache.windows.iter().any(|&(s, e)| s <= t1 && e > t0);
                 if any_active {
-                    let mut inside = Vec::new();
-                    region.covered_intervals((l.fix.lon, l.fix.lat), (fix.lon, fix.lat), &mut inside);
+                    let (mut inside, mut comp) = std::mem::take(&mut self.scratch);
+                    inside.clear();
+                    comp.clear();
+                    region.covered_intervals_known(
+                        (l.fix.lon, l.fix.lat),
+                        (fix.lon, fix.lat),
+                        l.covered,
+                        covered,
+                        &mut inside,
+                    );
                     let ivs = if self.kind == EpisodeKind::Inclusion {
-                        let mut c = Vec::new();
-                        complement(&inside, &mut c);
-                        c
+                        complement(&inside, &mut comp);
+                        &comp
                     } else {
-                        inside
+                        &inside
                     };
                     let dt = (t1 - t0) as f64;
                     let at = |s: f64| {
@@ -325,7 +346,7 @@ impl EpisodeTracker {
                             t0 + (s * dt).round() as i64
                         }
                     };
-                    for (s0, s1) in ivs {
+                    for &(s0, s1) in ivs.iter() {
                         let (a, b) = (at(s0), at(s1));
                         if scheduled {
                             let pieces: Vec<(i64, i64)> = self
@@ -344,6 +365,7 @@ impl EpisodeTracker {
                             self.extend_or_open(a, b, out);
                         }
                     }
+                    self.scratch = (inside, comp);
                 } else {
                     self.close(out);
                 }
@@ -354,14 +376,16 @@ impl EpisodeTracker {
             self.cache.ensure(zone, fix.t_us, fix.t_us);
             self.cache.windows.iter().any(|&(s, e)| s <= fix.t_us && fix.t_us < e)
         };
-        if active && self.violating(region, &fix) {
-            let confirms = self.confirms(region, &fix, p);
+        if active && self.violates(covered) {
             match self.open.as_mut() {
                 Some(o) if o.end_us >= fix.t_us => {
                     o.fixes += 1;
-                    o.confirmed |= confirms;
+                    if !o.confirmed {
+                        o.confirmed = Self::confirms(region, &fix, p);
+                    }
                 }
                 _ => {
+                    let confirms = Self::confirms(region, &fix, p);
                     self.close(out);
                     self.open = Some(RawEpisode {
                         zone: self.zone,
@@ -379,7 +403,7 @@ impl EpisodeTracker {
                 self.close(out);
             }
         }
-        self.last = Some(Last { fix });
+        self.last = Some(Last { fix, covered });
     }
 
     /// Marks a discontinuity (the next fix does not continue from the last
@@ -418,6 +442,18 @@ pub fn subject_episodes(
     window: Window,
     p: &EngineParams,
 ) -> Vec<RawEpisode> {
+    episodes_of(store, subject, zones, window, p, false)
+}
+
+/// [`subject_episodes`], optionally for inclusion zones only (curfews).
+pub(crate) fn episodes_of(
+    store: &TrailStore,
+    subject: usize,
+    zones: &ZoneSet,
+    window: Window,
+    p: &EngineParams,
+    inclusion_only: bool,
+) -> Vec<RawEpisode> {
     let trail = store.trail_at(subject);
     let name = &store.subjects()[subject];
     let mut out = Vec::new();
@@ -433,22 +469,53 @@ pub fn subject_episodes(
     }
     // Inclusion zones apply everywhere; exclusion zones only where near.
     let mut inclusion: Vec<EpisodeTracker> = zones
-        .zones()
-        .iter()
-        .enumerate()
-        .filter(|(_, z)| z.zone.kind == ZoneKind::Inclusion && z.applies_to(name))
-        .map(|(i, _)| EpisodeTracker::new(i, EpisodeKind::Inclusion))
+        .applicable(name)
+        .into_iter()
+        .filter(|&i| zones.get(i).zone.kind == ZoneKind::Inclusion)
+        .map(|i| EpisodeTracker::new(i, EpisodeKind::Inclusion))
         .collect();
     for tr in &mut inclusion {
-        for i in lo..=hi {
-            tr.push(zones, track_fix(trail, i), p, &mut out);
+        match &zones.get(tr.zone()).zone.schedule {
+            None => {
+                for i in lo..=hi {
+                    tr.push(zones, track_fix(trail, i), p, &mut out);
+                }
+            }
+            Some(schedule) => {
+                // Only the fixes around each active occurrence matter: the
+                // engine clips to the schedule, so skipping inactive stretches
+                // (and breaking between occurrences) changes nothing.
+                let span = Window::from_us(trail.t_us[lo], trail.t_us[hi].saturating_add(1));
+                let mut next = lo;
+                for occ in schedule.occurrences(span) {
+                    let r = trail.range(occ);
+                    let a = r.start.saturating_sub(1).max(lo).max(next.saturating_sub(1));
+                    let b = r.end.min(hi);
+                    if a > b {
+                        continue;
+                    }
+                    if tr.last_time_us() != Some(trail.t_us[a]) {
+                        tr.break_here(&mut out);
+                    }
+                    let from = if tr.last_time_us() == Some(trail.t_us[a]) {
+                        a + 1
+                    } else {
+                        a
+                    };
+                    for i in from..=b {
+                        tr.push(zones, track_fix(trail, i), p, &mut out);
+                    }
+                    next = b + 1;
+                }
+            }
         }
         tr.finish(&mut out);
     }
     let mut near: HashMap<(u32, EpisodeKind), (EpisodeTracker, usize)> = HashMap::new();
     let mut c0 = lo;
     let mut cand = Vec::new();
-    loop {
+    let mut exclusions = !inclusion_only;
+    while exclusions {
         let c1 = (c0 + CHUNK).min(hi);
         let mut bb = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
         for i in c0..=c1 {
@@ -486,7 +553,7 @@ pub fn subject_episodes(
             }
         }
         if c1 >= hi {
-            break;
+            exclusions = false;
         }
         c0 = c1;
     }
@@ -512,7 +579,7 @@ pub fn subject_episodes(
                 let f = track_fix(trail, i);
                 if tr.violating(region, &f) {
                     n += 1;
-                    c |= tr.confirms(region, &f, p);
+                    c |= EpisodeTracker::confirms(region, &f, p);
                 }
             }
             e.fixes = n;

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::breach::{subject_episodes, EngineParams, EpisodeKind};
+use crate::breach::{episodes_of, EngineParams, EpisodeKind};
 use crate::store::TrailStore;
 use crate::time::{from_us, Window};
 use crate::zone::{ZoneKind, ZoneSet};
@@ -60,7 +60,30 @@ impl CurfewRow {
 /// Curfew compliance of every subject against every scheduled inclusion zone
 /// that applies to it, for each window occurrence overlapping `window`.
 /// Sorted by subject, zone and window start.
+///
+/// A bounded side of `window` is honoured as given, so nights without any
+/// data are reported (all unknown); an unbounded side (`Window::all()`) is
+/// taken as the first / last fix in the store.
 pub fn curfew(store: &TrailStore, zones: &ZoneSet, window: Window, options: &CurfewOptions) -> Vec<CurfewRow> {
+    let span = (0..store.subject_count())
+        .map(|s| store.trail_at(s).times_us())
+        .filter(|t| !t.is_empty())
+        .fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t[0]), b.max(t[t.len() - 1])));
+    if span.0 > span.1 {
+        return Vec::new();
+    }
+    let window = Window::from_us(
+        if window.start_us == i64::MIN {
+            span.0
+        } else {
+            window.start_us
+        },
+        if window.end_us == i64::MAX {
+            span.1.saturating_add(1)
+        } else {
+            window.end_us
+        },
+    );
     let p = EngineParams {
         max_gap_s: store.max_gap_s(),
         assumed_accuracy_m: None,
@@ -72,12 +95,13 @@ pub fn curfew(store: &TrailStore, zones: &ZoneSet, window: Window, options: &Cur
             let trail = store.trail_at(s);
             let mut rows = Vec::new();
             let mut episodes = None;
-            for (zi, z) in zones.zones().iter().enumerate() {
+            for zi in zones.applicable(name) {
+                let z = zones.get(zi);
                 let Some(schedule) = &z.zone.schedule else { continue };
-                if z.zone.kind != ZoneKind::Inclusion || !z.applies_to(name) {
+                if z.zone.kind != ZoneKind::Inclusion {
                     continue;
                 }
-                let eps = episodes.get_or_insert_with(|| subject_episodes(store, s, zones, window, &p));
+                let eps = episodes.get_or_insert_with(|| episodes_of(store, s, zones, window, &p, true));
                 for occ in schedule.occurrences(window) {
                     let occ = Window::from_us(occ.start_us.max(window.start_us), occ.end_us.min(window.end_us));
                     if occ.is_empty() {

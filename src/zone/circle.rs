@@ -79,7 +79,11 @@ impl Circle {
     /// (within `eps * radius` metres of the exact ones); each end agrees with
     /// [`Circle::covers`] of that fix.
     pub fn covered_intervals(&self, a: (f64, f64), b: (f64, f64), out: &mut Vec<(f64, f64)>) {
-        let (ca, cb) = (self.covers(a.0, a.1), self.covers(b.0, b.1));
+        self.covered_intervals_known(a, b, self.covers(a.0, a.1), self.covers(b.0, b.1), out)
+    }
+
+    /// [`Circle::covered_intervals`] with the ends' coverage already known.
+    pub fn covered_intervals_known(&self, a: (f64, f64), b: (f64, f64), ca: bool, cb: bool, out: &mut Vec<(f64, f64)>) {
         if ca && cb {
             // A disc is convex.
             out.push((0.0, 1.0));

@@ -111,6 +111,23 @@ impl Region {
         }
     }
 
+    /// Whether (lon, lat) is more than `d_m` metres from the boundary.
+    pub fn boundary_farther_than(&self, lon: f64, lat: f64, d_m: f64) -> bool {
+        match self {
+            Region::Polygon(p) => p.boundary_farther_than(lon, lat, d_m),
+            _ => self.boundary_distance_m(lon, lat) > d_m,
+        }
+    }
+
+    /// [`Region::covered_intervals`] with the ends' coverage already known.
+    pub fn covered_intervals_known(&self, a: (f64, f64), b: (f64, f64), ca: bool, cb: bool, out: &mut Vec<(f64, f64)>) {
+        match self {
+            Region::Polygon(p) => p.covered_intervals_known(a, b, Some(ca), Some(cb), out),
+            Region::Circle(c) => c.covered_intervals_known(a, b, ca, cb, out),
+            _ => self.covered_intervals(a, b, out),
+        }
+    }
+
     /// Appends the closed sub-intervals of `s ∈ [0, 1]` where `a + s (b - a)`
     /// is covered, sorted and disjoint.
     pub fn covered_intervals(&self, a: (f64, f64), b: (f64, f64), out: &mut Vec<(f64, f64)>) {
@@ -176,6 +193,10 @@ pub struct ZoneSet {
     zones: Vec<PreparedZone>,
     by_id: HashMap<String, usize>,
     tree: RTree<ZoneEnvelope>,
+    /// Zones without a subject list (apply to everyone).
+    global: Vec<u32>,
+    /// Zones listing each subject.
+    by_subject: HashMap<String, Vec<u32>>,
 }
 
 impl ZoneSet {
@@ -226,10 +247,27 @@ impl ZoneSet {
                 })
                 .collect(),
         );
+        let mut global = Vec::new();
+        let mut by_subject: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, z) in prepared.iter().enumerate() {
+            match &z.zone.subjects {
+                None => global.push(i as u32),
+                Some(list) => {
+                    for s in list {
+                        let v = by_subject.entry(s.clone()).or_default();
+                        if v.last() != Some(&(i as u32)) {
+                            v.push(i as u32);
+                        }
+                    }
+                }
+            }
+        }
         Ok(ZoneSet {
             zones: prepared,
             by_id,
             tree,
+            global,
+            by_subject,
         })
     }
 
@@ -258,6 +296,18 @@ impl ZoneSet {
         self.by_id.get(id).map(|&i| &self.zones[i])
     }
 
+    /// Numbers of the zones that apply to `subject` (those without a subject
+    /// list, and those listing it), ascending.
+    pub fn applicable(&self, subject: &str) -> Vec<usize> {
+        let mut v: Vec<usize> = self.global.iter().map(|&i| i as usize).collect();
+        if let Some(list) = self.by_subject.get(subject) {
+            v.extend(list.iter().map(|&i| i as usize));
+            v.sort_unstable();
+            v.dedup();
+        }
+        v
+    }
+
     /// Numbers of the zones whose bounding box (buffer included) meets the box
     /// `[min_lon, min_lat, max_lon, max_lat]`.
     pub fn candidates(&self, bbox: [f64; 4]) -> impl Iterator<Item = usize> + '_ {
@@ -266,6 +316,10 @@ impl ZoneSet {
             .map(|e| e.index as usize)
     }
 }
+
+/// Largest extent in degrees (about 200–300 m) of a run of fixes screened
+/// together against the zone R-tree.
+pub(crate) const CHUNK_EXTENT_DEG: f64 = 0.003;
 
 /// A fix covered by a zone (geometric test only: schedules are not applied,
 /// subject lists are).
@@ -296,13 +350,18 @@ impl ZoneSet {
         let mut cand: Vec<(usize, [f64; 4])> = Vec::new();
         let mut c0 = range.start;
         while c0 < range.end {
-            let c1 = (c0 + 64).min(range.end);
-            let mut bb = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-            for i in c0..c1 {
-                bb[0] = bb[0].min(lon[i]);
-                bb[1] = bb[1].min(lat[i]);
-                bb[2] = bb[2].max(lon[i]);
-                bb[3] = bb[3].max(lat[i]);
+            // Grow the chunk while its box stays small (stays at a place are
+            // cheap; a fast trip is cut into short pieces with few candidates).
+            let mut bb = [lon[c0], lat[c0], lon[c0], lat[c0]];
+            let mut c1 = c0 + 1;
+            while c1 < range.end && c1 - c0 < 64 {
+                let (x, y) = (lon[c1], lat[c1]);
+                let nb = [bb[0].min(x), bb[1].min(y), bb[2].max(x), bb[3].max(y)];
+                if nb[2] - nb[0] > CHUNK_EXTENT_DEG || nb[3] - nb[1] > CHUNK_EXTENT_DEG {
+                    break;
+                }
+                bb = nb;
+                c1 += 1;
             }
             cand.clear();
             cand.extend(

@@ -116,12 +116,72 @@ impl Component {
     }
 }
 
+/// A coarse raster over the bounding box: each cell is known to be entirely
+/// interior, entirely exterior, or near the boundary (an edge's bounding box
+/// meets it). Points and short segments in a known cell are answered without
+/// looking at edges.
+#[derive(Debug, Clone)]
+struct CellGrid {
+    x0: f64,
+    y0: f64,
+    inv_w: f64,
+    inv_h: f64,
+    n: usize,
+    /// 0 = exterior, 1 = interior, 2 = boundary (test the edges).
+    cells: Vec<u8>,
+}
+
+const CELL_EXTERIOR: u8 = 0;
+const CELL_INTERIOR: u8 = 1;
+const CELL_BOUNDARY: u8 = 2;
+
+impl CellGrid {
+    /// The cell range (inclusive) covering [lo, hi] on one axis, or None if
+    /// outside the grid.
+    #[inline]
+    fn span(&self, lo: f64, hi: f64, origin: f64, inv: f64) -> Option<(usize, usize)> {
+        let a = (lo - origin) * inv;
+        let b = (hi - origin) * inv;
+        let n = self.n as f64;
+        // The grid covers the closed box: a coordinate on its far edge maps to
+        // the last cell.
+        if b < 0.0 || a > n {
+            return None;
+        }
+        Some((a.clamp(0.0, n - 1.0) as usize, b.clamp(0.0, n - 1.0) as usize))
+    }
+
+    /// The single state of every cell meeting the box, or BOUNDARY if mixed.
+    #[inline]
+    fn state(&self, x0: f64, y0: f64, x1: f64, y1: f64) -> u8 {
+        let (Some((i0, i1)), Some((j0, j1))) = (
+            self.span(x0, x1, self.x0, self.inv_w),
+            self.span(y0, y1, self.y0, self.inv_h),
+        ) else {
+            return CELL_EXTERIOR;
+        };
+        let first = self.cells[j0 * self.n + i0];
+        if first == CELL_BOUNDARY {
+            return CELL_BOUNDARY;
+        }
+        for j in j0..=j1 {
+            for i in i0..=i1 {
+                if self.cells[j * self.n + i] != first {
+                    return CELL_BOUNDARY;
+                }
+            }
+        }
+        first
+    }
+}
+
 /// A (multi)polygon prepared for many point and segment queries.
 #[derive(Debug, Clone)]
 pub struct PreparedPolygon {
     comps: Vec<Component>,
     bbox: [f64; 4],
     frame: LocalFrame,
+    grid: Option<CellGrid>,
 }
 
 impl PreparedPolygon {
@@ -143,7 +203,74 @@ impl PreparedPolygon {
             bbox[3] = bbox[3].max(c.bbox[3]);
         }
         let frame = LocalFrame::new(0.5 * (bbox[0] + bbox[2]), 0.5 * (bbox[1] + bbox[3]));
-        PreparedPolygon { comps, bbox, frame }
+        let mut p = PreparedPolygon {
+            comps,
+            bbox,
+            frame,
+            grid: None,
+        };
+        p.grid = p.build_grid();
+        p
+    }
+
+    fn build_grid(&self) -> Option<CellGrid> {
+        let edges: usize = self.comps.iter().map(|c| c.edges.len()).sum();
+        let (w, h) = (self.bbox[2] - self.bbox[0], self.bbox[3] - self.bbox[1]);
+        if edges < 4 || !(w > 0.0 && h > 0.0) {
+            return None;
+        }
+        let n = if edges <= 64 { 64 } else { 128 };
+        let mut g = CellGrid {
+            x0: self.bbox[0],
+            y0: self.bbox[1],
+            inv_w: n as f64 / w,
+            inv_h: n as f64 / h,
+            n,
+            cells: vec![CELL_EXTERIOR; n * n],
+        };
+        // Mark every cell an edge may pass through: in cell units a cell is a
+        // unit square, and an edge meeting it passes within half a diagonal
+        // (0.7071) of its centre; 0.75 leaves slack for rounding.
+        for c in &self.comps {
+            for &(a, b) in &c.edges {
+                let (ax, ay) = ((a.x - g.x0) * g.inv_w, (a.y - g.y0) * g.inv_h);
+                let (bx, by) = ((b.x - g.x0) * g.inv_w, (b.y - g.y0) * g.inv_h);
+                let clamp = |v: f64| (v.floor() as i64).clamp(0, n as i64 - 1) as usize;
+                let (i0, i1) = (clamp(ax.min(bx) - 1.0), clamp(ax.max(bx) + 1.0));
+                let (j0, j1) = (clamp(ay.min(by) - 1.0), clamp(ay.max(by) + 1.0));
+                for j in j0..=j1 {
+                    for i in i0..=i1 {
+                        let centre = (i as f64 + 0.5, j as f64 + 0.5);
+                        if point_segment_distance(centre, (ax, ay), (bx, by)) <= 0.75 {
+                            g.cells[j * n + i] = CELL_BOUNDARY;
+                        }
+                    }
+                }
+            }
+        }
+        // Classify the others by their centre (no edge passes through them).
+        // Neighbours in a row with no boundary cell between them share a
+        // state, so one exact test per run of cells is enough.
+        for j in 0..n {
+            let mut state: Option<u8> = None;
+            for i in 0..n {
+                if g.cells[j * n + i] == CELL_BOUNDARY {
+                    state = None;
+                    continue;
+                }
+                let st = *state.get_or_insert_with(|| {
+                    let x = g.x0 + (i as f64 + 0.5) / g.inv_w;
+                    let y = g.y0 + (j as f64 + 0.5) / g.inv_h;
+                    match self.locate_exact(x, y) {
+                        PointLocation::Interior => CELL_INTERIOR,
+                        PointLocation::Exterior => CELL_EXTERIOR,
+                        PointLocation::Boundary => CELL_BOUNDARY,
+                    }
+                });
+                g.cells[j * n + i] = st;
+            }
+        }
+        Some(g)
     }
 
     /// Bounding box `[min_lon, min_lat, max_lon, max_lat]`.
@@ -159,6 +286,21 @@ impl PreparedPolygon {
     /// Where (lon, lat) lies: interior, boundary or exterior (exact).
     #[inline]
     pub fn locate(&self, lon: f64, lat: f64) -> PointLocation {
+        if lon < self.bbox[0] || lon > self.bbox[2] || lat < self.bbox[1] || lat > self.bbox[3] {
+            return PointLocation::Exterior;
+        }
+        if let Some(g) = &self.grid {
+            match g.state(lon, lat, lon, lat) {
+                CELL_INTERIOR => return PointLocation::Interior,
+                CELL_EXTERIOR => return PointLocation::Exterior,
+                _ => {}
+            }
+        }
+        self.locate_exact(lon, lat)
+    }
+
+    /// [`PreparedPolygon::locate`] by the edges alone.
+    fn locate_exact(&self, lon: f64, lat: f64) -> PointLocation {
         let p = Coord { x: lon, y: lat };
         let mut any_interior = false;
         for c in &self.comps {
@@ -195,20 +337,68 @@ impl PreparedPolygon {
         best
     }
 
+    /// Whether (lon, lat) is more than `d_m` metres from every edge (stops at
+    /// the first edge within `d_m`).
+    pub fn boundary_farther_than(&self, lon: f64, lat: f64, d_m: f64) -> bool {
+        let p = self.frame.to_xy(lon, lat);
+        let (dlon, dlat) = (d_m / self.frame.kx * 1.01, d_m / self.frame.ky * 1.01);
+        for c in &self.comps {
+            for &(a, b) in &c.edges {
+                if a.x.min(b.x) > lon + dlon
+                    || a.x.max(b.x) < lon - dlon
+                    || a.y.min(b.y) > lat + dlat
+                    || a.y.max(b.y) < lat - dlat
+                {
+                    continue;
+                }
+                let a = self.frame.to_xy(a.x, a.y);
+                let b = self.frame.to_xy(b.x, b.y);
+                if point_segment_distance(p, a, b) <= d_m {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
     /// Appends the closed sub-intervals `[s0, s1]` of `s ∈ [0, 1]` where the
     /// point `a + s (b - a)` (lon/lat degrees) is covered, in increasing order.
     /// Degenerate intervals (`s0 == s1`) mark touches.
     pub fn covered_intervals(&self, a: (f64, f64), b: (f64, f64), out: &mut Vec<(f64, f64)>) {
+        self.covered_intervals_known(a, b, None, None, out)
+    }
+
+    /// [`PreparedPolygon::covered_intervals`] when the caller already knows
+    /// whether the ends are covered (`ca`, `cb`), saving two point tests.
+    pub fn covered_intervals_known(
+        &self,
+        a: (f64, f64),
+        b: (f64, f64),
+        ca: Option<bool>,
+        cb: Option<bool>,
+        out: &mut Vec<(f64, f64)>,
+    ) {
         let sb = [a.0.min(b.0), a.1.min(b.1), a.0.max(b.0), a.1.max(b.1)];
         if sb[0] > self.bbox[2] || sb[2] < self.bbox[0] || sb[1] > self.bbox[3] || sb[3] < self.bbox[1] {
             return;
         }
         let (pa, pb) = (Coord { x: a.0, y: a.1 }, Coord { x: b.0, y: b.1 });
         if pa == pb {
-            if self.covers(a.0, a.1) {
+            if ca.unwrap_or_else(|| self.covers(a.0, a.1)) {
                 out.push((0.0, 1.0));
             }
             return;
+        }
+        if let Some(g) = &self.grid {
+            // Every cell the segment's box meets is on one side: no crossing.
+            match g.state(sb[0], sb[1], sb[2], sb[3]) {
+                CELL_INTERIOR => {
+                    out.push((0.0, 1.0));
+                    return;
+                }
+                CELL_EXTERIOR => return,
+                _ => {}
+            }
         }
         // Breakpoints: the ends, and every exact meeting with an edge (on the boundary).
         let mut params: Vec<(f64, bool)> = vec![(0.0, false), (1.0, false)];
@@ -220,58 +410,85 @@ impl PreparedPolygon {
             if sb[0] > c.bbox[2] || sb[2] < c.bbox[0] || sb[1] > c.bbox[3] || sb[3] < c.bbox[1] {
                 continue;
             }
-            for &(p, q) in &c.edges {
-                if p.x.max(q.x) < sb[0] || p.x.min(q.x) > sb[2] || p.y.max(q.y) < sb[1] || p.y.min(q.y) > sb[3] {
-                    continue;
-                }
-                let o1 = orient(pa, pb, p);
-                let o2 = orient(pa, pb, q);
-                if o1 == o2 && o1 != Orientation::Collinear {
-                    continue;
-                }
-                let o3 = orient(p, q, pa);
-                let o4 = orient(p, q, pb);
-                if o3 == o4 && o3 != Orientation::Collinear {
-                    continue;
-                }
-                let dd = d.x * d.x + d.y * d.y;
-                let proj = |c: Coord<f64>| (((c.x - a.0) * d.x + (c.y - a.1) * d.y) / dd).clamp(0.0, 1.0);
-                if o1 == Orientation::Collinear && o2 == Orientation::Collinear {
-                    // Collinear: they share the overlap of their projections on ab.
-                    let raw = |c: Coord<f64>| ((c.x - a.0) * d.x + (c.y - a.1) * d.y) / dd;
-                    let (s0, s1) = (raw(p), raw(q));
-                    let (lo, hi) = (s0.min(s1).max(0.0), s0.max(s1).min(1.0));
-                    if lo <= hi {
-                        params.push((lo, true));
-                        params.push((hi, true));
+            // Only the edges in the slabs the segment's y-range spans; an edge in
+            // several of them is handled in the first slab both share.
+            let nslab = c.slab_start.len() - 1;
+            let slab_of = |y: f64| ((((y - c.y0) / c.dy).floor().max(0.0)) as usize).min(nslab - 1);
+            let (k0, k1) = (slab_of(sb[1]), slab_of(sb[3]));
+            for k in k0..=k1 {
+                for &e in &c.slab_edges[c.slab_start[k] as usize..c.slab_start[k + 1] as usize] {
+                    let (p, q) = c.edges[e as usize];
+                    if p.x.max(q.x) < sb[0] || p.x.min(q.x) > sb[2] || p.y.max(q.y) < sb[1] || p.y.min(q.y) > sb[3] {
+                        continue;
                     }
-                    continue;
+                    if k != k0 && slab_of(p.y.min(q.y)) < k {
+                        continue;
+                    }
+                    let o1 = orient(pa, pb, p);
+                    let o2 = orient(pa, pb, q);
+                    if o1 == o2 && o1 != Orientation::Collinear {
+                        continue;
+                    }
+                    let o3 = orient(p, q, pa);
+                    let o4 = orient(p, q, pb);
+                    if o3 == o4 && o3 != Orientation::Collinear {
+                        continue;
+                    }
+                    let dd = d.x * d.x + d.y * d.y;
+                    let proj = |c: Coord<f64>| (((c.x - a.0) * d.x + (c.y - a.1) * d.y) / dd).clamp(0.0, 1.0);
+                    if o1 == Orientation::Collinear && o2 == Orientation::Collinear {
+                        // Collinear: they share the overlap of their projections on ab.
+                        let raw = |c: Coord<f64>| ((c.x - a.0) * d.x + (c.y - a.1) * d.y) / dd;
+                        let (s0, s1) = (raw(p), raw(q));
+                        let (lo, hi) = (s0.min(s1).max(0.0), s0.max(s1).min(1.0));
+                        if lo <= hi {
+                            params.push((lo, true));
+                            params.push((hi, true));
+                        }
+                        continue;
+                    }
+                    // A single meeting point.
+                    let e = Coord {
+                        x: q.x - p.x,
+                        y: q.y - p.y,
+                    };
+                    let den = d.x * e.y - d.y * e.x;
+                    let s = if o3 == Orientation::Collinear {
+                        0.0
+                    } else if o4 == Orientation::Collinear {
+                        1.0
+                    } else if o1 == Orientation::Collinear {
+                        proj(p)
+                    } else if o2 == Orientation::Collinear {
+                        proj(q)
+                    } else {
+                        (((p.x - a.0) * e.y - (p.y - a.1) * e.x) / den).clamp(0.0, 1.0)
+                    };
+                    params.push((s, true));
                 }
-                // A single meeting point.
-                let e = Coord {
-                    x: q.x - p.x,
-                    y: q.y - p.y,
-                };
-                let den = d.x * e.y - d.y * e.x;
-                let s = if o3 == Orientation::Collinear {
-                    0.0
-                } else if o4 == Orientation::Collinear {
-                    1.0
-                } else if o1 == Orientation::Collinear {
-                    proj(p)
-                } else if o2 == Orientation::Collinear {
-                    proj(q)
-                } else {
-                    (((p.x - a.0) * e.y - (p.y - a.1) * e.x) / den).clamp(0.0, 1.0)
-                };
-                params.push((s, true));
             }
         }
         params.sort_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
         params.dedup_by(|later, earlier| later.0 == earlier.0);
         let at = |s: f64| (a.0 + s * d.x, a.1 + s * d.y);
+        if params.len() == 2 && !params[0].1 && !params[1].1 {
+            // No meeting with the boundary: the whole segment is on one side.
+            if ca.unwrap_or_else(|| self.covers(a.0, a.1)) {
+                out.push((0.0, 1.0));
+            }
+            return;
+        }
         let covered_at = |s: f64, boundary: bool| {
             boundary || {
+                if s == 0.0 {
+                    if let Some(c) = ca {
+                        return c;
+                    }
+                } else if s == 1.0 {
+                    if let Some(c) = cb {
+                        return c;
+                    }
+                }
                 let p = if s == 0.0 {
                     a
                 } else if s == 1.0 {
@@ -424,4 +641,62 @@ pub(crate) fn merge_intervals(v: &mut Vec<(f64, f64)>) {
         }
     }
     *v = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::{offset_m, SplitMix64};
+    use geo::{LineString, Polygon};
+
+    /// The cell grid never changes an answer: random star polygons (with
+    /// holes), random points, points on the bounding box and on vertices.
+    #[test]
+    fn grid_agrees_with_exact_location() {
+        let mut rng = SplitMix64::new(9);
+        for _ in 0..200 {
+            let c = (-0.12, 51.5);
+            let k = 4 + (rng.next_u64() % 150) as usize;
+            let ring = |rng: &mut SplitMix64, r0: f64, r1: f64| {
+                let mut pts: Vec<Coord<f64>> = (0..k)
+                    .map(|j| {
+                        let t = std::f64::consts::TAU * (j as f64 + rng.range(0.05, 0.95)) / k as f64;
+                        let r = rng.range(r0, r1);
+                        let p = offset_m(c, r * t.cos(), r * t.sin());
+                        Coord { x: p.0, y: p.1 }
+                    })
+                    .collect();
+                pts.push(pts[0]);
+                LineString(pts)
+            };
+            let outer = ring(&mut rng, 100.0, 400.0);
+            let holes = if rng.chance(0.3) {
+                vec![ring(&mut rng, 10.0, 60.0)]
+            } else {
+                vec![]
+            };
+            let verts: Vec<Coord<f64>> = outer.0.clone();
+            let p = PreparedPolygon::new(&MultiPolygon(vec![Polygon::new(outer, holes)]));
+            assert!(p.grid.is_some());
+            let b = p.bbox();
+            let mut probes: Vec<(f64, f64)> = (0..300)
+                .map(|_| (rng.range(b[0] - 1e-4, b[2] + 1e-4), rng.range(b[1] - 1e-4, b[3] + 1e-4)))
+                .collect();
+            probes.extend(verts.iter().map(|v| (v.x, v.y)));
+            probes.extend([
+                (b[0], b[1]),
+                (b[2], b[3]),
+                (b[2], 0.5 * (b[1] + b[3])),
+                (0.5 * (b[0] + b[2]), b[3]),
+            ]);
+            for (x, y) in probes {
+                let exact = if x < b[0] || x > b[2] || y < b[1] || y > b[3] {
+                    PointLocation::Exterior
+                } else {
+                    p.locate_exact(x, y)
+                };
+                assert_eq!(p.locate(x, y), exact, "({x}, {y})");
+            }
+        }
+    }
 }

@@ -96,7 +96,13 @@ impl Schedule {
 
     /// The active intervals overlapping `range`, sorted, merged where they
     /// touch or overlap, clipped to `from`/`until` but not to `range`.
+    ///
+    /// The work is proportional to the number of local days in `range`; pass
+    /// a bounded range (an unbounded one is cut to 1900–2200).
     pub fn occurrences(&self, range: Window) -> Vec<Window> {
+        const Y1900_US: i64 = -2_208_988_800_000_000;
+        const Y2200_US: i64 = 7_258_118_400_000_000;
+        let range = Window::from_us(range.start_us.max(Y1900_US), range.end_us.min(Y2200_US));
         let mut out: Vec<Window> = Vec::new();
         if range.is_empty() {
             return out;

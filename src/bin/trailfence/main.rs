@@ -9,6 +9,7 @@
 mod generate;
 mod input;
 mod trail;
+mod zones;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -27,6 +28,10 @@ struct Cli {
 enum Command {
     /// A subject's trail between two times (fixes with start <= t < end, plus gaps on stderr).
     Trail(trail::TrailArgs),
+    /// Breach episodes of every subject against the zones (exclusion, inclusion, buffer).
+    Breaches(zones::BreachArgs),
+    /// Curfew compliance per subject, inclusion zone and window occurrence.
+    Curfew(zones::CurfewArgs),
     /// Write deterministic sample data (fixes, zones, incidents) to a directory.
     Generate(generate::GenerateArgs),
 }
@@ -68,6 +73,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Trail(args) => trail::run(args),
+        Command::Breaches(args) => zones::run_breaches(args),
+        Command::Curfew(args) => zones::run_curfew(args),
         Command::Generate(args) => generate::run(args),
     };
     match result {

@@ -540,16 +540,35 @@ pub(crate) fn episodes_of(
                 let (tr, last) = near
                     .entry((z as u32, k))
                     .or_insert_with(|| (EpisodeTracker::new(z, k), usize::MAX));
-                let from = if *last == c0 {
-                    c0 + 1
-                } else {
-                    tr.break_here(&mut out);
-                    c0
+                let b = region_of(zones.get(z), k).bbox();
+                let inside_box = |i: usize| {
+                    let (x, y) = (trail.lon[i], trail.lat[i]);
+                    x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3]
                 };
-                for i in from..=c1 {
+                // Feed only the fixes whose segment from the previous fix meets
+                // the zone's box; a segment that does not cannot be in
+                // violation, so the tracker is broken there instead.
+                for i in c0..=c1 {
+                    if *last != usize::MAX && *last >= i {
+                        continue;
+                    }
+                    let seg_meets = i > lo && {
+                        let (x0, x1) = (trail.lon[i - 1].min(trail.lon[i]), trail.lon[i - 1].max(trail.lon[i]));
+                        let (y0, y1) = (trail.lat[i - 1].min(trail.lat[i]), trail.lat[i - 1].max(trail.lat[i]));
+                        x0 <= b[2] && x1 >= b[0] && y0 <= b[3] && y1 >= b[1]
+                    };
+                    if !(seg_meets || inside_box(i)) {
+                        continue;
+                    }
+                    if *last != i.wrapping_sub(1) || *last == usize::MAX {
+                        tr.break_here(&mut out);
+                        if seg_meets {
+                            tr.push(zones, track_fix(trail, i - 1), p, &mut out);
+                        }
+                    }
                     tr.push(zones, track_fix(trail, i), p, &mut out);
+                    *last = i;
                 }
-                *last = c1;
             }
         }
         if c1 >= hi {

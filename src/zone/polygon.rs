@@ -161,7 +161,7 @@ impl CellGrid {
             return CELL_EXTERIOR;
         };
         let first = self.cells[j0 * self.n + i0];
-        if first == CELL_BOUNDARY {
+        if first == CELL_BOUNDARY || (i1 - i0 + 1) * (j1 - j0 + 1) > 16 {
             return CELL_BOUNDARY;
         }
         for j in j0..=j1 {

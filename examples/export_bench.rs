@@ -12,7 +12,11 @@ fn main() {
     let dir = std::path::PathBuf::from(args.get(1).cloned().unwrap_or_else(|| "/tmp/tf-bench".into()));
     let subjects: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(500);
     std::fs::create_dir_all(&dir).unwrap();
-    let data = generate_fixes(&GeneratorConfig { subjects, days: 1, ..Default::default() });
+    let data = generate_fixes(&GeneratorConfig {
+        subjects,
+        days: 1,
+        ..Default::default()
+    });
     std::fs::write(dir.join("fixes.csv"), fixes_csv(&data)).unwrap();
     let mut wkt = String::from("id\twkt\tradius_m\n");
     for z in bench_zones(2000, 1, LONDON, 12_000.0) {
@@ -21,7 +25,12 @@ fn main() {
                 let _ = writeln!(wkt, "{}\tPOINT ({lon} {lat})\t{radius_m}", z.id);
             }
             ZoneShape::Polygon(mp) => {
-                let ring: Vec<String> = mp.0[0].exterior().0.iter().map(|c| format!("{} {}", c.x, c.y)).collect();
+                let ring: Vec<String> = mp.0[0]
+                    .exterior()
+                    .0
+                    .iter()
+                    .map(|c| format!("{} {}", c.x, c.y))
+                    .collect();
                 let _ = writeln!(wkt, "{}\tPOLYGON (({}))\t", z.id, ring.join(", "));
             }
         }

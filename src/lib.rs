@@ -36,8 +36,12 @@ mod error;
 mod fix;
 pub mod generate;
 pub mod geodesy;
+mod heatmap;
 pub mod io;
+mod near;
+mod proximity;
 mod report;
+mod stops;
 mod store;
 mod time;
 mod trail;
@@ -50,7 +54,11 @@ pub use breach::{
 pub use curfew::{curfew, CurfewOptions, CurfewRow};
 pub use error::{Error, Location, Reason, RecordError, Result};
 pub use fix::{validate_accuracy, validate_position, validate_subject, Field, Fix};
+pub use heatmap::{h3_cell, heatmap, Heatmap, HeatmapCell};
+pub use near::{near, near_many, Incident, IncidentRow, NearRow, Target, Verdict};
+pub use proximity::{proximity, ProximityEpisode};
 pub use report::{Mode, ReadReport, DEFAULT_MAX_EXAMPLES};
+pub use stops::{stops, Stop};
 pub use store::{
     Conflict, IngestSummary, SegmentRef, SegmentRun, StoreOptions, TrailRequest, TrailStore, TrailStoreBuilder, RUN_LEN,
 };

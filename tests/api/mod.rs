@@ -1,5 +1,6 @@
 //! Public API behaviour: trail requests, ingest rules, readers and writers.
 
+mod analysis;
 mod breach;
 mod readers;
 mod trail_request;

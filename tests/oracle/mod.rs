@@ -5,5 +5,7 @@ mod crossings;
 mod dst;
 mod engine;
 mod geometry;
+mod h3;
 mod index;
+mod near;
 mod schedule;

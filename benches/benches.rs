@@ -4,8 +4,9 @@
 
 use criterion::{criterion_group, criterion_main};
 
+mod analysis;
 mod trail;
 mod zones;
 
-criterion_group!(benches, trail::bench, zones::bench);
+criterion_group!(benches, trail::bench, zones::bench, analysis::bench);
 criterion_main!(benches);

@@ -1,5 +1,5 @@
 //! Runs the zone workloads of the benchmarks once each, for profilers
-//! (`perf record`, `valgrind --tool=callgrind`): `cargo run --release --example profile_zones -- flags|breaches|curfew [subjects]`.
+//! (`perf record`, `valgrind --tool=callgrind`): `cargo run --release --example profile_zones -- flags|breaches|curfew|heatmap [subjects]`.
 
 use std::time::Instant;
 
@@ -42,6 +42,7 @@ fn main() {
             out.len()
         }
         "breaches" => breaches(&store, &zones, Window::all(), &BreachOptions::default()).len(),
+        "heatmap" => trailfence::heatmap(&store, 9, Window::all(), 1).unwrap().cells.len(),
         _ => curfew(&store, &homes, Window::all(), &CurfewOptions::default()).len(),
     });
     let s = t.elapsed().as_secs_f64();

@@ -305,17 +305,7 @@ fn evaluate(
 /// # Ok::<(), trailfence::Error>(())
 /// ```
 pub fn near(store: &TrailStore, target: &Target, radius_m: f64, window: Window) -> Vec<NearRow> {
-    near_with_accuracy(store, target, radius_m, window, max_accuracy_m(store))
-}
-
-/// The largest reported accuracy in the store (bounds the "possible" search).
-fn max_accuracy_m(store: &TrailStore) -> f64 {
-    (0..store.subject_count())
-        .flat_map(|s| {
-            let t = store.trail_at(s);
-            (0..t.len()).filter_map(move |i| t.accuracy_m(i))
-        })
-        .fold(0.0f32, f32::max) as f64
+    near_with_accuracy(store, target, radius_m, window, store.max_accuracy_m())
 }
 
 fn near_with_accuracy(
@@ -388,7 +378,7 @@ pub struct IncidentRow {
 /// covers the whole window without a gap longer than `max_gap_s`, otherwise
 /// `no_data`. Sorted by incident order, then subject.
 pub fn near_many(store: &TrailStore, incidents: &[Incident], rule_outs: bool) -> Vec<IncidentRow> {
-    let max_acc = max_accuracy_m(store);
+    let max_acc = store.max_accuracy_m();
     let per: Vec<Vec<IncidentRow>> = incidents
         .par_iter()
         .map(|inc| {

@@ -256,7 +256,13 @@ impl TrailStoreBuilder {
         }
         summary.fixes_stored = trails.iter().map(|t: &Trail| t.len() as u64).sum();
         let runs = build_runs(&trails);
+        let max_accuracy_m = trails
+            .iter()
+            .flat_map(|t| t.acc.iter().copied())
+            .filter(|a| !a.is_nan())
+            .fold(0.0f32, f32::max) as f64;
         TrailStore {
+            max_accuracy_m,
             options: self.options,
             subjects: self.subjects,
             lookup: self.lookup,

@@ -47,6 +47,7 @@ pub struct TrailStore {
     trails: Vec<Trail>,
     index: RTree<SegmentRun>,
     summary: IngestSummary,
+    max_accuracy_m: f64,
 }
 
 impl TrailStore {
@@ -78,6 +79,11 @@ impl TrailStore {
     /// Total fixes stored (after dropping duplicates and conflicts).
     pub fn fix_count(&self) -> usize {
         self.trails.iter().map(Trail::len).sum()
+    }
+
+    /// The largest accuracy radius any fix reports, metres (0 if none).
+    pub fn max_accuracy_m(&self) -> f64 {
+        self.max_accuracy_m
     }
 
     /// What ingest dropped and set aside.

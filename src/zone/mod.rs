@@ -11,6 +11,7 @@ mod schedule;
 pub use circle::Circle;
 pub use geojson::{read_zones, zones_from_geojson_str};
 
+pub(crate) use polygon::point_segment_distance as point_segment_distance_m;
 pub use polygon::{PointLocation, PreparedPolygon};
 pub use schedule::{resolve_local, Schedule, WeeklyWindow};
 

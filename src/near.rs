@@ -171,17 +171,48 @@ impl NearRow {
     }
 }
 
+/// A query prepared once: the target, its radius circle and local scales.
+#[derive(Clone)]
+struct Query<'a> {
+    target: &'a Target,
+    circle: Option<Circle>,
+    kx: f64,
+    ky: f64,
+    /// Frame distances above this (radius + largest accuracy, plus margin)
+    /// cannot matter for hits or possibles.
+    reach_m: f64,
+}
+
+impl Query<'_> {
+    fn within(&self, a: (f64, f64), b: (f64, f64), r: f64, out: &mut Vec<(f64, f64)>) {
+        match &self.circle {
+            Some(c) => c.covered_intervals(a, b, out),
+            None => self.target.within(a, b, r, out),
+        }
+    }
+
+    /// A lower bound on the distance in metres from the target's box to the
+    /// segment's box (0 when they overlap).
+    fn box_gap_m(&self, a: (f64, f64), b: (f64, f64)) -> f64 {
+        let t = self.target.bbox();
+        let gx = (a.0.min(b.0) - t[2]).max(t[0] - a.0.max(b.0)).max(0.0) * self.kx;
+        let gy = (a.1.min(b.1) - t[3]).max(t[1] - a.1.max(b.1)).max(0.0) * self.ky;
+        (gx * gx + gy * gy).sqrt() * 0.99
+    }
+}
+
 /// Evaluates one subject against a target. Returns `None` when the subject
 /// was never within `radius_m + accuracy`.
 fn evaluate(
     trail: &Trail,
     subject: &str,
-    target: &Target,
+    q: &Query<'_>,
     radius_m: f64,
     window: Window,
     max_gap_s: f64,
     segments: &[usize],
 ) -> Option<NearRow> {
+    let target = q.target;
     let mut row = NearRow {
         subject: subject.to_string(),
         min_distance_m: f64::INFINITY,
@@ -202,7 +233,12 @@ fn evaluate(
         if !window.contains_us(t) {
             return false;
         }
-        let d = target.distance_m(trail.lon[i], trail.lat[i]);
+        // Fixes clearly beyond reach cannot change a reported row.
+        let (x, y) = (trail.lon[i], trail.lat[i]);
+        if q.box_gap_m((x, y), (x, y)) > q.reach_m {
+            return false;
+        }
+        let d = target.distance_m(x, y);
         if d < row.min_distance_m {
             row.min_distance_m = d;
             row.closest_time_us = Some(t);
@@ -237,6 +273,9 @@ fn evaluate(
         }
         let a = (trail.lon[i], trail.lat[i]);
         let b = (trail.lon[j], trail.lat[j]);
+        if q.box_gap_m(a, b) > q.reach_m && q.box_gap_m(a, b) > row.min_distance_m {
+            continue;
+        }
         let at = |s: f64| (a.0 + s * (b.0 - a.0), a.1 + s * (b.1 - a.1));
         let time = |s: f64| t0 + (s * dt).round() as i64;
         let (mut s, mut d) = target.closest(a, b);
@@ -257,7 +296,7 @@ fn evaluate(
             continue;
         }
         ivs.clear();
-        target.within(a, b, radius_m, &mut ivs);
+        q.within(a, b, radius_m, &mut ivs);
         for &(x, y) in &ivs {
             let (x, y) = (x.max(s_lo), y.min(s_hi));
             if x > y {
@@ -321,8 +360,17 @@ fn near_with_accuracy(
     let reach = radius_m + max_acc;
     let (ky, kx) = metres_per_degree(target.centre_lat());
     let b = target.bbox();
-    let (dx, dy) = (reach / kx * 1.01 + 1e-9, reach / ky * 1.01 + 1e-9);
-    let segs = store.segments_meeting(b[0] - dx, b[1] - dy, b[2] + dx, b[3] + dy, window);
+    let segs = store.segments_within_reach(b, radius_m, window);
+    let q = Query {
+        target,
+        circle: match target {
+            Target::Point(x, y) => Some(Circle::new(*x, *y, radius_m)),
+            Target::Area(_) => None,
+        },
+        kx,
+        ky,
+        reach_m: reach * 1.01 + 1.0,
+    };
     let mut by_subject: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for s in segs {
         by_subject.entry(s.subject).or_default().push(s.index);
@@ -330,14 +378,36 @@ fn near_with_accuracy(
     let mut rows: Vec<NearRow> = by_subject
         .into_iter()
         .filter_map(|(s, idx)| {
-            evaluate(
-                store.trail_at(s),
+            let trail = store.trail_at(s);
+            let row = evaluate(
+                trail,
                 &store.subjects()[s],
-                target,
+                &q,
                 radius_m,
                 window,
                 store.max_gap_s(),
                 &idx,
+            )?;
+            if row.verdict == Verdict::Hit {
+                return Some(row);
+            }
+            // A "possible" row's closest approach may lie on a segment that was
+            // not a candidate (farther than the radius plus its own, smaller,
+            // accuracy): measure it over every segment in the window.
+            let r = trail.range(window);
+            let all: Vec<usize> = (r.start.saturating_sub(1)..r.end.min(trail.len())).collect();
+            let unbounded = Query {
+                reach_m: f64::INFINITY,
+                ..q.clone()
+            };
+            evaluate(
+                trail,
+                &store.subjects()[s],
+                &unbounded,
+                radius_m,
+                window,
+                store.max_gap_s(),
+                &all,
             )
         })
         .collect();

@@ -22,7 +22,8 @@ $(VPY):
 	$(VPY) -m pip --version >/dev/null
 
 venv: $(VPY)
-	$(VPY) -c "import maturin, pytest" 2>/dev/null || $(VPY) -m pip install --quiet "maturin>=1.16,<2" pytest
+	$(VPY) -c "import maturin, pytest, numpy, pandas, pyarrow, shapely, h3" 2>/dev/null || \
+	  $(VPY) -m pip install --quiet "maturin>=1.16,<2" pytest "numpy>=1.26" "pandas>=2.2" pyarrow shapely "h3>=4" 
 
 python-test: venv
 	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin develop --quiet

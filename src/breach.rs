@@ -67,6 +67,9 @@ pub struct BreachOptions {
     /// Accuracy in metres assumed for fixes that report none. `None` (the
     /// default): such fixes can never confirm an episode.
     pub assumed_accuracy_m: Option<f64>,
+    /// Longest interpolated interval between fixes, seconds; `None` (the
+    /// default) uses the store's.
+    pub max_gap_s: Option<f64>,
 }
 
 impl Default for BreachOptions {
@@ -76,6 +79,7 @@ impl Default for BreachOptions {
             min_duration_s: 0.0,
             merge_gap_s: 0.0,
             assumed_accuracy_m: None,
+            max_gap_s: None,
         }
     }
 }
@@ -679,7 +683,7 @@ pub fn debounce(
 /// ```
 pub fn breaches(store: &TrailStore, zones: &ZoneSet, window: Window, options: &BreachOptions) -> Vec<BreachEpisode> {
     let p = EngineParams {
-        max_gap_s: store.max_gap_s(),
+        max_gap_s: options.max_gap_s.unwrap_or(store.max_gap_s()),
         assumed_accuracy_m: options.assumed_accuracy_m,
     };
     let per_subject: Vec<Vec<BreachEpisode>> = (0..store.subject_count())

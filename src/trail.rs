@@ -179,6 +179,20 @@ impl Trail {
         }
     }
 
+    /// Accuracy of fix `i` as an f64 with the decimal value it was read with
+    /// (7 significant digits: `11.8`, not `11.800000190734863`), if reported.
+    #[inline]
+    pub fn accuracy_m_f64(&self, i: usize) -> Option<f64> {
+        self.accuracy_m(i).map(|a| {
+            let v = a as f64;
+            if v == 0.0 {
+                return 0.0;
+            }
+            let m = 10f64.powi(6 - v.abs().log10().floor() as i32);
+            (v * m).round() / m
+        })
+    }
+
     /// Fix `i`.
     #[inline]
     pub fn fix(&self, i: usize) -> FixRef {

@@ -65,3 +65,19 @@ fn lower_bound_agrees_with_partition_point() {
         }
     }
 }
+
+#[test]
+fn accuracy_reads_back_as_written() {
+    let vals = [11.8f64, 5.0, 0.3, 149.9, 1234.5, 0.0];
+    let n = vals.len();
+    let t = Trail::from_sorted_columns(
+        (0..n as i64).collect(),
+        vec![0.0; n],
+        vec![0.0; n],
+        vals.iter().map(|&v| v as f32).collect(),
+    )
+    .unwrap();
+    for (i, v) in vals.iter().enumerate() {
+        assert_eq!(t.accuracy_m_f64(i), Some(*v));
+    }
+}

@@ -1,15 +1,20 @@
 //! `trailfence._trailfence`: the native module behind the `trailfence` Python
-//! package. It converts Python values, releases the GIL around real work and
-//! delegates every rule to the core crate; it re-implements nothing.
+//! package. It converts Python values (numpy arrays, strings, i64 UTC
+//! microseconds), releases the GIL around real work and delegates every rule
+//! to the core crate; it re-implements nothing. Results come back as dicts of
+//! numpy arrays and string lists, which the pure-Python façade turns into
+//! pandas DataFrames.
 
 use std::path::PathBuf;
 
+use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use trailfence::io::{read_csv, ColumnNames, ReadOptions};
-use trailfence::{parse_time, Mode, TimeFormat, TimeParser, Window};
+use trailfence::{BreachOptions, CurfewOptions, Incident, Mode, Target, TimeFormat, TimeParser, Window, ZoneSet};
 
 create_exception!(
     _trailfence,
@@ -21,7 +26,7 @@ create_exception!(
     _trailfence,
     ValidationError,
     TrailfenceError,
-    "Bad input (record, time, option). Also catchable as ValueError through the Python façade."
+    "Bad input (record, time, option, zone). The façade also makes it a ValueError."
 );
 
 /// The one conversion from core errors to Python exceptions.
@@ -29,6 +34,124 @@ fn to_py(e: trailfence::Error) -> PyErr {
     match e {
         trailfence::Error::Io { .. } => TrailfenceError::new_err(e.to_string()),
         other => ValidationError::new_err(other.to_string()),
+    }
+}
+
+fn window(start: Option<i64>, end: Option<i64>) -> PyResult<Window> {
+    let (s, e) = (start.unwrap_or(i64::MIN), end.unwrap_or(i64::MAX));
+    if s > e {
+        return Err(ValidationError::new_err(format!(
+            "invalid window (got start {s} µs after end {e} µs): start must not be after end"
+        )));
+    }
+    Ok(Window::from_us(s, e))
+}
+
+fn parser(tz: Option<&str>) -> PyResult<TimeParser> {
+    let p = TimeParser::new(TimeFormat::Auto);
+    match tz {
+        Some(tz) => p.with_time_zone(tz).map_err(to_py),
+        None => Ok(p),
+    }
+}
+
+fn report_tuple(r: &trailfence::ReadReport) -> ReportTuple {
+    (
+        r.records,
+        r.accepted,
+        r.skipped,
+        r.skipped_by_reason
+            .iter()
+            .map(|(k, v)| (format!("{k:?}"), *v))
+            .collect(),
+        r.examples.iter().map(ToString::to_string).collect(),
+    )
+}
+
+type ReportTuple = (u64, u64, u64, Vec<(String, u64)>, Vec<String>);
+
+/// Builds a dict of columns.
+struct Columns<'py> {
+    py: Python<'py>,
+    dict: Bound<'py, PyDict>,
+}
+
+impl<'py> Columns<'py> {
+    fn new(py: Python<'py>) -> Self {
+        Columns {
+            py,
+            dict: PyDict::new(py),
+        }
+    }
+    fn f64(self, name: &str, v: Vec<f64>) -> PyResult<Self> {
+        self.dict.set_item(name, PyArray1::from_vec(self.py, v))?;
+        Ok(self)
+    }
+    fn i64(self, name: &str, v: Vec<i64>) -> PyResult<Self> {
+        self.dict.set_item(name, PyArray1::from_vec(self.py, v))?;
+        Ok(self)
+    }
+    fn str(self, name: &str, v: Vec<String>) -> PyResult<Self> {
+        self.dict.set_item(name, v)?;
+        Ok(self)
+    }
+    fn done(self) -> Bound<'py, PyDict> {
+        self.dict
+    }
+}
+
+/// Prepared zones.
+#[pyclass(name = "Zones", module = "trailfence._trailfence", frozen)]
+struct PyZones {
+    inner: ZoneSet,
+}
+
+#[pymethods]
+impl PyZones {
+    /// Parses a GeoJSON FeatureCollection of zones.
+    #[staticmethod]
+    fn from_geojson_text(text: &str, source: &str) -> PyResult<Self> {
+        Ok(PyZones {
+            inner: trailfence::zones_from_geojson_str(text, source).map_err(to_py)?,
+        })
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Zone ids in order.
+    fn ids(&self) -> Vec<String> {
+        self.inner.zones().iter().map(|z| z.zone.id.clone()).collect()
+    }
+
+    /// (id, kind) pairs.
+    fn kinds(&self) -> Vec<(String, String)> {
+        self.inner
+            .zones()
+            .iter()
+            .map(|z| (z.zone.id.clone(), z.zone.kind.as_str().to_string()))
+            .collect()
+    }
+
+    /// Whether zone `id` covers each (lon, lat) (boundary inside).
+    fn covers<'py>(
+        &self,
+        py: Python<'py>,
+        id: &str,
+        lon: PyReadonlyArray1<'py, f64>,
+        lat: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<bool>>> {
+        let z = self
+            .inner
+            .by_id(id)
+            .ok_or_else(|| ValidationError::new_err(format!("unknown zone id {id:?}")))?;
+        let (lon, lat) = (lon.as_slice()?, lat.as_slice()?);
+        if lon.len() != lat.len() {
+            return Err(ValidationError::new_err("lon and lat differ in length"));
+        }
+        let out: Vec<bool> = py.detach(|| lon.iter().zip(lat).map(|(&x, &y)| z.region.covers(x, y)).collect());
+        Ok(PyArray1::from_vec(py, out))
     }
 }
 
@@ -41,8 +164,7 @@ struct PyTrailStore {
 
 #[pymethods]
 impl PyTrailStore {
-    /// Reads fixes from a CSV file. `strict=False` skips bad records and
-    /// itemises them in `report()`.
+    /// Reads fixes from a CSV file.
     #[staticmethod]
     #[pyo3(signature = (path, *, strict=true, subject="subject", time="time", lon="lon", lat="lat", accuracy="accuracy_m", tz=None, max_gap_s=600.0))]
     #[allow(clippy::too_many_arguments)]
@@ -58,10 +180,6 @@ impl PyTrailStore {
         tz: Option<&str>,
         max_gap_s: f64,
     ) -> PyResult<Self> {
-        let mut parser = TimeParser::new(TimeFormat::Auto);
-        if let Some(tz) = tz {
-            parser = parser.with_time_zone(tz).map_err(to_py)?;
-        }
         let options = ReadOptions {
             mode: if strict { Mode::Strict } else { Mode::Lenient },
             columns: ColumnNames {
@@ -71,12 +189,60 @@ impl PyTrailStore {
                 lat: lat.into(),
                 accuracy: accuracy.into(),
             },
-            time: parser,
+            time: parser(tz)?,
             subject: None,
         };
         py.detach(|| {
             let mut builder = trailfence::TrailStore::builder().max_gap_s(max_gap_s)?;
             let report = read_csv(&path, &options, &mut builder)?;
+            Ok(PyTrailStore {
+                inner: builder.build(),
+                report,
+            })
+        })
+        .map_err(to_py)
+    }
+
+    /// From columns: subject ids, UTC µs (int64) or time strings, lon, lat, accuracy (NaN = none).
+    #[staticmethod]
+    #[pyo3(signature = (subject, lon, lat, *, t_us=None, times=None, accuracy_m=None, strict=true, tz=None, max_gap_s=600.0))]
+    #[allow(clippy::too_many_arguments)]
+    fn from_columns(
+        py: Python<'_>,
+        subject: Vec<String>,
+        lon: PyReadonlyArray1<'_, f64>,
+        lat: PyReadonlyArray1<'_, f64>,
+        t_us: Option<PyReadonlyArray1<'_, i64>>,
+        times: Option<Vec<String>>,
+        accuracy_m: Option<PyReadonlyArray1<'_, f64>>,
+        strict: bool,
+        tz: Option<&str>,
+        max_gap_s: f64,
+    ) -> PyResult<Self> {
+        let mode = if strict { Mode::Strict } else { Mode::Lenient };
+        let (lon, lat) = (lon.as_slice()?, lat.as_slice()?);
+        let acc = match &accuracy_m {
+            Some(a) => Some(a.as_slice()?),
+            None => None,
+        };
+        let t = match &t_us {
+            Some(t) => Some(t.as_slice()?),
+            None => None,
+        };
+        let p = parser(tz)?;
+        py.detach(|| {
+            let mut builder = trailfence::TrailStore::builder().max_gap_s(max_gap_s)?;
+            let report = match (t, &times) {
+                (Some(t), _) => builder.extend_columns(&subject, t, lon, lat, acc, mode)?,
+                (None, Some(texts)) => builder.extend_columns_text_times(&subject, texts, &p, lon, lat, acc, mode)?,
+                (None, None) => {
+                    return Err(trailfence::Error::Option {
+                        name: "time",
+                        value: "none".into(),
+                        reason: "give t_us or times",
+                    })
+                }
+            };
             Ok(PyTrailStore {
                 inner: builder.build(),
                 report,
@@ -94,52 +260,317 @@ impl PyTrailStore {
         self.inner.subjects().to_vec()
     }
 
-    /// The lenient-mode report: (records, accepted, skipped, {reason: count}, [examples]).
-    fn report(&self) -> (u64, u64, u64, Vec<(String, u64)>, Vec<String>) {
-        let r = &self.report;
+    /// Longest interpolated interval, seconds.
+    fn max_gap_s(&self) -> f64 {
+        self.inner.max_gap_s()
+    }
+
+    /// The reading report: (records, accepted, skipped, [(reason, count)], [examples]).
+    fn report(&self) -> ReportTuple {
+        report_tuple(&self.report)
+    }
+
+    /// Ingest summary: (received, stored, duplicates dropped, conflicting fixes, out of order).
+    fn ingest_summary(&self) -> (u64, u64, u64, u64, u64) {
+        let s = self.inner.ingest_summary();
         (
-            r.records,
-            r.accepted,
-            r.skipped,
-            r.skipped_by_reason
-                .iter()
-                .map(|(k, v)| (format!("{k:?}"), *v))
-                .collect(),
-            r.examples.iter().map(ToString::to_string).collect(),
+            s.fixes_received,
+            s.fixes_stored,
+            s.duplicates_dropped,
+            s.conflicting_fixes,
+            s.out_of_order,
         )
     }
 
-    /// Fixes with start <= t < end as columns: (times in UTC microseconds, lon, lat, accuracy_m or NaN).
-    fn trail_columns(&self, py: Python<'_>, subject: &str, start: &str, end: &str) -> PyResult<TrailColumns> {
-        py.detach(|| {
-            let w = Window::new(parse_time(start, None)?, parse_time(end, None)?)?;
-            let answer = self.inner.trail(subject, w)?;
-            let mut cols = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            for f in answer.fixes() {
-                cols.0.push(f.t_us);
-                cols.1.push(f.lon);
-                cols.2.push(f.lat);
-                cols.3.push(f.accuracy_m.map_or(f64::NAN, f64::from));
+    /// A trail request as columns.
+    #[pyo3(signature = (subject, start=None, end=None))]
+    fn trail<'py>(
+        &self,
+        py: Python<'py>,
+        subject: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let answer = self.inner.trail(subject, w).map_err(to_py)?;
+        let r = answer.range();
+        let t = answer.trail();
+        let acc: Vec<f64> = r.clone().map(|i| t.accuracy_m_f64(i).unwrap_or(f64::NAN)).collect();
+        Columns::new(py)
+            .i64("time", t.times_us()[r.clone()].to_vec())?
+            .f64("lon", t.lons()[r.clone()].to_vec())?
+            .f64("lat", t.lats()[r].to_vec())?
+            .f64("accuracy_m", acc)
+            .map(Columns::done)
+    }
+
+    /// Breach episodes as columns.
+    #[pyo3(signature = (zones, start=None, end=None, *, max_gap_s=None, min_fixes=0, min_duration_s=0.0, merge_gap_s=0.0, assumed_accuracy_m=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn breaches<'py>(
+        &self,
+        py: Python<'py>,
+        zones: &PyZones,
+        start: Option<i64>,
+        end: Option<i64>,
+        max_gap_s: Option<f64>,
+        min_fixes: u32,
+        min_duration_s: f64,
+        merge_gap_s: f64,
+        assumed_accuracy_m: Option<f64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let opts = BreachOptions {
+            min_fixes,
+            min_duration_s,
+            merge_gap_s,
+            assumed_accuracy_m,
+            max_gap_s,
+        };
+        let eps = py.detach(|| trailfence::breaches(&self.inner, &zones.inner, w, &opts));
+        Columns::new(py)
+            .str("subject", eps.iter().map(|e| e.subject.clone()).collect())?
+            .str("zone", eps.iter().map(|e| e.zone.clone()).collect())?
+            .str("kind", eps.iter().map(|e| e.kind.as_str().to_string()).collect())?
+            .i64("start", eps.iter().map(|e| e.start_us).collect())?
+            .i64("end", eps.iter().map(|e| e.end_us).collect())?
+            .f64("duration_s", eps.iter().map(|e| e.duration_s()).collect())?
+            .i64("fixes", eps.iter().map(|e| e.fixes as i64).collect())?
+            .str(
+                "confidence",
+                eps.iter()
+                    .map(|e| match e.confidence {
+                        trailfence::Confidence::Confirmed => "confirmed".to_string(),
+                        trailfence::Confidence::Possible => "possible".to_string(),
+                    })
+                    .collect(),
+            )
+            .map(Columns::done)
+    }
+
+    /// Curfew rows as columns.
+    #[pyo3(signature = (zones, start=None, end=None, *, grace_s=0.0))]
+    fn curfew<'py>(
+        &self,
+        py: Python<'py>,
+        zones: &PyZones,
+        start: Option<i64>,
+        end: Option<i64>,
+        grace_s: f64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let rows = py.detach(|| trailfence::curfew(&self.inner, &zones.inner, w, &CurfewOptions { grace_s }));
+        Columns::new(py)
+            .str("subject", rows.iter().map(|r| r.subject.clone()).collect())?
+            .str("zone", rows.iter().map(|r| r.zone.clone()).collect())?
+            .i64("window_start", rows.iter().map(|r| r.window_start_us).collect())?
+            .i64("window_end", rows.iter().map(|r| r.window_end_us).collect())?
+            .f64("scheduled_s", rows.iter().map(|r| r.scheduled_s).collect())?
+            .f64("inside_s", rows.iter().map(|r| r.inside_s).collect())?
+            .f64("outside_s", rows.iter().map(|r| r.outside_s).collect())?
+            .f64("unknown_s", rows.iter().map(|r| r.unknown_s).collect())?
+            .i64("violations", rows.iter().map(|r| r.violations as i64).collect())?
+            .i64(
+                "first_exit",
+                rows.iter().map(|r| r.first_exit_us.unwrap_or(i64::MIN)).collect(),
+            )
+            .map(Columns::done)
+    }
+
+    /// Near query (point) as columns.
+    #[pyo3(signature = (lon, lat, radius_m, start=None, end=None))]
+    fn near<'py>(
+        &self,
+        py: Python<'py>,
+        lon: f64,
+        lat: f64,
+        radius_m: f64,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        trailfence::validate_position(lon, lat)
+            .map_err(|(_, r)| ValidationError::new_err(format!("({lon}, {lat}): {r}")))?;
+        let rows = py.detach(|| trailfence::near(&self.inner, &Target::Point(lon, lat), radius_m, w));
+        near_columns(py, None, rows.iter().collect())
+    }
+
+    /// Near queries for many incidents as columns.
+    #[pyo3(signature = (ids, lon, lat, radius_m, start, end, *, rule_outs=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn near_many<'py>(
+        &self,
+        py: Python<'py>,
+        ids: Vec<String>,
+        lon: PyReadonlyArray1<'py, f64>,
+        lat: PyReadonlyArray1<'py, f64>,
+        radius_m: PyReadonlyArray1<'py, f64>,
+        start: PyReadonlyArray1<'py, i64>,
+        end: PyReadonlyArray1<'py, i64>,
+        rule_outs: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (lon, lat, r, s, e) = (
+            lon.as_slice()?,
+            lat.as_slice()?,
+            radius_m.as_slice()?,
+            start.as_slice()?,
+            end.as_slice()?,
+        );
+        let n = ids.len();
+        if [lon.len(), lat.len(), r.len(), s.len(), e.len()]
+            .iter()
+            .any(|&l| l != n)
+        {
+            return Err(ValidationError::new_err("incident columns differ in length"));
+        }
+        let mut incidents = Vec::with_capacity(n);
+        for i in 0..n {
+            trailfence::validate_position(lon[i], lat[i]).map_err(|(_, why)| {
+                ValidationError::new_err(format!("incident row {i} ({}): position: {why}", ids[i]))
+            })?;
+            if !(r[i].is_finite() && r[i] >= 0.0) || s[i] > e[i] {
+                return Err(ValidationError::new_err(format!(
+                    "incident row {i} ({}): radius_m must be >= 0 and start <= end",
+                    ids[i]
+                )));
             }
-            Ok(cols)
-        })
-        .map_err(to_py)
+            incidents.push(Incident {
+                id: ids[i].clone(),
+                lon: lon[i],
+                lat: lat[i],
+                radius_m: r[i],
+                start_us: s[i],
+                end_us: e[i],
+            });
+        }
+        let rows = py.detach(|| trailfence::near_many(&self.inner, &incidents, rule_outs));
+        let inc: Vec<String> = rows.iter().map(|r| r.incident.clone()).collect();
+        near_columns(py, Some(inc), rows.iter().map(|r| &r.row).collect())
+    }
+
+    /// Two-trail proximity episodes as columns.
+    #[pyo3(signature = (subject_a, subject_b, distance_m, start=None, end=None))]
+    fn proximity<'py>(
+        &self,
+        py: Python<'py>,
+        subject_a: &str,
+        subject_b: &str,
+        distance_m: f64,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let eps = py
+            .detach(|| trailfence::proximity(&self.inner, subject_a, subject_b, distance_m, w))
+            .map_err(to_py)?;
+        Columns::new(py)
+            .i64("start", eps.iter().map(|e| e.start_us).collect())?
+            .i64("end", eps.iter().map(|e| e.end_us).collect())?
+            .f64("duration_s", eps.iter().map(|e| e.duration_s()).collect())?
+            .f64("min_distance_m", eps.iter().map(|e| e.min_distance_m).collect())?
+            .i64("closest_time", eps.iter().map(|e| e.closest_time_us).collect())
+            .map(Columns::done)
+    }
+
+    /// Stops as columns.
+    #[pyo3(signature = (subject, start=None, end=None, *, radius_m=50.0, min_duration_s=600.0))]
+    fn stops<'py>(
+        &self,
+        py: Python<'py>,
+        subject: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+        radius_m: f64,
+        min_duration_s: f64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let st = py
+            .detach(|| trailfence::stops(&self.inner, subject, w, radius_m, min_duration_s))
+            .map_err(to_py)?;
+        Columns::new(py)
+            .i64("start", st.iter().map(|s| s.start_us).collect())?
+            .i64("end", st.iter().map(|s| s.end_us).collect())?
+            .f64("lon", st.iter().map(|s| s.lon).collect())?
+            .f64("lat", st.iter().map(|s| s.lat).collect())?
+            .f64("duration_s", st.iter().map(|s| s.duration_s()).collect())?
+            .i64("fixes", st.iter().map(|s| s.fixes as i64).collect())
+            .map(Columns::done)
+    }
+
+    /// H3 dwell heatmap: (columns, suppressed cells, suppressed seconds).
+    #[pyo3(signature = (resolution, start=None, end=None, *, min_subjects=1))]
+    fn heatmap<'py>(
+        &self,
+        py: Python<'py>,
+        resolution: u8,
+        start: Option<i64>,
+        end: Option<i64>,
+        min_subjects: u32,
+    ) -> PyResult<(Bound<'py, PyDict>, u64, f64)> {
+        let w = window(start, end)?;
+        let h = py
+            .detach(|| trailfence::heatmap(&self.inner, resolution, w, min_subjects))
+            .map_err(to_py)?;
+        let cols = Columns::new(py)
+            .str("cell", h.cells.iter().map(|c| c.cell.clone()).collect())?
+            .f64("seconds", h.cells.iter().map(|c| c.seconds).collect())?
+            .i64("subjects", h.cells.iter().map(|c| c.subjects as i64).collect())?
+            .done();
+        Ok((cols, h.suppressed_cells, h.suppressed_seconds))
     }
 
     fn __repr__(&self) -> String {
         format!(
-            "TrailStore(subjects={}, fixes={})",
+            "TrailStore(subjects={}, fixes={}, max_gap_s={})",
             self.inner.subject_count(),
-            self.inner.fix_count()
+            self.inner.fix_count(),
+            self.inner.max_gap_s()
         )
     }
 }
 
-type TrailColumns = (Vec<i64>, Vec<f64>, Vec<f64>, Vec<f64>);
+fn near_columns<'py>(
+    py: Python<'py>,
+    incident: Option<Vec<String>>,
+    rows: Vec<&trailfence::NearRow>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let mut c = Columns::new(py);
+    if let Some(inc) = incident {
+        c = c.str("incident", inc)?;
+    }
+    let opt = |v: Option<i64>| v.unwrap_or(i64::MIN);
+    c.str("subject", rows.iter().map(|r| r.subject.clone()).collect())?
+        .f64("min_distance_m", rows.iter().map(|r| r.min_distance_m).collect())?
+        .i64("closest_time", rows.iter().map(|r| opt(r.closest_time_us)).collect())?
+        .i64("first_time", rows.iter().map(|r| opt(r.first_time_us)).collect())?
+        .i64("last_time", rows.iter().map(|r| opt(r.last_time_us)).collect())?
+        .f64("seconds_within", rows.iter().map(|r| r.seconds_within).collect())?
+        .i64("fixes_within", rows.iter().map(|r| r.fixes_within as i64).collect())?
+        .str("verdict", rows.iter().map(|r| r.verdict.as_str().to_string()).collect())
+        .map(Columns::done)
+}
+
+/// The H3 cell (hex string) of (lon, lat) at `resolution`.
+#[pyfunction]
+fn h3_cell(lon: f64, lat: f64, resolution: u8) -> PyResult<String> {
+    trailfence::validate_position(lon, lat)
+        .map_err(|(_, r)| ValidationError::new_err(format!("({lon}, {lat}): {r}")))?;
+    Ok(trailfence::h3_cell(lon, lat, resolution).map_err(to_py)?.to_string())
+}
+
+/// Parses a time with the core parser to UTC µs (RFC 3339 with offset, epoch, or local with `tz`).
+#[pyfunction]
+#[pyo3(signature = (text, tz=None))]
+fn parse_time_us(text: &str, tz: Option<&str>) -> PyResult<i64> {
+    Ok(trailfence::parse_time(text, tz).map_err(to_py)?.as_microsecond())
+}
 
 #[pymodule]
 fn _trailfence(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTrailStore>()?;
+    m.add_class::<PyZones>()?;
+    m.add_function(wrap_pyfunction!(h3_cell, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_time_us, m)?)?;
     m.add("TrailfenceError", m.py().get_type::<TrailfenceError>())?;
     m.add("ValidationError", m.py().get_type::<ValidationError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -1,64 +1,188 @@
-"""trailfence: GPS trail requests, zone breaches and curfew compliance.
+"""trailfence: GPS trail requests, zone breaches, curfews and crime-scene correlation.
 
 The public façade over the private native module ``trailfence._trailfence``.
-Every rule lives in the Rust core; this package converts Python values.
+Every rule lives in the Rust core; this package only converts Python values
+(pandas, numpy, pyarrow, polars, datetimes, strings) and builds DataFrames.
+
+Times out are timezone-aware UTC pandas columns. Times in may be a
+timezone-aware ``datetime`` or pandas ``Timestamp``, a ``numpy.datetime64``
+(taken as UTC), or an ISO 8601 string with an offset; a naive ``datetime``
+is a ``ValueError``.
 
 Example::
 
     import trailfence as tf
     store = tf.TrailStore.from_csv("data/fixes.csv")
-    rows = store.trail("S0003", "2024-10-26T19:00:00+01:00", "2024-10-27T07:00:00Z")
+    zones = tf.Zones.from_geojson("data/zones.geojson")
+    trail = store.trail("S0003", "2024-10-26T19:00:00+01:00", "2024-10-27T07:00:00Z")
+    episodes = store.breaches(zones, min_duration_s=60)
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import math as _math
-from typing import Any, NamedTuple
+import functools as _functools
+import os as _os
+from typing import Any
+
+import numpy as _np
 
 from . import _trailfence
 
 __version__: str = _trailfence.__version__
 TrailfenceError = _trailfence.TrailfenceError
+_I64_MIN = _np.iinfo(_np.int64).min
 
 
 class ValidationError(_trailfence.ValidationError, ValueError):
-    """Bad input: a record, a time, an option. Also a ``ValueError``."""
+    """Bad input: a record, a time, an option, a zone. Also a ``ValueError``."""
 
 
 def _convert_errors(fn):
+    @_functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except ValidationError:
+            raise
         except _trailfence.ValidationError as e:
             raise ValidationError(str(e)) from None
 
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
     return wrapper
 
 
-def _time_text(t: Any) -> str:
-    """A timezone-aware datetime or ISO 8601 string with offset -> RFC 3339 text.
+def _pd():
+    import pandas
 
-    A naive ``datetime`` is a ``ValueError``: its instant is unknown.
-    """
+    return pandas
+
+
+# ---------------------------------------------------------------- times in
+
+
+def _to_us(t: Any) -> int | None:
+    """One instant → UTC microseconds (``None`` stays ``None``)."""
+    if t is None:
+        return None
+    if isinstance(t, str):
+        return _trailfence.parse_time_us(t)
+    if isinstance(t, _np.datetime64):
+        return int(t.astype("datetime64[us]").astype(_np.int64))
     if isinstance(t, _dt.datetime):
         if t.tzinfo is None or t.tzinfo.utcoffset(t) is None:
-            raise ValidationError(f"naive datetime {t!r}: give a timezone-aware datetime (e.g. tzinfo=UTC)")
-        return t.astimezone(_dt.timezone.utc).isoformat()
-    if isinstance(t, str):
-        return t
-    raise ValidationError(f"unsupported time {t!r}: use a timezone-aware datetime or an ISO 8601 string with offset")
+            raise ValidationError(
+                f"naive datetime {t!r}: its instant is unknown; give a timezone-aware datetime "
+                "(e.g. tzinfo=datetime.timezone.utc) or an ISO 8601 string with an offset"
+            )
+        delta = t.astimezone(_dt.timezone.utc) - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+        us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+        nanos = getattr(t, "nanosecond", 0)
+        return us + nanos // 1000
+    raise ValidationError(
+        f"unsupported time {t!r}: use a timezone-aware datetime, pandas Timestamp, numpy.datetime64 or an ISO 8601 string"
+    )
 
 
-class Fix(NamedTuple):
-    """One fix of a trail answer: UTC time, lon/lat degrees, accuracy in metres (or None)."""
+def _time_column(values: Any) -> tuple[Any, list[str] | None]:
+    """A column of times → (int64 µs array, None) or (None, strings for the core parser)."""
+    pd = _pd()
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = pd.Series(values)
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            naive = values.dt.tz_convert("UTC").dt.tz_localize(None)
+            return naive.astype("datetime64[us]").to_numpy().astype(_np.int64), None
+        if pd.api.types.is_datetime64_dtype(values.dtype):
+            return values.astype("datetime64[us]").to_numpy().astype(_np.int64), None
+        if pd.api.types.is_string_dtype(values.dtype) and not values.isna().any():
+            return None, [str(v) for v in values]
+        values = values.to_numpy(dtype=object)
+    arr = _np.asarray(values)
+    if _np.issubdtype(arr.dtype, _np.datetime64):
+        return arr.astype("datetime64[us]").astype(_np.int64), None
+    if arr.dtype.kind in "US":
+        return None, [str(v) for v in arr]
+    if arr.dtype == object:
+        if all(isinstance(v, str) for v in arr):
+            return None, list(arr)
+        return _np.array([_to_us(v) for v in arr], dtype=_np.int64), None
+    raise ValidationError(
+        f"time column of dtype {arr.dtype}: give datetimes (timezone-aware, or numpy datetime64 taken as UTC) "
+        "or strings (RFC 3339 with offset)"
+    )
 
-    time: _dt.datetime
-    lon: float
-    lat: float
-    accuracy_m: float | None
+
+# --------------------------------------------------------------- frames out
+
+
+def _times(col: Any) -> Any:
+    pd = _pd()
+    a = _np.asarray(col, dtype=_np.int64)
+    out = pd.to_datetime(a, unit="us", utc=True)
+    if (a == _I64_MIN).any():
+        out = out.where(a != _I64_MIN)
+    return out
+
+
+def _frame(cols: dict, time_columns: tuple[str, ...] = ()) -> Any:
+    pd = _pd()
+    data = {k: (_times(v) if k in time_columns else v) for k, v in cols.items()}
+    return pd.DataFrame(data)
+
+
+def _to_pandas(frame: Any) -> Any:
+    """pandas, polars, pyarrow or anything with ``__arrow_c_stream__`` → pandas."""
+    pd = _pd()
+    if isinstance(frame, pd.DataFrame):
+        return frame
+    if hasattr(frame, "to_pandas"):
+        return frame.to_pandas()
+    if hasattr(frame, "__arrow_c_stream__"):
+        import pyarrow
+
+        return pyarrow.table(frame).to_pandas()
+    raise ValidationError(f"unsupported frame {type(frame).__name__}: give pandas, polars, pyarrow or an Arrow stream")
+
+
+# ----------------------------------------------------------------- classes
+
+
+class Zones:
+    """Exclusion and inclusion zones, prepared once for query-many use."""
+
+    def __init__(self, native: Any) -> None:
+        self._native = native
+
+    @classmethod
+    @_convert_errors
+    def from_geojson(cls, path_or_text: str | _os.PathLike) -> "Zones":
+        """Zones from a GeoJSON FeatureCollection file path or text.
+
+        >>> zones = Zones.from_geojson("data/zones.geojson")  # doctest: +SKIP
+        """
+        text = str(path_or_text)
+        source = "<text>"
+        if not text.lstrip().startswith("{"):
+            source = text
+            with open(text, encoding="utf-8") as f:
+                text = f.read()
+        return cls(_trailfence.Zones.from_geojson_text(text, source))
+
+    def __len__(self) -> int:
+        return len(self._native)
+
+    def ids(self) -> list[str]:
+        """Zone ids in file order."""
+        return self._native.ids()
+
+    @_convert_errors
+    def covers(self, zone_id: str, lon: Any, lat: Any) -> Any:
+        """Whether zone ``zone_id`` covers each (lon, lat) point (boundary inside): a bool array."""
+        return self._native.covers(zone_id, _np.asarray(lon, dtype=_np.float64), _np.asarray(lat, dtype=_np.float64))
+
+    def __repr__(self) -> str:
+        kinds = self._native.kinds()
+        n_ex = sum(1 for _, k in kinds if k == "exclusion")
+        return f"Zones({len(kinds)} zones: {n_ex} exclusion, {len(kinds) - n_ex} inclusion)"
 
 
 class TrailStore:
@@ -67,11 +191,13 @@ class TrailStore:
     def __init__(self, native: Any) -> None:
         self._native = native
 
+    # -- construction
+
     @classmethod
     @_convert_errors
     def from_csv(
         cls,
-        path: str,
+        path: str | _os.PathLike,
         *,
         strict: bool = True,
         subject: str = "subject",
@@ -82,9 +208,9 @@ class TrailStore:
         tz: str | None = None,
         max_gap_s: float = 600.0,
     ) -> "TrailStore":
-        """Read fixes from a CSV file with a header row.
+        """Read fixes from a CSV file with a header row (column names configurable).
 
-        ``strict=False`` skips bad records; see :meth:`report`.
+        ``strict=False`` skips bad records and itemises them in :meth:`report`.
         """
         return cls(
             _trailfence.TrailStore.from_csv(
@@ -92,6 +218,64 @@ class TrailStore:
                 accuracy=accuracy, tz=tz, max_gap_s=max_gap_s,
             )
         )
+
+    @classmethod
+    @_convert_errors
+    def from_arrays(
+        cls,
+        subject: Any,
+        time: Any,
+        lon: Any,
+        lat: Any,
+        accuracy_m: Any = None,
+        *,
+        strict: bool = True,
+        tz: str | None = None,
+        max_gap_s: float = 600.0,
+    ) -> "TrailStore":
+        """Fixes from arrays: subject ids, times, lon/lat degrees, optional accuracy in metres."""
+        t_us, texts = _time_column(time)
+        acc = None if accuracy_m is None else _np.asarray(accuracy_m, dtype=_np.float64)
+        subjects = [str(s) if s is not None and s == s else "" for s in _np.asarray(subject, dtype=object)]
+        return cls(
+            _trailfence.TrailStore.from_columns(
+                subjects,
+                _np.ascontiguousarray(lon, dtype=_np.float64),
+                _np.ascontiguousarray(lat, dtype=_np.float64),
+                t_us=None if t_us is None else _np.ascontiguousarray(t_us, dtype=_np.int64),
+                times=texts,
+                accuracy_m=None if acc is None else _np.ascontiguousarray(acc),
+                strict=strict,
+                tz=tz,
+                max_gap_s=max_gap_s,
+            )
+        )
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: Any,
+        *,
+        strict: bool = True,
+        subject: str = "subject",
+        time: str = "time",
+        lon: str = "lon",
+        lat: str = "lat",
+        accuracy: str = "accuracy_m",
+        tz: str | None = None,
+        max_gap_s: float = 600.0,
+    ) -> "TrailStore":
+        """Fixes from a pandas, polars or pyarrow frame (or any ``__arrow_c_stream__``)."""
+        df = _to_pandas(frame)
+        for name in (subject, time, lon, lat):
+            if name not in df.columns:
+                raise ValidationError(f"frame has no column {name!r} (columns: {', '.join(map(str, df.columns))})")
+        acc = df[accuracy] if accuracy in df.columns else None
+        return cls.from_arrays(
+            df[subject], df[time], df[lon], df[lat], acc, strict=strict, tz=tz, max_gap_s=max_gap_s
+        )
+
+    # -- information
 
     def __len__(self) -> int:
         return len(self._native)
@@ -109,16 +293,109 @@ class TrailStore:
         return {"records": records, "accepted": accepted, "skipped": skipped,
                 "skipped_by_reason": dict(by_reason), "examples": examples}
 
+    def ingest_summary(self) -> dict[str, int]:
+        """Fixes received and stored, exact duplicates dropped, conflicting fixes set aside, out-of-order fixes."""
+        keys = ("received", "stored", "duplicates_dropped", "conflicting_fixes", "out_of_order")
+        return dict(zip(keys, self._native.ingest_summary()))
+
+    # -- questions
+
     @_convert_errors
-    def trail(self, subject: str, start: Any, end: Any) -> list[Fix]:
-        """Fixes of ``subject`` with ``start <= t < end``, in time order."""
-        t, lon, lat, acc = self._native.trail_columns(subject, _time_text(start), _time_text(end))
-        utc = _dt.timezone.utc
-        epoch = _dt.datetime(1970, 1, 1, tzinfo=utc)
-        return [
-            Fix(epoch + _dt.timedelta(microseconds=ti), x, y, None if _math.isnan(a) else a)
-            for ti, x, y, a in zip(t, lon, lat, acc)
-        ]
+    def trail(self, subject: str, start: Any = None, end: Any = None) -> Any:
+        """Fixes of ``subject`` with ``start <= t < end``: DataFrame subject, time, lon, lat, accuracy_m."""
+        cols = self._native.trail(subject, _to_us(start), _to_us(end))
+        df = _frame(cols, ("time",))
+        df.insert(0, "subject", subject)
+        return df
+
+    @_convert_errors
+    def breaches(
+        self,
+        zones: Zones,
+        start: Any = None,
+        end: Any = None,
+        *,
+        max_gap_s: float | None = None,
+        min_fixes: int = 0,
+        min_duration_s: float = 0.0,
+        merge_gap_s: float = 0.0,
+        assumed_accuracy_m: float | None = None,
+    ) -> Any:
+        """Breach episodes: DataFrame subject, zone, kind, start, end, duration_s, fixes, confidence."""
+        cols = self._native.breaches(
+            zones._native, _to_us(start), _to_us(end), max_gap_s=max_gap_s, min_fixes=min_fixes,
+            min_duration_s=min_duration_s, merge_gap_s=merge_gap_s, assumed_accuracy_m=assumed_accuracy_m,
+        )
+        return _frame(cols, ("start", "end"))
+
+    @_convert_errors
+    def curfew(self, zones: Zones, start: Any = None, end: Any = None, *, grace_s: float = 0.0) -> Any:
+        """Curfew compliance per subject, zone and night: window_start, window_end, scheduled_s,
+        inside_s, outside_s, unknown_s, violations, first_exit."""
+        cols = self._native.curfew(zones._native, _to_us(start), _to_us(end), grace_s=grace_s)
+        return _frame(cols, ("window_start", "window_end", "first_exit"))
+
+    @_convert_errors
+    def near(self, lon: float, lat: float, radius_m: float, start: Any = None, end: Any = None) -> Any:
+        """Who came within ``radius_m`` metres of (lon, lat): subject, min_distance_m, closest_time,
+        first_time, last_time, seconds_within, fixes_within, verdict (hit / possible)."""
+        cols = self._native.near(float(lon), float(lat), float(radius_m), _to_us(start), _to_us(end))
+        return _frame(cols, ("closest_time", "first_time", "last_time"))
+
+    @_convert_errors
+    def near_many(self, incidents: Any, *, rule_outs: bool = False) -> Any:
+        """Near queries for a table of incidents (id, lon, lat, radius_m, start, end), with an
+        ``incident`` column; ``rule_outs=True`` adds ruled_out / no_data rows for everyone else."""
+        df = _to_pandas(incidents)
+        for name in ("id", "lon", "lat", "radius_m", "start", "end"):
+            if name not in df.columns:
+                raise ValidationError(f"incidents have no column {name!r}")
+        start = _as_us_column(df["start"])
+        end = _as_us_column(df["end"])
+        cols = self._native.near_many(
+            [str(v) for v in df["id"]],
+            _np.ascontiguousarray(df["lon"], dtype=_np.float64),
+            _np.ascontiguousarray(df["lat"], dtype=_np.float64),
+            _np.ascontiguousarray(df["radius_m"], dtype=_np.float64),
+            start, end, rule_outs=rule_outs,
+        )
+        return _frame(cols, ("closest_time", "first_time", "last_time"))
+
+    @_convert_errors
+    def proximity(self, subject_a: str, subject_b: str, distance_m: float, start: Any = None, end: Any = None) -> Any:
+        """When two subjects were within ``distance_m`` metres: start, end, duration_s, min_distance_m, closest_time."""
+        cols = self._native.proximity(subject_a, subject_b, float(distance_m), _to_us(start), _to_us(end))
+        return _frame(cols, ("start", "end", "closest_time"))
+
+    @_convert_errors
+    def stops(self, subject: str, start: Any = None, end: Any = None, *, radius_m: float = 50.0,
+              min_duration_s: float = 600.0) -> Any:
+        """Stays: start, end, lon, lat (centre), duration_s, fixes."""
+        cols = self._native.stops(subject, _to_us(start), _to_us(end), radius_m=radius_m, min_duration_s=min_duration_s)
+        return _frame(cols, ("start", "end"))
+
+    @_convert_errors
+    def heatmap(self, resolution: int, start: Any = None, end: Any = None, *, min_subjects: int = 1) -> Any:
+        """H3 dwell heatmap: cell, seconds, subjects. Cells with fewer than ``min_subjects`` subjects
+        are suppressed; ``df.attrs`` holds ``suppressed_cells`` and ``suppressed_seconds``."""
+        cols, n, secs = self._native.heatmap(int(resolution), _to_us(start), _to_us(end), min_subjects=min_subjects)
+        df = _frame(cols)
+        df.attrs["suppressed_cells"] = n
+        df.attrs["suppressed_seconds"] = secs
+        return df
 
 
-__all__ = ["Fix", "TrailStore", "TrailfenceError", "ValidationError", "__version__"]
+def _as_us_column(values: Any) -> Any:
+    t_us, texts = _time_column(values)
+    if texts is not None:
+        t_us = _np.array([_trailfence.parse_time_us(t) for t in texts], dtype=_np.int64)
+    return _np.ascontiguousarray(t_us, dtype=_np.int64)
+
+
+@_convert_errors
+def h3_cell(lon: float, lat: float, resolution: int) -> str:
+    """The H3 cell (15-character hex) of (lon, lat) at ``resolution``."""
+    return _trailfence.h3_cell(float(lon), float(lat), int(resolution))
+
+
+__all__ = ["TrailStore", "Zones", "TrailfenceError", "ValidationError", "h3_cell", "__version__"]

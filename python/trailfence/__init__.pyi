@@ -1,22 +1,57 @@
 import datetime
-from typing import Any, NamedTuple
+import os
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
 
 __version__: str
+
+TimeLike = datetime.datetime | np.datetime64 | str | None
 
 class TrailfenceError(Exception): ...
 class ValidationError(TrailfenceError, ValueError): ...
 
-class Fix(NamedTuple):
-    time: datetime.datetime
-    lon: float
-    lat: float
-    accuracy_m: float | None
+class Zones:
+    @classmethod
+    def from_geojson(cls, path_or_text: str | os.PathLike[str]) -> Zones: ...
+    def __len__(self) -> int: ...
+    def ids(self) -> list[str]: ...
+    def covers(self, zone_id: str, lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.bool_]: ...
 
 class TrailStore:
     @classmethod
     def from_csv(
         cls,
-        path: str,
+        path: str | os.PathLike[str],
+        *,
+        strict: bool = ...,
+        subject: str = ...,
+        time: str = ...,
+        lon: str = ...,
+        lat: str = ...,
+        accuracy: str = ...,
+        tz: str | None = ...,
+        max_gap_s: float = ...,
+    ) -> TrailStore: ...
+    @classmethod
+    def from_arrays(
+        cls,
+        subject: Any,
+        time: Any,
+        lon: npt.ArrayLike,
+        lat: npt.ArrayLike,
+        accuracy_m: npt.ArrayLike | None = ...,
+        *,
+        strict: bool = ...,
+        tz: str | None = ...,
+        max_gap_s: float = ...,
+    ) -> TrailStore: ...
+    @classmethod
+    def from_frame(
+        cls,
+        frame: Any,
         *,
         strict: bool = ...,
         subject: str = ...,
@@ -30,4 +65,29 @@ class TrailStore:
     def __len__(self) -> int: ...
     def subjects(self) -> list[str]: ...
     def report(self) -> dict[str, Any]: ...
-    def trail(self, subject: str, start: datetime.datetime | str, end: datetime.datetime | str) -> list[Fix]: ...
+    def ingest_summary(self) -> dict[str, int]: ...
+    def trail(self, subject: str, start: TimeLike = ..., end: TimeLike = ...) -> pd.DataFrame: ...
+    def breaches(
+        self,
+        zones: Zones,
+        start: TimeLike = ...,
+        end: TimeLike = ...,
+        *,
+        max_gap_s: float | None = ...,
+        min_fixes: int = ...,
+        min_duration_s: float = ...,
+        merge_gap_s: float = ...,
+        assumed_accuracy_m: float | None = ...,
+    ) -> pd.DataFrame: ...
+    def curfew(self, zones: Zones, start: TimeLike = ..., end: TimeLike = ..., *, grace_s: float = ...) -> pd.DataFrame: ...
+    def near(self, lon: float, lat: float, radius_m: float, start: TimeLike = ..., end: TimeLike = ...) -> pd.DataFrame: ...
+    def near_many(self, incidents: Any, *, rule_outs: bool = ...) -> pd.DataFrame: ...
+    def proximity(
+        self, subject_a: str, subject_b: str, distance_m: float, start: TimeLike = ..., end: TimeLike = ...
+    ) -> pd.DataFrame: ...
+    def stops(
+        self, subject: str, start: TimeLike = ..., end: TimeLike = ..., *, radius_m: float = ..., min_duration_s: float = ...
+    ) -> pd.DataFrame: ...
+    def heatmap(self, resolution: int, start: TimeLike = ..., end: TimeLike = ..., *, min_subjects: int = ...) -> pd.DataFrame: ...
+
+def h3_cell(lon: float, lat: float, resolution: int) -> str: ...

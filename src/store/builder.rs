@@ -35,7 +35,8 @@ pub struct IngestSummary {
     pub duplicates_dropped: u64,
     /// Fixes kept out of the trails because of conflicts.
     pub conflicting_fixes: u64,
-    /// Fixes that arrived earlier than a fix before them (then placed in order).
+    /// Late fixes: earlier in time than the latest fix received before them
+    /// (they are placed in order).
     pub out_of_order: u64,
     /// The conflicts, in subject then time order.
     pub conflicts: Vec<Conflict>,
@@ -157,7 +158,57 @@ impl TrailStoreBuilder {
         accuracy_m: Option<&[f64]>,
         mode: Mode,
     ) -> Result<ReadReport, Error> {
+        self.extend_columns_checked(subject, t_us, &[], lon, lat, accuracy_m, mode)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    /// [`TrailStoreBuilder::extend_columns`] with times as text (RFC 3339,
+    /// epoch seconds/milliseconds, or local times when `parser` names a zone);
+    /// an unparseable time is a bad record of field `time` at its row.
+    ///
+    /// # Errors
+    /// As [`TrailStoreBuilder::extend_columns`].
+    pub fn extend_columns_text_times<S: AsRef<str>, T: AsRef<str>>(
+        &mut self,
+        subject: &[S],
+        times: &[T],
+        parser: &crate::time::TimeParser,
+        lon: &[f64],
+        lat: &[f64],
+        accuracy_m: Option<&[f64]>,
+        mode: Mode,
+    ) -> Result<ReadReport, Error> {
+        let mut t_us = Vec::with_capacity(times.len());
+        let mut bad = Vec::new();
+        for (i, t) in times.iter().enumerate() {
+            match parser.parse(t.as_ref()) {
+                Ok(ts) => t_us.push(crate::time::to_us(ts)),
+                Err(r) => {
+                    t_us.push(0);
+                    bad.push((i, r));
+                }
+            }
+        }
+        let bad_rows: Vec<(usize, Reason, String)> = bad
+            .into_iter()
+            .map(|(i, r)| (i, r, times[i].as_ref().to_string()))
+            .collect();
+        self.extend_columns_checked(subject, &t_us, &bad_rows, lon, lat, accuracy_m, mode)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn extend_columns_checked<S: AsRef<str>>(
+        &mut self,
+        subject: &[S],
+        t_us: &[i64],
+        bad_times: &[(usize, Reason, String)],
+        lon: &[f64],
+        lat: &[f64],
+        accuracy_m: Option<&[f64]>,
+        mode: Mode,
+    ) -> Result<ReadReport, Error> {
         let n = subject.len();
+        let mut bad_time = bad_times.iter().peekable();
         if t_us.len() != n || lon.len() != n || lat.len() != n || accuracy_m.is_some_and(|a| a.len() != n) {
             return Err(Error::Option {
                 name: "columns",
@@ -182,8 +233,17 @@ impl TrailStoreBuilder {
         for i in 0..n {
             let s = subject[i].as_ref();
             let acc = accuracy_m.map(|a| a[i]).filter(|a| !a.is_nan());
+            let time_bad = match bad_time.peek() {
+                Some(&&(row, r, ref text)) if row == i => {
+                    bad_time.next();
+                    Some(("time", text.clone(), r))
+                }
+                _ => None,
+            };
             let bad = if let Err(r) = validate_subject(s) {
                 Some(("subject", s.to_string(), r))
+            } else if time_bad.is_some() {
+                time_bad
             } else if let Err((f, r)) = validate_position(lon[i], lat[i]) {
                 Some(match f {
                     Field::Lon => ("lon", lon[i].to_string(), r),
@@ -283,7 +343,14 @@ fn finish_trail(mut st: Staging, subject: &str, max_gap_s: f64, summary: &mut In
         st.acc.shrink_to_fit();
         return Trail::from_parts(st.t_us, st.lon, st.lat, st.acc, max_gap_s);
     }
-    summary.out_of_order += st.t_us.windows(2).filter(|w| w[0] > w[1]).count() as u64;
+    // Late fixes: earlier than the latest fix received before them.
+    let mut latest = i64::MIN;
+    for &t in &st.t_us {
+        if t < latest {
+            summary.out_of_order += 1;
+        }
+        latest = latest.max(t);
+    }
     let mut perm: Vec<u32> = (0..n as u32).collect();
     perm.sort_unstable_by(|&a, &b| {
         let (a, b) = (a as usize, b as usize);

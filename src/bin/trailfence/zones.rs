@@ -112,6 +112,7 @@ pub fn run_breaches(args: BreachArgs) -> Result<(), Failure> {
         min_duration_s: args.min_duration_s,
         merge_gap_s: args.merge_gap_s,
         assumed_accuracy_m: args.assumed_accuracy_m,
+        max_gap_s: None,
     };
     let eps = breaches(&store, &zones, window, &options);
     c.write(|w| write_breaches(&eps, format, w))

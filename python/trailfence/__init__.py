@@ -115,18 +115,29 @@ def _time_column(values: Any) -> tuple[Any, list[str] | None]:
 
 
 def _times(col: Any) -> Any:
+    """int64 UTC microseconds (int64 min = missing) → a tz-aware UTC datetime array."""
     pd = _pd()
     a = _np.asarray(col, dtype=_np.int64)
-    out = pd.to_datetime(a, unit="us", utc=True)
-    if (a == _I64_MIN).any():
-        out = out.where(a != _I64_MIN)
-    return out
+    missing = a == _I64_MIN
+    if missing.any():
+        a = a.copy()
+        a[missing] = 0
+    values = a.view("datetime64[us]")
+    if missing.any():
+        values = values.copy()
+        values[missing] = _np.datetime64("NaT")
+    return pd.DatetimeIndex(values, copy=False).tz_localize("UTC")
 
 
-def _frame(cols: dict, time_columns: tuple[str, ...] = ()) -> Any:
+def _frame(cols: dict, time_columns: tuple[str, ...] = (), first: tuple[str, Any] | None = None) -> Any:
     pd = _pd()
-    data = {k: (_times(v) if k in time_columns else v) for k, v in cols.items()}
-    return pd.DataFrame(data)
+    data = {}
+    if first is not None:
+        n = len(next(iter(cols.values()))) if cols else 0
+        data[first[0]] = _np.full(n, first[1], dtype=object)
+    for k, v in cols.items():
+        data[k] = _times(v) if k in time_columns else v
+    return pd.DataFrame(data, copy=False)
 
 
 def _to_pandas(frame: Any) -> Any:
@@ -304,9 +315,7 @@ class TrailStore:
     def trail(self, subject: str, start: Any = None, end: Any = None) -> Any:
         """Fixes of ``subject`` with ``start <= t < end``: DataFrame subject, time, lon, lat, accuracy_m."""
         cols = self._native.trail(subject, _to_us(start), _to_us(end))
-        df = _frame(cols, ("time",))
-        df.insert(0, "subject", subject)
-        return df
+        return _frame(cols, ("time",), first=("subject", subject))
 
     @_convert_errors
     def breaches(

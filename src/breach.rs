@@ -209,7 +209,7 @@ pub struct EngineParams {
     pub assumed_accuracy_m: Option<f64>,
 }
 
-fn region_of(zone: &PreparedZone, kind: EpisodeKind) -> &Region {
+pub(crate) fn region_of(zone: &PreparedZone, kind: EpisodeKind) -> &Region {
     match kind {
         EpisodeKind::Buffer => zone.buffer.as_ref().unwrap_or(&zone.region),
         _ => &zone.region,

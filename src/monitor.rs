@@ -1,0 +1,830 @@
+//! The streaming monitor: live breach and curfew events from fixes as they
+//! arrive, judged by when they were taken, correct under late and
+//! out-of-order fixes, restart-safe.
+//!
+//! Per subject the monitor keeps a watermark (the latest fix time seen). A
+//! fix becomes *final* once it is more than `allowed_lateness_s` behind the
+//! watermark; final fixes are fed, in time order, to the same
+//! [`EpisodeTracker`]s the batch evaluation uses, so streaming and batch give
+//! the same episodes. A fix that arrives later than that is still recorded:
+//! the subject's episodes are recomputed from a snapshot of the trackers at
+//! the start of the retained history (`history_s`) and every change to an
+//! episode already reported is emitted as an `amended` event. State per
+//! subject is bounded by `history_s` of fixes, not by trail length.
+//!
+//! Event ids are deterministic (a stable hash of subject, zone, kind, event
+//! type and the episode's interval), so a consumer can de-duplicate events
+//! re-emitted after a restart from a checkpoint.
+
+use std::collections::BTreeMap;
+
+use crate::breach::{region_of, Confidence, EngineParams, EpisodeKind, EpisodeTracker, RawEpisode, TrackFix};
+use crate::error::Error;
+use crate::fix::{validate_accuracy, validate_position, validate_subject};
+use crate::zone::{ZoneKind, ZoneSet};
+
+/// Monitor settings.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MonitorOptions {
+    /// Longest interpolated interval between fixes, seconds (default 600).
+    pub max_gap_s: f64,
+    /// How far behind the watermark a fix may arrive and still be processed
+    /// in order, seconds (default 300). Later fixes produce amendments.
+    pub allowed_lateness_s: f64,
+    /// Fixes retained per subject for amendments, seconds (default 172,800 =
+    /// 48 h). A fix older than this behind the watermark is reported as a
+    /// `late_fix_beyond_history` event and not evaluated.
+    pub history_s: f64,
+    /// No fix for this long while a zone applies is `signal_lost`, seconds
+    /// (default 900).
+    pub signal_loss_s: f64,
+    /// Accuracy assumed for fixes reporting none (see `BreachOptions`).
+    pub assumed_accuracy_m: Option<f64>,
+}
+
+impl Default for MonitorOptions {
+    fn default() -> Self {
+        MonitorOptions {
+            max_gap_s: 600.0,
+            allowed_lateness_s: 300.0,
+            history_s: 172_800.0,
+            signal_loss_s: 900.0,
+            assumed_accuracy_m: None,
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// An exclusion or buffer episode began.
+    BreachStarted,
+    /// An exclusion or buffer episode ended.
+    BreachEnded,
+    /// An inclusion (curfew) episode began: the subject left during an active window.
+    CurfewViolationStarted,
+    /// An inclusion episode ended.
+    CurfewViolationEnded,
+    /// A late fix changed an episode already reported (`old_*` → the new interval;
+    /// no new interval means the episode no longer exists).
+    Amended,
+    /// No fix for longer than `signal_loss_s`.
+    SignalLost,
+    /// A fix arrived after a signal loss.
+    SignalRestored,
+    /// A fix older than the retained history: recorded, not evaluated.
+    LateFixBeyondHistory,
+}
+
+/// One monitor event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MonitorEvent {
+    /// Deterministic id (16 hex digits).
+    pub id: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// The subject.
+    pub subject: String,
+    /// The zone id, for episode events.
+    pub zone: Option<String>,
+    /// The rule, for episode events.
+    pub episode_kind: Option<EpisodeKind>,
+    /// Episode start (UTC µs) — the new one for amendments.
+    pub start_us: Option<i64>,
+    /// Episode end (UTC µs), once ended.
+    pub end_us: Option<i64>,
+    /// The interval before an amendment.
+    pub old_start_us: Option<i64>,
+    /// The interval end before an amendment (None if it was still open).
+    pub old_end_us: Option<i64>,
+    /// Fixes in violation in the episode (ended and amended events).
+    pub fixes: Option<u32>,
+    /// Confidence (ended and amended events).
+    pub confidence: Option<Confidence>,
+    /// Event time: the fix time that triggered it, UTC µs.
+    pub event_time_us: i64,
+    /// Processing time: when the monitor emitted it, UTC µs.
+    pub processing_time_us: i64,
+}
+
+/// FNV-1a, 64-bit: a stable hash for event ids (the same on every platform
+/// and Rust version).
+fn fnv(parts: &[&[u8]]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for &b in *p {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Serialises maps with tuple keys as lists of pairs (JSON keys must be strings).
+mod as_pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, K: Serialize, V: Serialize>(m: &BTreeMap<K, V>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.iter())
+    }
+
+    pub fn deserialize<'de, D, K, V>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+    {
+        let v: Vec<(K, V)> = Deserialize::deserialize(d)?;
+        Ok(v.into_iter().collect())
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct Trackers {
+    /// Inclusion trackers (always fed) and nearby exclusion/buffer trackers,
+    /// with the time of the last fix each was fed.
+    #[serde(with = "as_pairs")]
+    map: BTreeMap<(u32, u8), (EpisodeTracker, i64)>,
+    last: Option<TrackFix>,
+}
+
+fn kind_code(k: EpisodeKind) -> u8 {
+    match k {
+        EpisodeKind::Exclusion => 0,
+        EpisodeKind::Inclusion => 1,
+        EpisodeKind::Buffer => 2,
+    }
+}
+
+impl Trackers {
+    /// Feeds one final fix (time order) and appends closed episodes.
+    fn feed(&mut self, zones: &ZoneSet, subject: &str, fix: TrackFix, p: &EngineParams, out: &mut Vec<RawEpisode>) {
+        // Inclusion zones always; exclusion zones whose box the segment meets.
+        let (x0, y0, x1, y1) = match self.last {
+            Some(l) => (
+                l.lon.min(fix.lon),
+                l.lat.min(fix.lat),
+                l.lon.max(fix.lon),
+                l.lat.max(fix.lat),
+            ),
+            None => (fix.lon, fix.lat, fix.lon, fix.lat),
+        };
+        let mut wanted: Vec<(u32, EpisodeKind)> = Vec::new();
+        for z in zones.applicable(subject) {
+            if zones.get(z).zone.kind == ZoneKind::Inclusion {
+                wanted.push((z as u32, EpisodeKind::Inclusion));
+            }
+        }
+        for z in zones.candidates([x0, y0, x1, y1]) {
+            let pz = zones.get(z);
+            if pz.zone.kind != ZoneKind::Exclusion || !pz.applies_to(subject) {
+                continue;
+            }
+            for k in [EpisodeKind::Exclusion, EpisodeKind::Buffer] {
+                if k == EpisodeKind::Buffer && pz.buffer.is_none() {
+                    continue;
+                }
+                let b = region_of(pz, k).bbox();
+                if x0 <= b[2] && x1 >= b[0] && y0 <= b[3] && y1 >= b[1] {
+                    wanted.push((z as u32, k));
+                }
+            }
+        }
+        wanted.sort_by_key(|&(z, k)| (z, kind_code(k)));
+        // Trackers no longer near: the segment cannot be in violation there.
+        let stale: Vec<(u32, u8)> = self
+            .map
+            .keys()
+            .filter(|k| wanted.binary_search_by_key(*k, |&(z, kk)| (z, kind_code(kk))).is_err())
+            .copied()
+            .collect();
+        for k in stale {
+            if let Some((mut tr, _)) = self.map.remove(&k) {
+                tr.finish(out);
+            }
+        }
+        let prev = self.last;
+        for (z, k) in wanted {
+            let entry = self
+                .map
+                .entry((z, kind_code(k)))
+                .or_insert_with(|| (EpisodeTracker::new(z as usize, k), i64::MIN));
+            let (tr, last_t) = entry;
+            if let Some(prev) = prev {
+                if *last_t != prev.t_us {
+                    tr.break_here(out);
+                    tr.push(zones, prev, p, out);
+                }
+            }
+            tr.push(zones, fix, p, out);
+            *last_t = fix.t_us;
+        }
+        self.last = Some(fix);
+    }
+
+    fn finish(&mut self, out: &mut Vec<RawEpisode>) {
+        for (tr, _) in self.map.values_mut() {
+            tr.finish(out);
+        }
+        self.map.clear();
+    }
+
+    fn open(&self) -> Vec<RawEpisode> {
+        self.map
+            .values()
+            .filter_map(|(t, _)| t.open_episode().copied())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct SubjectState {
+    watermark_us: i64,
+    /// Not yet final, by time.
+    #[serde(with = "as_pairs")]
+    pending: BTreeMap<i64, TrackFix>,
+    /// Final fixes since the history horizon, sorted.
+    history: Vec<TrackFix>,
+    /// Trackers after every fix before the horizon.
+    base: Trackers,
+    /// Trackers after every final fix.
+    live: Trackers,
+    /// Closed episodes reported since the horizon.
+    #[serde(with = "as_pairs")]
+    closed: BTreeMap<(u32, u8, i64), RawEpisode>,
+    /// Open episodes announced as started.
+    #[serde(with = "as_pairs")]
+    announced: BTreeMap<(u32, u8), RawEpisode>,
+    signal_lost: bool,
+}
+
+/// The versioned checkpoint format.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Checkpoint {
+    version: u32,
+    options: MonitorOptions,
+    zone_ids: Vec<String>,
+    subjects: BTreeMap<String, SubjectState>,
+}
+
+const CHECKPOINT_VERSION: u32 = 1;
+
+/// The streaming monitor over a zone set.
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    zones: ZoneSet,
+    options: MonitorOptions,
+    subjects: BTreeMap<String, SubjectState>,
+}
+
+impl Monitor {
+    /// A monitor over `zones`.
+    ///
+    /// # Errors
+    /// [`Error::Option`] for non-positive or non-finite durations.
+    pub fn new(zones: ZoneSet, options: MonitorOptions) -> Result<Self, Error> {
+        for (name, v) in [
+            ("max_gap_s", options.max_gap_s),
+            ("allowed_lateness_s", options.allowed_lateness_s),
+            ("history_s", options.history_s),
+            ("signal_loss_s", options.signal_loss_s),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::Option {
+                    name: match name {
+                        "max_gap_s" => "max_gap_s",
+                        "allowed_lateness_s" => "allowed_lateness_s",
+                        "history_s" => "history_s",
+                        _ => "signal_loss_s",
+                    },
+                    value: v.to_string(),
+                    reason: "must be a finite number of seconds >= 0",
+                });
+            }
+        }
+        Ok(Monitor {
+            zones,
+            options,
+            subjects: BTreeMap::new(),
+        })
+    }
+
+    fn params(&self) -> EngineParams {
+        EngineParams {
+            max_gap_s: self.options.max_gap_s,
+            assumed_accuracy_m: self.options.assumed_accuracy_m,
+        }
+    }
+
+    /// Pushes one fix, judged by its own time; returns the events it causes.
+    /// `processing_time_us` is stamped on the events (use [`Monitor::push_now`]
+    /// for the wall clock).
+    ///
+    /// # Errors
+    /// [`Error::Record`] for an invalid fix (nothing is changed).
+    pub fn push(&mut self, subject: &str, fix: TrackFix, processing_time_us: i64) -> Result<Vec<MonitorEvent>, Error> {
+        let bad = validate_subject(subject)
+            .map(|_| ())
+            .map_err(|r| ("subject", subject.to_string(), r))
+            .and_then(|_| {
+                validate_position(fix.lon, fix.lat).map_err(|(f, r)| {
+                    (
+                        if f == crate::fix::Field::Lon { "lon" } else { "lat" },
+                        format!("({}, {})", fix.lon, fix.lat),
+                        r,
+                    )
+                })
+            })
+            .and_then(|_| {
+                validate_accuracy(fix.accuracy_m.map(f64::from))
+                    .map_err(|r| ("accuracy_m", format!("{:?}", fix.accuracy_m), r))
+            });
+        if let Err((field, value, reason)) = bad {
+            return Err(crate::error::RecordError::new(
+                "<stream>",
+                crate::error::Location::Row(0),
+                field,
+                &value,
+                reason,
+            )
+            .into());
+        }
+        let mut events = Vec::new();
+        let p = self.params();
+        let opts = self.options;
+        let zones = &self.zones;
+        let st = self.subjects.entry(subject.to_string()).or_default();
+        if st.signal_lost && fix.t_us > st.watermark_us {
+            st.signal_lost = false;
+            events.push(event(
+                subject,
+                EventKind::SignalRestored,
+                None,
+                None,
+                None,
+                fix.t_us,
+                processing_time_us,
+                zones,
+            ));
+        }
+        let lateness_us = (opts.allowed_lateness_s * 1e6) as i64;
+        let history_us = (opts.history_s * 1e6) as i64;
+        let final_before = st.watermark_us.saturating_sub(lateness_us);
+        let horizon = st.watermark_us.saturating_sub(history_us);
+        if st.watermark_us != 0 && fix.t_us <= final_before {
+            // Fixes at or before the base snapshot's last fix can no longer be evaluated.
+            let _ = horizon;
+            if st.base.last.is_some_and(|b| fix.t_us <= b.t_us) {
+                events.push(event(
+                    subject,
+                    EventKind::LateFixBeyondHistory,
+                    None,
+                    None,
+                    None,
+                    fix.t_us,
+                    processing_time_us,
+                    zones,
+                ));
+                return Ok(events);
+            }
+            // Too late for in-order processing: insert and recompute.
+            match st.history.binary_search_by_key(&fix.t_us, |f| f.t_us) {
+                Ok(i) if st.history[i] == fix => return Ok(events), // exact duplicate
+                Ok(i) => {
+                    // Conflict: keep neither (as the store does).
+                    st.history.remove(i);
+                }
+                Err(i) => st.history.insert(i, fix),
+            }
+            recompute(st, zones, subject, &p, fix.t_us, processing_time_us, &mut events);
+            return Ok(events);
+        }
+        // In time: buffer until final.
+        match st.pending.get(&fix.t_us) {
+            Some(f) if *f == fix => return Ok(events),
+            Some(_) => {
+                st.pending.remove(&fix.t_us);
+                return Ok(events);
+            }
+            None => {
+                st.pending.insert(fix.t_us, fix);
+            }
+        }
+        st.watermark_us = st.watermark_us.max(fix.t_us);
+        let final_before = st.watermark_us.saturating_sub(lateness_us);
+        let ready: Vec<i64> = st.pending.range(..=final_before).map(|(&t, _)| t).collect();
+        for t in ready {
+            if let Some(f) = st.pending.remove(&t) {
+                feed_final(st, zones, subject, f, &p, processing_time_us, &mut events);
+            }
+        }
+        prune(st, zones, subject, &p, history_us);
+        Ok(events)
+    }
+
+    /// [`Monitor::push`] stamped with the wall clock.
+    ///
+    /// # Errors
+    /// As [`Monitor::push`].
+    pub fn push_now(&mut self, subject: &str, fix: TrackFix) -> Result<Vec<MonitorEvent>, Error> {
+        self.push(subject, fix, now_us())
+    }
+
+    /// Signal-loss check at processing time `now_us`: a subject with no fix
+    /// for longer than `signal_loss_s` (judged on the latest fix time) gets
+    /// one `signal_lost` event until a fix arrives.
+    pub fn tick(&mut self, now_us: i64) -> Vec<MonitorEvent> {
+        let limit = (self.options.signal_loss_s * 1e6) as i64;
+        let mut events = Vec::new();
+        for (name, st) in &mut self.subjects {
+            if !st.signal_lost && st.watermark_us != 0 && now_us - st.watermark_us > limit {
+                st.signal_lost = true;
+                events.push(event(
+                    name,
+                    EventKind::SignalLost,
+                    None,
+                    None,
+                    None,
+                    st.watermark_us,
+                    now_us,
+                    &self.zones,
+                ));
+            }
+        }
+        events
+    }
+
+    /// Makes every buffered fix final and closes every open episode (end of
+    /// stream); returns the events.
+    pub fn finish(&mut self, processing_time_us: i64) -> Vec<MonitorEvent> {
+        let p = self.params();
+        let mut events = Vec::new();
+        for (name, st) in &mut self.subjects {
+            let pending: Vec<TrackFix> = std::mem::take(&mut st.pending).into_values().collect();
+            for f in pending {
+                feed_final(st, &self.zones, name, f, &p, processing_time_us, &mut events);
+            }
+            let mut out = Vec::new();
+            st.live.finish(&mut out);
+            report_closed(st, &self.zones, name, out, processing_time_us, &mut events);
+        }
+        events
+    }
+
+    /// Serialises all state (versioned JSON).
+    ///
+    /// # Errors
+    /// Never in practice (serialisation of plain data).
+    pub fn checkpoint(&self) -> Result<Vec<u8>, Error> {
+        let c = Checkpoint {
+            version: CHECKPOINT_VERSION,
+            options: self.options,
+            zone_ids: self.zones.zones().iter().map(|z| z.zone.id.clone()).collect(),
+            subjects: self.subjects.clone(),
+        };
+        serde_json::to_vec(&c).map_err(|e| Error::format("<checkpoint>", e.to_string()))
+    }
+
+    /// Resumes from a checkpoint over the same zones.
+    ///
+    /// # Errors
+    /// [`Error::Format`] for a corrupt checkpoint, an unknown version, or
+    /// zones that differ from the checkpoint's.
+    pub fn restore(zones: ZoneSet, bytes: &[u8]) -> Result<Self, Error> {
+        let c: Checkpoint =
+            serde_json::from_slice(bytes).map_err(|e| Error::format("<checkpoint>", format!("corrupt: {e}")))?;
+        if c.version != CHECKPOINT_VERSION {
+            return Err(Error::format("<checkpoint>", format!("unknown version {}", c.version)));
+        }
+        let ids: Vec<String> = zones.zones().iter().map(|z| z.zone.id.clone()).collect();
+        if ids != c.zone_ids {
+            return Err(Error::format("<checkpoint>", "taken over different zones"));
+        }
+        Ok(Monitor {
+            zones,
+            options: c.options,
+            subjects: c.subjects,
+        })
+    }
+
+    /// Number of subjects with state.
+    pub fn subject_count(&self) -> usize {
+        self.subjects.len()
+    }
+
+    /// Approximate bytes of state held for `subject`.
+    pub fn state_bytes(&self, subject: &str) -> usize {
+        self.subjects.get(subject).map_or(0, |st| {
+            st.pending.len() * 48
+                + st.history.capacity() * std::mem::size_of::<TrackFix>()
+                + (st.base.map.len() + st.live.map.len()) * 200
+                + (st.closed.len() + st.announced.len()) * 64
+                + 160
+        })
+    }
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event(
+    subject: &str,
+    kind: EventKind,
+    ep: Option<&RawEpisode>,
+    old: Option<&RawEpisode>,
+    closed: Option<bool>,
+    event_time_us: i64,
+    processing_time_us: i64,
+    zones: &ZoneSet,
+) -> MonitorEvent {
+    let zone = ep.or(old).map(|e| zones.get(e.zone as usize).zone.id.clone());
+    let ek = ep.or(old).map(|e| e.kind);
+    let closed = closed.unwrap_or(false);
+    let (start, end) = match ep {
+        Some(e) => (Some(e.start_us), closed.then_some(e.end_us)),
+        None => (None, None),
+    };
+    let id = fnv(&[
+        subject.as_bytes(),
+        format!("{kind:?}").as_bytes(),
+        zone.as_deref().unwrap_or("").as_bytes(),
+        format!("{ek:?}").as_bytes(),
+        &start.unwrap_or(i64::MIN).to_le_bytes(),
+        &end.unwrap_or(i64::MIN).to_le_bytes(),
+        &old.map_or(i64::MIN, |o| o.start_us).to_le_bytes(),
+        &old.map_or(i64::MIN, |o| o.end_us).to_le_bytes(),
+        &(if ep.is_none() && old.is_none() {
+            event_time_us
+        } else {
+            0
+        })
+        .to_le_bytes(),
+    ]);
+    MonitorEvent {
+        id,
+        kind,
+        subject: subject.to_string(),
+        zone,
+        episode_kind: ek,
+        start_us: start,
+        end_us: end,
+        old_start_us: old.map(|o| o.start_us),
+        old_end_us: old.map(|o| o.end_us),
+        fixes: ep.filter(|_| closed).map(|e| e.fixes),
+        confidence: ep.filter(|_| closed).map(|e| {
+            if e.confirmed {
+                Confidence::Confirmed
+            } else {
+                Confidence::Possible
+            }
+        }),
+        event_time_us,
+        processing_time_us,
+    }
+}
+
+fn started_kind(k: EpisodeKind) -> EventKind {
+    if k == EpisodeKind::Inclusion {
+        EventKind::CurfewViolationStarted
+    } else {
+        EventKind::BreachStarted
+    }
+}
+
+fn ended_kind(k: EpisodeKind) -> EventKind {
+    if k == EpisodeKind::Inclusion {
+        EventKind::CurfewViolationEnded
+    } else {
+        EventKind::BreachEnded
+    }
+}
+
+/// Reports episodes the trackers closed: an `ended` (after a `started` if it
+/// was never announced).
+fn report_closed(
+    st: &mut SubjectState,
+    zones: &ZoneSet,
+    subject: &str,
+    closed: Vec<RawEpisode>,
+    pt: i64,
+    events: &mut Vec<MonitorEvent>,
+) {
+    for e in closed {
+        let key = (e.zone, kind_code(e.kind));
+        match st.announced.remove(&key) {
+            Some(a) if a.start_us == e.start_us => {}
+            Some(a) => {
+                // Announced with another start (cannot happen in order; be explicit).
+                events.push(event(
+                    subject,
+                    EventKind::Amended,
+                    Some(&e),
+                    Some(&a),
+                    Some(false),
+                    e.start_us,
+                    pt,
+                    zones,
+                ));
+            }
+            None => events.push(event(
+                subject,
+                started_kind(e.kind),
+                Some(&e),
+                None,
+                None,
+                e.start_us,
+                pt,
+                zones,
+            )),
+        }
+        events.push(event(
+            subject,
+            ended_kind(e.kind),
+            Some(&e),
+            None,
+            Some(true),
+            e.end_us,
+            pt,
+            zones,
+        ));
+        st.closed.insert((e.zone, kind_code(e.kind), e.start_us), e);
+    }
+}
+
+/// Announces open episodes not yet announced.
+fn announce_open(st: &mut SubjectState, zones: &ZoneSet, subject: &str, pt: i64, events: &mut Vec<MonitorEvent>) {
+    for e in st.live.open() {
+        let key = (e.zone, kind_code(e.kind));
+        if !st.announced.contains_key(&key) {
+            events.push(event(
+                subject,
+                started_kind(e.kind),
+                Some(&e),
+                None,
+                None,
+                e.start_us,
+                pt,
+                zones,
+            ));
+            st.announced.insert(key, e);
+        }
+    }
+}
+
+fn feed_final(
+    st: &mut SubjectState,
+    zones: &ZoneSet,
+    subject: &str,
+    fix: TrackFix,
+    p: &EngineParams,
+    pt: i64,
+    events: &mut Vec<MonitorEvent>,
+) {
+    if st.history.last().is_some_and(|h| h.t_us >= fix.t_us) {
+        // Became final out of order (cannot happen with a single watermark); be safe.
+        st.history.push(fix);
+        st.history.sort_by_key(|f| f.t_us);
+        recompute(st, zones, subject, p, fix.t_us, pt, events);
+        return;
+    }
+    st.history.push(fix);
+    let mut out = Vec::new();
+    st.live.feed(zones, subject, fix, p, &mut out);
+    report_closed(st, zones, subject, out, pt, events);
+    announce_open(st, zones, subject, pt, events);
+}
+
+/// Recomputes the subject's episodes from the base snapshot over the history
+/// and reports every difference as an amendment.
+fn recompute(
+    st: &mut SubjectState,
+    zones: &ZoneSet,
+    subject: &str,
+    p: &EngineParams,
+    event_time: i64,
+    pt: i64,
+    events: &mut Vec<MonitorEvent>,
+) {
+    let mut live = st.base.clone();
+    let mut closed = Vec::new();
+    for &f in &st.history {
+        live.feed(zones, subject, f, p, &mut closed);
+    }
+    // Episodes the base had open and closed again are in `closed` too.
+    let new_closed: BTreeMap<(u32, u8, i64), RawEpisode> = closed
+        .into_iter()
+        .map(|e| ((e.zone, kind_code(e.kind), e.start_us), e))
+        .collect();
+    let new_open: BTreeMap<(u32, u8), RawEpisode> = live
+        .open()
+        .into_iter()
+        .map(|e| ((e.zone, kind_code(e.kind)), e))
+        .collect();
+    // Old view: closed since horizon + announced open.
+    let mut old_all: Vec<(RawEpisode, bool)> = st.closed.values().map(|e| (*e, true)).collect();
+    old_all.extend(st.announced.values().map(|e| (*e, false)));
+    let mut new_all: Vec<(RawEpisode, bool)> = new_closed.values().map(|e| (*e, true)).collect();
+    new_all.extend(new_open.values().map(|e| (*e, false)));
+    let same = |a: &(RawEpisode, bool), b: &(RawEpisode, bool)| a == b;
+    // Pair old and new episodes of the same zone and kind that overlap.
+    let mut used_new = vec![false; new_all.len()];
+    for o in &old_all {
+        if let Some(k) = new_all.iter().position(|n| same(o, n)) {
+            used_new[k] = true;
+            continue;
+        }
+        let partner = new_all.iter().enumerate().position(|(k, n)| {
+            !used_new[k]
+                && n.0.zone == o.0.zone
+                && n.0.kind == o.0.kind
+                && n.0.start_us <= o.0.end_us.max(o.0.start_us)
+                && o.0.start_us <= n.0.end_us.max(n.0.start_us)
+        });
+        match partner {
+            Some(k) => {
+                used_new[k] = true;
+                let n = new_all[k];
+                events.push(event(
+                    subject,
+                    EventKind::Amended,
+                    Some(&n.0),
+                    Some(&o.0),
+                    Some(n.1),
+                    event_time,
+                    pt,
+                    zones,
+                ));
+            }
+            None => events.push(event(
+                subject,
+                EventKind::Amended,
+                None,
+                Some(&o.0),
+                None,
+                event_time,
+                pt,
+                zones,
+            )),
+        }
+    }
+    for (k, n) in new_all.iter().enumerate() {
+        if used_new[k] {
+            continue;
+        }
+        events.push(event(
+            subject,
+            started_kind(n.0.kind),
+            Some(&n.0),
+            None,
+            None,
+            n.0.start_us,
+            pt,
+            zones,
+        ));
+        if n.1 {
+            events.push(event(
+                subject,
+                ended_kind(n.0.kind),
+                Some(&n.0),
+                None,
+                Some(true),
+                n.0.end_us,
+                pt,
+                zones,
+            ));
+        }
+    }
+    st.live = live;
+    st.closed = new_closed;
+    st.announced = new_open;
+}
+
+/// Moves fixes older than the history horizon into the base snapshot.
+fn prune(st: &mut SubjectState, zones: &ZoneSet, subject: &str, p: &EngineParams, history_us: i64) {
+    let horizon = st.watermark_us.saturating_sub(history_us);
+    let cut = st.history.partition_point(|f| f.t_us < horizon);
+    // Prune in batches to keep the per-fix cost constant.
+    if cut < 64 {
+        return;
+    }
+    let mut ignored = Vec::new();
+    for f in st.history.drain(..cut) {
+        st.base.feed(zones, subject, f, p, &mut ignored);
+    }
+    let first = st.history.first().map_or(i64::MAX, |f| f.t_us);
+    st.closed.retain(|_, e| e.end_us >= first);
+}
+
+#[cfg(test)]
+#[path = "monitor_tests.rs"]
+mod tests;

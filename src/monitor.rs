@@ -665,7 +665,7 @@ fn report_closed(
 fn announce_open(st: &mut SubjectState, zones: &ZoneSet, subject: &str, pt: i64, events: &mut Vec<MonitorEvent>) {
     for e in st.live.open() {
         let key = (e.zone, kind_code(e.kind));
-        if !st.announced.contains_key(&key) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = st.announced.entry(key) {
             events.push(event(
                 subject,
                 started_kind(e.kind),
@@ -676,7 +676,7 @@ fn announce_open(st: &mut SubjectState, zones: &ZoneSet, subject: &str, pt: i64,
                 pt,
                 zones,
             ));
-            st.announced.insert(key, e);
+            slot.insert(e);
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The `trailfence` command line: outputs, exit codes, messages.
 
+mod monitor;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 

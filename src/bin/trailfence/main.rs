@@ -8,6 +8,7 @@
 
 mod generate;
 mod input;
+mod monitor;
 mod trail;
 mod zones;
 
@@ -32,6 +33,8 @@ enum Command {
     Breaches(zones::BreachArgs),
     /// Curfew compliance per subject, inclusion zone and window occurrence.
     Curfew(zones::CurfewArgs),
+    /// Run the streaming monitor over a recorded stream, checkpointing (resumes after a crash).
+    Monitor(monitor::MonitorArgs),
     /// Write deterministic sample data (fixes, zones, incidents) to a directory.
     Generate(generate::GenerateArgs),
 }
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Trail(args) => trail::run(args),
         Command::Breaches(args) => zones::run_breaches(args),
         Command::Curfew(args) => zones::run_curfew(args),
+        Command::Monitor(args) => monitor::run(args),
         Command::Generate(args) => generate::run(args),
     };
     match result {

@@ -1,0 +1,171 @@
+//! `trailfence monitor`: run the streaming monitor over a recorded stream of
+//! fixes (CSV in arrival order), checkpointing as it goes, so a killed process
+//! restarted with the same arguments resumes where its last checkpoint was and
+//! the events log ends up with every event exactly once.
+//!
+//! Crash safety: events are appended to the log (JSON lines) and flushed and
+//! fsynced *before* each checkpoint is written (temporary file, fsync, rename),
+//! so every event of the records a checkpoint claims is in the log. After a
+//! restart the records since the checkpoint are replayed; the events they
+//! regenerate carry the same deterministic ids and are skipped when already in
+//! the log. A torn last line of the log is dropped.
+
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use trailfence::{read_zones, Monitor, MonitorEvent, MonitorOptions, TimeFormat, TimeParser, TrackFix};
+
+use crate::Failure;
+
+/// Arguments of `trailfence monitor`.
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// Zones file (GeoJSON).
+    #[arg(long, short = 'z')]
+    zones: PathBuf,
+    /// Stream of fixes in arrival order: CSV subject,time,lon,lat[,accuracy_m].
+    #[arg(long, short = 'i')]
+    input: PathBuf,
+    /// Events log (JSON lines), appended to.
+    #[arg(long)]
+    events: PathBuf,
+    /// Checkpoint file (resumed from when it exists).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Records between checkpoints.
+    #[arg(long, default_value_t = 1000)]
+    checkpoint_every: u64,
+    /// Allowed lateness, seconds.
+    #[arg(long, default_value_t = 300.0)]
+    allowed_lateness_s: f64,
+    /// Longest interpolated interval, seconds.
+    #[arg(long, default_value_t = 600.0)]
+    max_gap_s: f64,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Envelope {
+    consumed: u64,
+    state: String,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Failure + '_ {
+    move |e| Failure::Io(format!("{}: {e}", path.display()))
+}
+
+/// Reads the ids already logged, dropping a torn last line.
+fn logged_ids(path: &Path) -> Result<HashSet<String>, Failure> {
+    let mut ids = HashSet::new();
+    let Ok(text) = fs::read_to_string(path) else {
+        return Ok(ids);
+    };
+    let complete = match text.rfind('\n') {
+        Some(i) => &text[..=i],
+        None => "",
+    };
+    if complete.len() != text.len() {
+        fs::write(path, complete).map_err(io(path))?;
+    }
+    for line in complete.lines() {
+        let e: MonitorEvent = serde_json::from_str(line)
+            .map_err(|e| Failure::Input(format!("{}: corrupt event line: {e}", path.display())))?;
+        ids.insert(e.id);
+    }
+    Ok(ids)
+}
+
+fn write_checkpoint(path: &Path, env: &Envelope) -> Result<(), Failure> {
+    let tmp = path.with_extension("tmp");
+    let mut f = File::create(&tmp).map_err(io(&tmp))?;
+    f.write_all(&serde_json::to_vec(env).map_err(|e| Failure::Io(e.to_string()))?)
+        .map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    fs::rename(&tmp, path).map_err(io(path))?;
+    Ok(())
+}
+
+/// Runs the monitor.
+pub fn run(args: MonitorArgs) -> Result<(), Failure> {
+    let zones = read_zones(&args.zones)?;
+    let options = MonitorOptions {
+        allowed_lateness_s: args.allowed_lateness_s,
+        max_gap_s: args.max_gap_s,
+        ..Default::default()
+    };
+    let (mut monitor, consumed) = match fs::read(&args.checkpoint) {
+        Ok(bytes) => {
+            let env: Envelope = serde_json::from_slice(&bytes)
+                .map_err(|e| Failure::Input(format!("{}: corrupt checkpoint: {e}", args.checkpoint.display())))?;
+            (Monitor::restore(zones, env.state.as_bytes())?, env.consumed)
+        }
+        Err(_) => (Monitor::new(zones, options)?, 0),
+    };
+    let mut seen = logged_ids(&args.events)?;
+    let mut log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&args.events)
+        .map_err(io(&args.events))?;
+    let mut emit = |events: Vec<MonitorEvent>, log: &mut File| -> Result<(), Failure> {
+        for e in events {
+            if seen.insert(e.id.clone()) {
+                let mut line = serde_json::to_string(&e).map_err(|e| Failure::Io(e.to_string()))?;
+                line.push('\n');
+                log.write_all(line.as_bytes()).map_err(io(&args.events))?;
+            }
+        }
+        Ok(())
+    };
+    let parser = TimeParser::new(TimeFormat::Auto);
+    let file = File::open(&args.input).map_err(io(&args.input))?;
+    let mut rdr = csv::ReaderBuilder::new().from_reader(BufReader::new(file));
+    let mut n = 0u64;
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i as u64 + 2;
+        let rec = rec.map_err(|e| Failure::Input(format!("{}: line {line}: {e}", args.input.display())))?;
+        n += 1;
+        if n <= consumed {
+            continue;
+        }
+        let bad = |field: &str, why: String| {
+            Failure::Input(format!("{}: line {line}: field `{field}`: {why}", args.input.display()))
+        };
+        let t = parser
+            .parse(rec.get(1).unwrap_or(""))
+            .map_err(|r| bad("time", r.to_string()))?;
+        let num = |k: usize, f: &str| -> Result<f64, Failure> {
+            rec.get(k)
+                .unwrap_or("")
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| bad(f, "not a number".into()))
+        };
+        let acc = match rec.get(4).map(str::trim) {
+            Some("") | None => None,
+            Some(_) => Some(num(4, "accuracy_m")? as f32),
+        };
+        let fix = TrackFix {
+            t_us: t.as_microsecond(),
+            lon: num(2, "lon")?,
+            lat: num(3, "lat")?,
+            accuracy_m: acc,
+        };
+        let events = monitor
+            .push(rec.get(0).unwrap_or(""), fix, fix.t_us)
+            .map_err(|e| Failure::Input(format!("{}: line {line}: {e}", args.input.display())))?;
+        emit(events, &mut log)?;
+        if n % args.checkpoint_every == 0 {
+            log.sync_all().map_err(io(&args.events))?;
+            let state = String::from_utf8(monitor.checkpoint()?).map_err(|e| Failure::Io(e.to_string()))?;
+            write_checkpoint(&args.checkpoint, &Envelope { consumed: n, state })?;
+        }
+    }
+    emit(monitor.finish(0), &mut log)?;
+    log.sync_all().map_err(io(&args.events))?;
+    let state = String::from_utf8(monitor.checkpoint()?).map_err(|e| Failure::Io(e.to_string()))?;
+    write_checkpoint(&args.checkpoint, &Envelope { consumed: n, state })?;
+    Ok(())
+}

@@ -5,8 +5,9 @@
 use criterion::{criterion_group, criterion_main};
 
 mod analysis;
+mod monitor;
 mod trail;
 mod zones;
 
-criterion_group!(benches, trail::bench, zones::bench, analysis::bench);
+criterion_group!(benches, trail::bench, zones::bench, analysis::bench, monitor::bench);
 criterion_main!(benches);

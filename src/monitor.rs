@@ -31,8 +31,9 @@ pub struct MonitorOptions {
     /// How far behind the watermark a fix may arrive and still be processed
     /// in order, seconds (default 300). Later fixes produce amendments.
     pub allowed_lateness_s: f64,
-    /// Fixes retained per subject for amendments, seconds (default 172,800 =
-    /// 48 h). A fix older than this behind the watermark is reported as a
+    /// Fixes retained per subject for amendments, seconds (default 21,600 =
+    /// 6 h, about 360 fixes or 15 KB per subject at a fix a minute). A fix
+    /// older than the retained history is reported as a
     /// `late_fix_beyond_history` event and not evaluated.
     pub history_s: f64,
     /// No fix for this long while a zone applies is `signal_lost`, seconds
@@ -47,7 +48,7 @@ impl Default for MonitorOptions {
         MonitorOptions {
             max_gap_s: 600.0,
             allowed_lateness_s: 300.0,
-            history_s: 172_800.0,
+            history_s: 21_600.0,
             signal_loss_s: 900.0,
             assumed_accuracy_m: None,
         }
@@ -151,6 +152,8 @@ struct Trackers {
     #[serde(with = "as_pairs")]
     map: BTreeMap<(u32, u8), (EpisodeTracker, i64)>,
     last: Option<TrackFix>,
+    /// The subject's inclusion zones (computed on first use).
+    inclusion: Option<Vec<u32>>,
 }
 
 fn kind_code(k: EpisodeKind) -> u8 {
@@ -174,11 +177,19 @@ impl Trackers {
             ),
             None => (fix.lon, fix.lat, fix.lon, fix.lat),
         };
-        let mut wanted: Vec<(u32, EpisodeKind)> = Vec::new();
-        for z in zones.applicable(subject) {
-            if zones.get(z).zone.kind == ZoneKind::Inclusion {
-                wanted.push((z as u32, EpisodeKind::Inclusion));
-            }
+        let mut wanted: Vec<(u32, EpisodeKind)> = Vec::with_capacity(8);
+        if self.inclusion.is_none() {
+            self.inclusion = Some(
+                zones
+                    .applicable(subject)
+                    .into_iter()
+                    .filter(|&z| zones.get(z).zone.kind == ZoneKind::Inclusion)
+                    .map(|z| z as u32)
+                    .collect(),
+            );
+        }
+        for &z in self.inclusion.as_deref().unwrap_or(&[]) {
+            wanted.push((z, EpisodeKind::Inclusion));
         }
         for z in zones.candidates([x0, y0, x1, y1]) {
             let pz = zones.get(z);
@@ -279,7 +290,7 @@ const CHECKPOINT_VERSION: u32 = 1;
 pub struct Monitor {
     zones: ZoneSet,
     options: MonitorOptions,
-    subjects: BTreeMap<String, SubjectState>,
+    subjects: std::collections::HashMap<String, SubjectState>,
 }
 
 impl Monitor {
@@ -310,7 +321,7 @@ impl Monitor {
         Ok(Monitor {
             zones,
             options,
-            subjects: BTreeMap::new(),
+            subjects: std::collections::HashMap::new(),
         })
     }
 
@@ -358,7 +369,10 @@ impl Monitor {
         let p = self.params();
         let opts = self.options;
         let zones = &self.zones;
-        let st = self.subjects.entry(subject.to_string()).or_default();
+        if !self.subjects.contains_key(subject) {
+            self.subjects.insert(subject.to_string(), SubjectState::default());
+        }
+        let st = self.subjects.get_mut(subject).expect("inserted above");
         if st.signal_lost && fix.t_us > st.watermark_us {
             st.signal_lost = false;
             events.push(event(
@@ -417,11 +431,12 @@ impl Monitor {
         }
         st.watermark_us = st.watermark_us.max(fix.t_us);
         let final_before = st.watermark_us.saturating_sub(lateness_us);
-        let ready: Vec<i64> = st.pending.range(..=final_before).map(|(&t, _)| t).collect();
-        for t in ready {
-            if let Some(f) = st.pending.remove(&t) {
-                feed_final(st, zones, subject, f, &p, processing_time_us, &mut events);
+        while let Some(entry) = st.pending.first_entry() {
+            if *entry.key() > final_before {
+                break;
             }
+            let f = entry.remove();
+            feed_final(st, zones, subject, f, &p, processing_time_us, &mut events);
         }
         prune(st, zones, subject, &p, history_us);
         Ok(events)
@@ -441,11 +456,15 @@ impl Monitor {
     pub fn tick(&mut self, now_us: i64) -> Vec<MonitorEvent> {
         let limit = (self.options.signal_loss_s * 1e6) as i64;
         let mut events = Vec::new();
-        for (name, st) in &mut self.subjects {
+        let mut names: Vec<&String> = self.subjects.keys().collect();
+        names.sort();
+        let names: Vec<String> = names.into_iter().cloned().collect();
+        for name in names {
+            let st = self.subjects.get_mut(&name).expect("listed above");
             if !st.signal_lost && st.watermark_us != 0 && now_us - st.watermark_us > limit {
                 st.signal_lost = true;
                 events.push(event(
-                    name,
+                    &name,
                     EventKind::SignalLost,
                     None,
                     None,
@@ -464,7 +483,11 @@ impl Monitor {
     pub fn finish(&mut self, processing_time_us: i64) -> Vec<MonitorEvent> {
         let p = self.params();
         let mut events = Vec::new();
-        for (name, st) in &mut self.subjects {
+        let mut names: Vec<String> = self.subjects.keys().cloned().collect();
+        names.sort();
+        for name in names {
+            let name = name.as_str();
+            let st = self.subjects.get_mut(name).expect("listed above");
             let pending: Vec<TrackFix> = std::mem::take(&mut st.pending).into_values().collect();
             for f in pending {
                 feed_final(st, &self.zones, name, f, &p, processing_time_us, &mut events);
@@ -485,7 +508,7 @@ impl Monitor {
             version: CHECKPOINT_VERSION,
             options: self.options,
             zone_ids: self.zones.zones().iter().map(|z| z.zone.id.clone()).collect(),
-            subjects: self.subjects.clone(),
+            subjects: self.subjects.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         };
         serde_json::to_vec(&c).map_err(|e| Error::format("<checkpoint>", e.to_string()))
     }
@@ -508,7 +531,7 @@ impl Monitor {
         Ok(Monitor {
             zones,
             options: c.options,
-            subjects: c.subjects,
+            subjects: c.subjects.into_iter().collect(),
         })
     }
 
@@ -663,7 +686,7 @@ fn report_closed(
 
 /// Announces open episodes not yet announced.
 fn announce_open(st: &mut SubjectState, zones: &ZoneSet, subject: &str, pt: i64, events: &mut Vec<MonitorEvent>) {
-    for e in st.live.open() {
+    for e in st.live.map.values().filter_map(|(t, _)| t.open_episode().copied()) {
         let key = (e.zone, kind_code(e.kind));
         if let std::collections::btree_map::Entry::Vacant(slot) = st.announced.entry(key) {
             events.push(event(
@@ -812,11 +835,11 @@ fn recompute(
 /// Moves fixes older than the history horizon into the base snapshot.
 fn prune(st: &mut SubjectState, zones: &ZoneSet, subject: &str, p: &EngineParams, history_us: i64) {
     let horizon = st.watermark_us.saturating_sub(history_us);
-    let cut = st.history.partition_point(|f| f.t_us < horizon);
-    // Prune in batches to keep the per-fix cost constant.
-    if cut < 64 {
+    // Prune in batches of at least 64 fixes to keep the per-fix cost constant.
+    if st.history.get(63).is_none_or(|f| f.t_us >= horizon) {
         return;
     }
+    let cut = st.history.partition_point(|f| f.t_us < horizon);
     let mut ignored = Vec::new();
     for f in st.history.drain(..cut) {
         st.base.feed(zones, subject, f, p, &mut ignored);

@@ -1,0 +1,51 @@
+//! Streaming monitor throughput: fixes pushed in time order for many subjects
+//! against 2,000 exclusion zones plus each subject's curfew zone.
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, Throughput};
+use trailfence::generate::{bench_zones, generate_fixes, zones_geojson, GeneratorConfig, LONDON};
+use trailfence::{zones_from_geojson_str, Monitor, MonitorOptions, TrackFix, Zone, ZoneSet};
+
+use crate::trail::scale;
+
+pub fn bench(c: &mut Criterion) {
+    let subjects = scale(10_000, 20);
+    let data = generate_fixes(&GeneratorConfig {
+        subjects,
+        days: 1,
+        ..Default::default()
+    });
+    let mut zones: Vec<Zone> = bench_zones(2000, 1, LONDON, 12_000.0);
+    let homes = zones_from_geojson_str(&zones_geojson(&data, 1), "homes").unwrap();
+    zones.extend(homes.zones().iter().map(|z| z.zone.clone()));
+    let zones = ZoneSet::new(zones).unwrap();
+    // Arrival order: by time across subjects (a live feed).
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    order.sort_by_key(|&i| data.t_us[i]);
+    let take = scale(2_000_000, 5_000).min(order.len());
+    let order = &order[..take];
+    let mut g = c.benchmark_group("monitor");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(order.len() as u64));
+    g.bench_function("push_10000_subjects_2000_zones_curfews", |b| {
+        b.iter_batched(
+            || Monitor::new(zones.clone(), MonitorOptions::default()).unwrap(),
+            |mut m| {
+                let mut n = 0usize;
+                for &i in order {
+                    let f = TrackFix {
+                        t_us: data.t_us[i],
+                        lon: data.lon[i],
+                        lat: data.lat[i],
+                        accuracy_m: Some(data.accuracy_m[i] as f32),
+                    };
+                    n += m.push(&data.names[data.subject[i] as usize], f, 0).unwrap().len();
+                }
+                black_box(n)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}

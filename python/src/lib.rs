@@ -550,6 +550,107 @@ fn near_columns<'py>(
         .map(Columns::done)
 }
 
+/// The streaming monitor.
+#[pyclass(name = "Monitor", module = "trailfence._trailfence")]
+struct PyMonitor {
+    inner: trailfence::Monitor,
+}
+
+fn events_json(events: &[trailfence::MonitorEvent]) -> PyResult<String> {
+    serde_json::to_string(events).map_err(|e| TrailfenceError::new_err(e.to_string()))
+}
+
+#[pymethods]
+impl PyMonitor {
+    #[new]
+    #[pyo3(signature = (zones, *, max_gap_s=600.0, allowed_lateness_s=300.0, history_s=21600.0, signal_loss_s=900.0, assumed_accuracy_m=None))]
+    fn new(
+        zones: &PyZones,
+        max_gap_s: f64,
+        allowed_lateness_s: f64,
+        history_s: f64,
+        signal_loss_s: f64,
+        assumed_accuracy_m: Option<f64>,
+    ) -> PyResult<Self> {
+        let options = trailfence::MonitorOptions {
+            max_gap_s,
+            allowed_lateness_s,
+            history_s,
+            signal_loss_s,
+            assumed_accuracy_m,
+        };
+        Ok(PyMonitor {
+            inner: trailfence::Monitor::new(zones.inner.clone(), options).map_err(to_py)?,
+        })
+    }
+
+    /// Pushes fixes (columns); returns the events as JSON.
+    #[allow(clippy::too_many_arguments)]
+    fn push_columns(
+        &mut self,
+        py: Python<'_>,
+        subject: Vec<String>,
+        t_us: PyReadonlyArray1<'_, i64>,
+        lon: PyReadonlyArray1<'_, f64>,
+        lat: PyReadonlyArray1<'_, f64>,
+        accuracy_m: PyReadonlyArray1<'_, f64>,
+        processing_time_us: i64,
+    ) -> PyResult<String> {
+        let (t, x, y, a) = (
+            t_us.as_slice()?,
+            lon.as_slice()?,
+            lat.as_slice()?,
+            accuracy_m.as_slice()?,
+        );
+        let n = subject.len();
+        if [t.len(), x.len(), y.len(), a.len()].iter().any(|&l| l != n) {
+            return Err(ValidationError::new_err("columns differ in length"));
+        }
+        let inner = &mut self.inner;
+        let events = py.detach(|| {
+            let mut all = Vec::new();
+            for i in 0..n {
+                let fix = trailfence::TrackFix {
+                    t_us: t[i],
+                    lon: x[i],
+                    lat: y[i],
+                    accuracy_m: (!a[i].is_nan()).then_some(a[i] as f32),
+                };
+                let ev = inner.push(&subject[i], fix, processing_time_us).map_err(|e| (i, e))?;
+                all.extend(ev);
+            }
+            Ok(all)
+        });
+        match events {
+            Ok(ev) => events_json(&ev),
+            Err((i, e)) => Err(ValidationError::new_err(format!("row {i}: {e}"))),
+        }
+    }
+
+    /// Signal-loss check at `now_us`; events as JSON.
+    fn tick(&mut self, now_us: i64) -> PyResult<String> {
+        events_json(&self.inner.tick(now_us))
+    }
+
+    /// End of stream: flush and close; events as JSON.
+    fn finish(&mut self, processing_time_us: i64) -> PyResult<String> {
+        events_json(&self.inner.finish(processing_time_us))
+    }
+
+    /// All state, versioned JSON bytes.
+    fn checkpoint<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        Ok(pyo3::types::PyBytes::new(py, &self.inner.checkpoint().map_err(to_py)?))
+    }
+
+    /// Resumes from `checkpoint()` bytes over the same zones.
+    #[staticmethod]
+    fn restore(zones: &PyZones, data: &[u8]) -> PyResult<Self> {
+        Ok(PyMonitor {
+            inner: trailfence::Monitor::restore(zones.inner.clone(), data).map_err(to_py)?,
+        })
+    }
+}
+
 /// The H3 cell (hex string) of (lon, lat) at `resolution`.
 #[pyfunction]
 fn h3_cell(lon: f64, lat: f64, resolution: u8) -> PyResult<String> {
@@ -569,6 +670,7 @@ fn parse_time_us(text: &str, tz: Option<&str>) -> PyResult<i64> {
 fn _trailfence(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTrailStore>()?;
     m.add_class::<PyZones>()?;
+    m.add_class::<PyMonitor>()?;
     m.add_function(wrap_pyfunction!(h3_cell, m)?)?;
     m.add_function(wrap_pyfunction!(parse_time_us, m)?)?;
     m.add("TrailfenceError", m.py().get_type::<TrailfenceError>())?;

@@ -395,6 +395,85 @@ class TrailStore:
         return df
 
 
+class Monitor:
+    """The streaming monitor: push fixes as they arrive, get breach, curfew and
+    signal events; late fixes amend earlier events; ``checkpoint()`` /
+    ``Monitor.restore()`` resume after a restart (event ``id`` values are
+    deterministic, so a consumer can drop re-emitted events)."""
+
+    def __init__(self, zones: Zones, *, max_gap_s: float = 600.0, allowed_lateness_s: float = 300.0,
+                 history_s: float = 21_600.0, signal_loss_s: float = 900.0,
+                 assumed_accuracy_m: float | None = None, _native: Any = None) -> None:
+        self._native = _native if _native is not None else _trailfence.Monitor(
+            zones._native, max_gap_s=max_gap_s, allowed_lateness_s=allowed_lateness_s,
+            history_s=history_s, signal_loss_s=signal_loss_s, assumed_accuracy_m=assumed_accuracy_m)
+
+    @staticmethod
+    def _events(text: str) -> list[dict[str, Any]]:
+        import json
+
+        return json.loads(text)
+
+    @_convert_errors
+    def push(self, subject: str, time: Any, lon: float, lat: float, accuracy_m: float | None = None,
+             *, processing_time: Any = None) -> list[dict[str, Any]]:
+        """Push one fix; returns the events it causes (dicts; times in UTC microseconds)."""
+        pt = _to_us(processing_time) if processing_time is not None else _now_us()
+        return self._events(self._native.push_columns(
+            [subject], _np.array([_to_us(time)], dtype=_np.int64), _np.array([lon], dtype=_np.float64),
+            _np.array([lat], dtype=_np.float64),
+            _np.array([_np.nan if accuracy_m is None else accuracy_m], dtype=_np.float64), pt))
+
+    @_convert_errors
+    def push_many(self, frame: Any, *, processing_time: Any = None) -> Any:
+        """Push a frame of fixes in row (arrival) order; returns the events as a DataFrame."""
+        df = _to_pandas(frame)
+        t_us, texts = _time_column(df["time"])
+        if texts is not None:
+            t_us = _np.array([_trailfence.parse_time_us(t) for t in texts], dtype=_np.int64)
+        acc = df["accuracy_m"] if "accuracy_m" in df.columns else _np.full(len(df), _np.nan)
+        pt = _to_us(processing_time) if processing_time is not None else _now_us()
+        events = self._events(self._native.push_columns(
+            [str(s) for s in df["subject"]], _np.ascontiguousarray(t_us, dtype=_np.int64),
+            _np.ascontiguousarray(df["lon"], dtype=_np.float64), _np.ascontiguousarray(df["lat"], dtype=_np.float64),
+            _np.ascontiguousarray(acc, dtype=_np.float64), pt))
+        return _events_frame(events)
+
+    def tick(self, now: Any = None) -> list[dict[str, Any]]:
+        """Signal-loss check at processing time ``now`` (default: the wall clock)."""
+        return self._events(self._native.tick(_to_us(now) if now is not None else _now_us()))
+
+    def finish(self) -> list[dict[str, Any]]:
+        """End of stream: every buffered fix becomes final and open episodes close."""
+        return self._events(self._native.finish(_now_us()))
+
+    def checkpoint(self) -> bytes:
+        """All state as versioned bytes."""
+        return self._native.checkpoint()
+
+    @classmethod
+    @_convert_errors
+    def restore(cls, zones: Zones, data: bytes) -> "Monitor":
+        """Resume from :meth:`checkpoint` bytes over the same zones."""
+        return cls(zones, _native=_trailfence.Monitor.restore(zones._native, data))
+
+
+def _now_us() -> int:
+    import time as _time
+
+    return _time.time_ns() // 1000
+
+
+def _events_frame(events: list[dict[str, Any]]) -> Any:
+    pd = _pd()
+    cols = ["id", "kind", "subject", "zone", "episode_kind", "start_us", "end_us", "old_start_us", "old_end_us",
+            "fixes", "confidence", "event_time_us", "processing_time_us"]
+    df = pd.DataFrame(events, columns=cols)
+    for c in ("start_us", "end_us", "old_start_us", "old_end_us", "event_time_us", "processing_time_us"):
+        df[c.removesuffix("_us")] = pd.to_datetime(df[c], unit="us", utc=True)
+    return df.drop(columns=[c for c in cols if c.endswith("_us")])
+
+
 def _as_us_column(values: Any) -> Any:
     t_us, texts = _time_column(values)
     if texts is not None:
@@ -408,4 +487,4 @@ def h3_cell(lon: float, lat: float, resolution: int) -> str:
     return _trailfence.h3_cell(float(lon), float(lat), int(resolution))
 
 
-__all__ = ["TrailStore", "Zones", "TrailfenceError", "ValidationError", "h3_cell", "__version__"]
+__all__ = ["Monitor", "TrailStore", "Zones", "TrailfenceError", "ValidationError", "h3_cell", "__version__"]

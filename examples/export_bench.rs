@@ -19,10 +19,15 @@ fn main() {
     });
     std::fs::write(dir.join("fixes.csv"), fixes_csv(&data)).unwrap();
     let mut wkt = String::from("id\twkt\tradius_m\n");
+    let mut feats = Vec::new();
     for z in bench_zones(2000, 1, LONDON, 12_000.0) {
         match &z.shape {
             ZoneShape::Circle { lon, lat, radius_m } => {
                 let _ = writeln!(wkt, "{}\tPOINT ({lon} {lat})\t{radius_m}", z.id);
+                feats.push(format!(
+                    r#"{{"type":"Feature","id":"{}","properties":{{"kind":"exclusion","radius_m":{radius_m}}},"geometry":{{"type":"Point","coordinates":[{lon},{lat}]}}}}"#,
+                    z.id
+                ));
             }
             ZoneShape::Polygon(mp) => {
                 let ring: Vec<String> = mp.0[0]
@@ -32,9 +37,28 @@ fn main() {
                     .map(|c| format!("{} {}", c.x, c.y))
                     .collect();
                 let _ = writeln!(wkt, "{}\tPOLYGON (({}))\t", z.id, ring.join(", "));
+                let coords: Vec<String> = mp.0[0]
+                    .exterior()
+                    .0
+                    .iter()
+                    .map(|c| format!("[{},{}]", c.x, c.y))
+                    .collect();
+                feats.push(format!(
+                    r#"{{"type":"Feature","id":"{}","properties":{{"kind":"exclusion"}},"geometry":{{"type":"Polygon","coordinates":[[{}]]}}}}"#,
+                    z.id,
+                    coords.join(",")
+                ));
             }
         }
     }
     std::fs::write(dir.join("zones.tsv"), wkt).unwrap();
+    std::fs::write(
+        dir.join("zones.geojson"),
+        format!(
+            "{{\"type\":\"FeatureCollection\",\"features\":[{}]}}",
+            feats.join(",\n")
+        ),
+    )
+    .unwrap();
     println!("{} fixes, 2000 zones -> {}", data.len(), dir.display());
 }

@@ -94,7 +94,7 @@ def _time_column(values: Any) -> tuple[Any, list[str] | None]:
         if pd.api.types.is_datetime64_dtype(values.dtype):
             return values.astype("datetime64[us]").to_numpy().astype(_np.int64), None
         if pd.api.types.is_string_dtype(values.dtype) and not values.isna().any():
-            return None, [str(v) for v in values]
+            return None, values.astype(str).tolist()
         values = values.to_numpy(dtype=object)
     arr = _np.asarray(values)
     if _np.issubdtype(arr.dtype, _np.datetime64):
@@ -248,7 +248,7 @@ class TrailStore:
         """Fixes from arrays: subject ids, times, lon/lat degrees, optional accuracy in metres."""
         t_us, texts = _time_column(time)
         acc = None if accuracy_m is None else _np.asarray(accuracy_m, dtype=_np.float64)
-        subjects = [str(s) if s is not None and s == s else "" for s in _np.asarray(subject, dtype=object)]
+        subjects = _subject_list(subject)
         return cls(
             _trailfence.TrailStore.from_columns(
                 subjects,
@@ -456,6 +456,15 @@ class Monitor:
     def restore(cls, zones: Zones, data: bytes) -> "Monitor":
         """Resume from :meth:`checkpoint` bytes over the same zones."""
         return cls(zones, _native=_trailfence.Monitor.restore(zones._native, data))
+
+
+def _subject_list(values: Any) -> list[str]:
+    """Subject ids as strings; missing values become "" (rejected by the core as a missing subject)."""
+    pd = _pd()
+    s = pd.Series(values, copy=False)
+    if pd.api.types.is_string_dtype(s.dtype) and not s.isna().any():
+        return s.astype(str).tolist()
+    return [str(v) if v is not None and v == v else "" for v in s.to_numpy(dtype=object)]
 
 
 def _now_us() -> int:

@@ -18,7 +18,9 @@ pub use self::csv::{read_csv, read_csv_from, write_csv};
 pub use self::geojson::{read_geojson, read_geojson_str, write_geojson};
 pub use self::gpx::{read_gpx, read_gpx_str, write_gpx};
 pub use self::kml::write_kml;
-pub use self::tables::{write_breaches, write_curfew, TableFormat};
+pub use self::tables::{
+    read_incidents, write_breaches, write_curfew, write_heatmap, write_near, write_proximity, write_stops, TableFormat,
+};
 
 use std::io::Write;
 use std::path::Path;

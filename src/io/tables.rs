@@ -176,3 +176,205 @@ pub fn write_curfew<W: Write>(rows: &[CurfewRow], format: TableFormat, out: W) -
     }
     o.finish()
 }
+
+/// Writes any serialisable rows as CSV (header from field names) or a JSON array.
+fn write_rows<W: Write, T: serde::Serialize>(rows: &[T], format: TableFormat, out: W) -> Result<(), Error> {
+    match format {
+        TableFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            for r in rows {
+                w.serialize(r).map_err(|e| match e.into_kind() {
+                    csv::ErrorKind::Io(io) => super::write_err(io),
+                    other => Error::format("<output>", format!("{other:?}")),
+                })?;
+            }
+            w.flush().map_err(super::write_err)
+        }
+        TableFormat::Json => {
+            let mut out = out;
+            serde_json::to_writer(&mut out, rows).map_err(|e| match e.io_error_kind() {
+                Some(kind) => super::write_err(std::io::Error::from(kind)),
+                None => Error::format("<output>", e.to_string()),
+            })?;
+            out.write_all(b"\n").map_err(super::write_err)
+        }
+    }
+}
+
+fn ts(t: Option<i64>) -> String {
+    t.map(|t| crate::time::from_us(t).to_string()).unwrap_or_default()
+}
+
+/// Writes near rows (with the incident id when not empty): subject, min_distance_m,
+/// closest_time, first_time, last_time, seconds_within, fixes_within, verdict.
+///
+/// # Errors
+/// [`Error::Io`] on write failure.
+pub fn write_near<W: Write>(rows: &[crate::near::IncidentRow], format: TableFormat, out: W) -> Result<(), Error> {
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        incident: Option<&'a str>,
+        subject: &'a str,
+        min_distance_m: Option<f64>,
+        closest_time: String,
+        first_time: String,
+        last_time: String,
+        seconds_within: f64,
+        fixes_within: u32,
+        verdict: &'static str,
+    }
+    let view: Vec<Row<'_>> = rows
+        .iter()
+        .map(|r| Row {
+            incident: Some(r.incident.as_str()).filter(|i| !i.is_empty()),
+            subject: &r.row.subject,
+            min_distance_m: Some(r.row.min_distance_m).filter(|d| d.is_finite()),
+            closest_time: ts(r.row.closest_time_us),
+            first_time: ts(r.row.first_time_us),
+            last_time: ts(r.row.last_time_us),
+            seconds_within: r.row.seconds_within,
+            fixes_within: r.row.fixes_within,
+            verdict: r.row.verdict.as_str(),
+        })
+        .collect();
+    write_rows(&view, format, out)
+}
+
+/// Writes proximity episodes: start, end, duration_s, min_distance_m, closest_time.
+///
+/// # Errors
+/// [`Error::Io`] on write failure.
+pub fn write_proximity<W: Write>(
+    eps: &[crate::proximity::ProximityEpisode],
+    format: TableFormat,
+    out: W,
+) -> Result<(), Error> {
+    #[derive(serde::Serialize)]
+    struct Row {
+        start: String,
+        end: String,
+        duration_s: f64,
+        min_distance_m: f64,
+        closest_time: String,
+    }
+    let view: Vec<Row> = eps
+        .iter()
+        .map(|e| Row {
+            start: ts(Some(e.start_us)),
+            end: ts(Some(e.end_us)),
+            duration_s: e.duration_s(),
+            min_distance_m: e.min_distance_m,
+            closest_time: ts(Some(e.closest_time_us)),
+        })
+        .collect();
+    write_rows(&view, format, out)
+}
+
+/// Writes stops: start, end, lon, lat, duration_s, fixes.
+///
+/// # Errors
+/// [`Error::Io`] on write failure.
+pub fn write_stops<W: Write>(stops: &[crate::stops::Stop], format: TableFormat, out: W) -> Result<(), Error> {
+    #[derive(serde::Serialize)]
+    struct Row {
+        start: String,
+        end: String,
+        lon: f64,
+        lat: f64,
+        duration_s: f64,
+        fixes: u32,
+    }
+    let view: Vec<Row> = stops
+        .iter()
+        .map(|s| Row {
+            start: ts(Some(s.start_us)),
+            end: ts(Some(s.end_us)),
+            lon: s.lon,
+            lat: s.lat,
+            duration_s: s.duration_s(),
+            fixes: s.fixes,
+        })
+        .collect();
+    write_rows(&view, format, out)
+}
+
+/// Writes heatmap cells: cell, seconds, subjects.
+///
+/// # Errors
+/// [`Error::Io`] on write failure.
+pub fn write_heatmap<W: Write>(h: &crate::heatmap::Heatmap, format: TableFormat, out: W) -> Result<(), Error> {
+    write_rows(&h.cells, format, out)
+}
+
+/// Reads crime incidents from CSV: `id,lon,lat,radius_m,start,end` (times RFC
+/// 3339, epoch, or local with `parser`'s zone). Every bad row is an error
+/// naming the file, line and field.
+///
+/// # Errors
+/// [`Error::Io`], [`Error::Format`], [`Error::Record`].
+pub fn read_incidents(
+    path: &std::path::Path,
+    parser: &crate::time::TimeParser,
+) -> Result<Vec<crate::near::Incident>, Error> {
+    use crate::error::{Location, Reason, RecordError};
+    let src = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(&src, e))?;
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(file);
+    let headers = rdr.headers().map_err(|e| Error::format(&src, e.to_string()))?.clone();
+    let col = |n: &str| {
+        headers.iter().position(|h| h == n).ok_or_else(|| {
+            Error::format(
+                &src,
+                format!("line 1: no column `{n}` (need id,lon,lat,radius_m,start,end)"),
+            )
+        })
+    };
+    let (ci, cx, cy, cr, cs, ce) = (
+        col("id")?,
+        col("lon")?,
+        col("lat")?,
+        col("radius_m")?,
+        col("start")?,
+        col("end")?,
+    );
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| Error::format(&src, e.to_string()))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let err = |field: &str, value: &str, reason: Reason| -> Error {
+            RecordError::new(&src, Location::Line(line), field, value, reason).into()
+        };
+        let get = |i: usize| rec.get(i).unwrap_or("");
+        let num = |i: usize, f: &str| {
+            get(i)
+                .parse::<f64>()
+                .map_err(|_| err(f, get(i), Reason::UnparseableNumber))
+        };
+        let (lon, lat, radius_m) = (num(cx, "lon")?, num(cy, "lat")?, num(cr, "radius_m")?);
+        crate::fix::validate_position(lon, lat).map_err(|(f, r)| {
+            if f == crate::fix::Field::Lon {
+                err("lon", get(cx), r)
+            } else {
+                err("lat", get(cy), r)
+            }
+        })?;
+        if !(radius_m.is_finite() && radius_m >= 0.0) {
+            return Err(err("radius_m", get(cr), Reason::NotFinite));
+        }
+        let start = parser.parse(get(cs)).map_err(|r| err("start", get(cs), r))?;
+        let end = parser.parse(get(ce)).map_err(|r| err("end", get(ce), r))?;
+        if start > end {
+            return Err(Error::format(&src, format!("line {line}: field `end`: before `start`")));
+        }
+        out.push(crate::near::Incident {
+            id: get(ci).to_string(),
+            lon,
+            lat,
+            radius_m,
+            start_us: start.as_microsecond(),
+            end_us: end.as_microsecond(),
+        });
+    }
+    Ok(out)
+}

@@ -193,3 +193,181 @@ fn committed_sample_is_what_the_seeded_generator_makes() {
         );
     }
 }
+
+/// Every query subcommand on the sample data: exit 0, a header and rows; as
+/// JSON too; and a closed output pipe is not an error.
+#[test]
+fn every_query_subcommand_answers_on_the_sample() {
+    let cases: Vec<Vec<&str>> = vec![
+        vec![
+            "breaches",
+            "-i",
+            "data/fixes.csv",
+            "-z",
+            "data/zones.geojson",
+            "--min-duration-s",
+            "60",
+        ],
+        vec![
+            "curfew",
+            "-i",
+            "data/fixes.csv",
+            "-z",
+            "data/zones.geojson",
+            "--grace-s",
+            "300",
+        ],
+        vec![
+            "near",
+            "-i",
+            "data/fixes.csv",
+            "--lon",
+            "-0.1276",
+            "--lat",
+            "51.5072",
+            "--radius-m",
+            "500",
+        ],
+        vec![
+            "near-many",
+            "-i",
+            "data/fixes.csv",
+            "--incidents",
+            "data/incidents.csv",
+            "--rule-outs",
+        ],
+        vec![
+            "proximity",
+            "-i",
+            "data/fixes.csv",
+            "--a",
+            "S0001",
+            "--b",
+            "S0002",
+            "--distance-m",
+            "20000",
+        ],
+        vec!["stops", "-i", "data/fixes.csv", "-s", "S0001"],
+        vec!["heatmap", "-i", "data/fixes.csv", "--min-subjects", "2"],
+        vec!["info", "-i", "data/fixes.csv"],
+        vec!["validate", "-i", "data/fixes.csv"],
+    ];
+    for args in &cases {
+        let out = bin().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).lines().count() > 1, "{args:?}");
+        if !["info", "validate"].contains(&args[0]) {
+            let json = bin().args(args).args(["-f", "json"]).output().unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert!(v.as_array().is_some_and(|a| !a.is_empty()), "{args:?}");
+        }
+        // A reader that stops after one line.
+        let mut child = bin()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let status = child.wait_with_output().unwrap();
+        assert!(
+            status.status.success(),
+            "{args:?} with a closed pipe: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
+}
+
+/// Bad input and bad usage exit 2 with one line naming the problem.
+#[test]
+fn bad_input_to_every_subcommand_exits_2() {
+    let dir = temp_dir("cli-bad-many");
+    let bad_zones = dir.join("zones.geojson");
+    std::fs::write(&bad_zones, r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"z","properties":{"kind":"nope"},"geometry":{"type":"Point","coordinates":[0,51]}}]}"#).unwrap();
+    let bad_incidents = dir.join("incidents.csv");
+    std::fs::write(
+        &bad_incidents,
+        "id,lon,lat,radius_m,start,end\nC1,0,95,100,2024-10-25T00:00:00Z,2024-10-25T01:00:00Z\n",
+    )
+    .unwrap();
+    let bad_fixes = dir.join("fixes.csv");
+    std::fs::write(
+        &bad_fixes,
+        "subject,time,lon,lat\nA,2024-01-01T00:00:00Z,0,51\nA,when,0,51\n",
+    )
+    .unwrap();
+    let z = bad_zones.to_str().unwrap();
+    let inc = bad_incidents.to_str().unwrap();
+    let fx = bad_fixes.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["breaches", "-i", "data/fixes.csv", "-z", z], "field `kind`"),
+        (
+            vec!["near-many", "-i", "data/fixes.csv", "--incidents", inc],
+            "line 2: field `lat`",
+        ),
+        (
+            vec![
+                "near",
+                "-i",
+                "data/fixes.csv",
+                "--lon",
+                "0",
+                "--lat",
+                "91",
+                "--radius-m",
+                "5",
+            ],
+            "--lon/--lat",
+        ),
+        (vec!["stops", "-i", "data/fixes.csv", "-s", "NOBODY"], "unknown subject"),
+        (
+            vec![
+                "proximity",
+                "-i",
+                "data/fixes.csv",
+                "--a",
+                "S0001",
+                "--b",
+                "NOBODY",
+                "--distance-m",
+                "5",
+            ],
+            "unknown subject",
+        ),
+        (
+            vec!["heatmap", "-i", "data/fixes.csv", "--resolution", "16"],
+            "resolution",
+        ),
+        (vec!["validate", "-i", fx], "1 bad records"),
+        (vec!["info", "-i", "no/such/file.csv"], "no/such/file.csv"),
+        (
+            vec![
+                "curfew",
+                "-i",
+                "data/fixes.csv",
+                "-z",
+                "data/zones.geojson",
+                "-f",
+                "xml",
+            ],
+            "--format",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = bin().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(1) | Some(2)),
+            "{args:?}: {:?}",
+            out.status
+        );
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}

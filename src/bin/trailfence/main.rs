@@ -6,9 +6,11 @@
 //! record in strict mode, unknown subject). A closed output pipe (`| head`)
 //! ends the program quietly with 0.
 
+mod analysis;
 mod generate;
 mod input;
 mod monitor;
+mod query;
 mod trail;
 mod zones;
 
@@ -33,6 +35,20 @@ enum Command {
     Breaches(zones::BreachArgs),
     /// Curfew compliance per subject, inclusion zone and window occurrence.
     Curfew(zones::CurfewArgs),
+    /// Who came within a radius of a place during a window (hit / possible).
+    Near(analysis::NearArgs),
+    /// Near queries for a CSV of incidents, optionally with rule-outs.
+    NearMany(analysis::NearManyArgs),
+    /// When two subjects were within a distance of each other.
+    Proximity(analysis::ProximityArgs),
+    /// A subject's stops (stays within a radius for a minimum duration).
+    Stops(analysis::StopsArgs),
+    /// H3 dwell heatmap with small-count suppression.
+    Heatmap(analysis::HeatmapArgs),
+    /// Check an input without using it: every bad record itemised (exit 2 if any).
+    Validate(analysis::CheckArgs),
+    /// Subjects, fix counts and time spans of an input.
+    Info(analysis::CheckArgs),
     /// Run the streaming monitor over a recorded stream, checkpointing (resumes after a crash).
     Monitor(monitor::MonitorArgs),
     /// Write deterministic sample data (fixes, zones, incidents) to a directory.
@@ -79,6 +95,13 @@ fn main() -> ExitCode {
         Command::Breaches(args) => zones::run_breaches(args),
         Command::Curfew(args) => zones::run_curfew(args),
         Command::Monitor(args) => monitor::run(args),
+        Command::Near(args) => analysis::run_near(args),
+        Command::NearMany(args) => analysis::run_near_many(args),
+        Command::Proximity(args) => analysis::run_proximity(args),
+        Command::Stops(args) => analysis::run_stops(args),
+        Command::Heatmap(args) => analysis::run_heatmap(args),
+        Command::Validate(args) => analysis::run_validate(args),
+        Command::Info(args) => analysis::run_info(args),
         Command::Generate(args) => generate::run(args),
     };
     match result {

@@ -1,0 +1,227 @@
+//! `near`, `near-many`, `proximity`, `stops`, `heatmap`, `validate` and `info`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use trailfence::io::{read_incidents, read_path, write_heatmap, write_near, write_proximity, write_stops, ReadOptions};
+use trailfence::{
+    heatmap, near, near_many, proximity, stops, validate_position, IncidentRow, Mode, Target, TimeFormat, TimeParser,
+    TrailStore,
+};
+
+use crate::input::InputArgs;
+use crate::query::QueryArgs;
+use crate::Failure;
+
+/// Arguments of `trailfence near`.
+#[derive(Debug, Args)]
+pub struct NearArgs {
+    #[command(flatten)]
+    query: QueryArgs,
+    /// Longitude of the place, degrees.
+    #[arg(long, allow_hyphen_values = true)]
+    lon: f64,
+    /// Latitude of the place, degrees.
+    #[arg(long, allow_hyphen_values = true)]
+    lat: f64,
+    /// Radius, metres.
+    #[arg(long)]
+    radius_m: f64,
+}
+
+/// Arguments of `trailfence near-many`.
+#[derive(Debug, Args)]
+pub struct NearManyArgs {
+    #[command(flatten)]
+    query: QueryArgs,
+    /// Incidents CSV: id,lon,lat,radius_m,start,end.
+    #[arg(long)]
+    incidents: PathBuf,
+    /// Also list every other subject as ruled_out or no_data.
+    #[arg(long)]
+    rule_outs: bool,
+}
+
+/// Arguments of `trailfence proximity`.
+#[derive(Debug, Args)]
+pub struct ProximityArgs {
+    #[command(flatten)]
+    query: QueryArgs,
+    /// First subject.
+    #[arg(long)]
+    a: String,
+    /// Second subject.
+    #[arg(long)]
+    b: String,
+    /// Distance, metres.
+    #[arg(long)]
+    distance_m: f64,
+}
+
+/// Arguments of `trailfence stops`.
+#[derive(Debug, Args)]
+pub struct StopsArgs {
+    #[command(flatten)]
+    query: QueryArgs,
+    /// Subject.
+    #[arg(long, short = 's')]
+    subject: String,
+    /// Stop radius, metres (the stay fits in a circle of twice this diameter).
+    #[arg(long, default_value_t = 50.0)]
+    radius_m: f64,
+    /// Shortest stop, seconds.
+    #[arg(long, default_value_t = 600.0)]
+    min_duration_s: f64,
+}
+
+/// Arguments of `trailfence heatmap`.
+#[derive(Debug, Args)]
+pub struct HeatmapArgs {
+    #[command(flatten)]
+    query: QueryArgs,
+    /// H3 resolution, 0–15.
+    #[arg(long, default_value_t = 9)]
+    resolution: u8,
+    /// Suppress cells with fewer distinct subjects.
+    #[arg(long, default_value_t = 5)]
+    min_subjects: u32,
+}
+
+/// Arguments of `trailfence validate` and `trailfence info`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+/// Runs `near`.
+pub fn run_near(args: NearArgs) -> Result<(), Failure> {
+    let q = &args.query;
+    let (format, window) = (q.format()?, q.window()?);
+    validate_position(args.lon, args.lat)
+        .map_err(|(_, r)| Failure::Input(format!("--lon/--lat ({}, {}): {r}", args.lon, args.lat)))?;
+    if !(args.radius_m.is_finite() && args.radius_m >= 0.0) {
+        return Err(Failure::Input(format!(
+            "--radius-m {}: must be a number of metres >= 0",
+            args.radius_m
+        )));
+    }
+    let store = q.input.load()?;
+    let rows: Vec<IncidentRow> = near(&store, &Target::Point(args.lon, args.lat), args.radius_m, window)
+        .into_iter()
+        .map(|row| IncidentRow {
+            incident: String::new(),
+            row,
+        })
+        .collect();
+    q.write(|w| write_near(&rows, format, w))
+}
+
+/// Runs `near-many`.
+pub fn run_near_many(args: NearManyArgs) -> Result<(), Failure> {
+    let q = &args.query;
+    let format = q.format()?;
+    let mut parser = TimeParser::new(TimeFormat::Auto);
+    if let Some(tz) = &q.input.tz {
+        parser = parser.with_time_zone(tz)?;
+    }
+    let incidents = read_incidents(&args.incidents, &parser)?;
+    let store = q.input.load()?;
+    let rows = near_many(&store, &incidents, args.rule_outs);
+    q.write(|w| write_near(&rows, format, w))
+}
+
+/// Runs `proximity`.
+pub fn run_proximity(args: ProximityArgs) -> Result<(), Failure> {
+    let q = &args.query;
+    let (format, window) = (q.format()?, q.window()?);
+    let store = q.input.load()?;
+    let eps = proximity(&store, &args.a, &args.b, args.distance_m, window)?;
+    q.write(|w| write_proximity(&eps, format, w))
+}
+
+/// Runs `stops`.
+pub fn run_stops(args: StopsArgs) -> Result<(), Failure> {
+    let q = &args.query;
+    let (format, window) = (q.format()?, q.window()?);
+    let store = q.input.load()?;
+    let st = stops(&store, &args.subject, window, args.radius_m, args.min_duration_s)?;
+    q.write(|w| write_stops(&st, format, w))
+}
+
+/// Runs `heatmap`.
+pub fn run_heatmap(args: HeatmapArgs) -> Result<(), Failure> {
+    let q = &args.query;
+    let (format, window) = (q.format()?, q.window()?);
+    let store = q.input.load()?;
+    let h = heatmap(&store, args.resolution, window, args.min_subjects)?;
+    eprintln!(
+        "trailfence: {} cells published, {} cells ({:.0} s) suppressed for fewer than {} subjects",
+        h.cells.len(),
+        h.suppressed_cells,
+        h.suppressed_seconds,
+        args.min_subjects
+    );
+    q.write(|w| write_heatmap(&h, format, w))
+}
+
+/// Runs `validate`: reads the whole input leniently and itemises every
+/// problem; exit code 2 when there is any bad record.
+pub fn run_validate(args: CheckArgs) -> Result<(), Failure> {
+    let mut time = TimeParser::new(TimeFormat::Auto);
+    if let Some(tz) = &args.input.tz {
+        time = time.with_time_zone(tz)?;
+    }
+    let options = ReadOptions {
+        mode: Mode::Lenient,
+        time,
+        subject: args.input.input_subject.clone(),
+        ..Default::default()
+    };
+    let mut builder = TrailStore::builder().max_gap_s(args.input.max_gap_s)?;
+    let report = read_path(&args.input.input, &options, &mut builder)?;
+    let store = builder.build();
+    let s = store.ingest_summary();
+    let mut out = std::io::stdout().lock();
+    write!(out, "{report}")?;
+    writeln!(
+        out,
+        "{} subjects, {} fixes stored, {} exact duplicates, {} fixes at {} conflicting instants, {} late fixes",
+        store.subject_count(),
+        s.fixes_stored,
+        s.duplicates_dropped,
+        s.conflicting_fixes,
+        s.conflicts.len(),
+        s.out_of_order
+    )?;
+    if report.skipped > 0 {
+        return Err(Failure::Input(format!("{} bad records", report.skipped)));
+    }
+    Ok(())
+}
+
+/// Runs `info`: subjects, time span and fix counts.
+pub fn run_info(args: CheckArgs) -> Result<(), Failure> {
+    let store = args.input.load()?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "subject,fixes,first,last")?;
+    for (i, s) in store.subjects().iter().enumerate() {
+        let t = store.trail_at(i).times_us();
+        if let (Some(a), Some(b)) = (t.first(), t.last()) {
+            writeln!(
+                out,
+                "{s},{},{},{}",
+                t.len(),
+                trailfence::from_us(*a),
+                trailfence::from_us(*b)
+            )?;
+        }
+    }
+    eprintln!(
+        "trailfence: {} subjects, {} fixes",
+        store.subject_count(),
+        store.fix_count()
+    );
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! Options shared by the query subcommands: input, window, output format and file.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use trailfence::io::TableFormat;
+use trailfence::{parse_time, Window};
+
+use crate::input::InputArgs;
+use crate::Failure;
+
+/// Input, window and output of a query.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Window start (inclusive): RFC 3339, epoch seconds, or local time with --tz; default: all data.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Window end (exclusive); default: all data.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Output format: csv or json.
+    #[arg(long, short = 'f', default_value = "csv")]
+    pub format: String,
+    /// Output file (default: standard output).
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+}
+
+impl QueryArgs {
+    /// The query window (unbounded sides when --from/--to are absent).
+    pub fn window(&self) -> Result<Window, Failure> {
+        let tz = self.input.tz.as_deref();
+        let start = match &self.from {
+            Some(s) => parse_time(s, tz)?.as_microsecond(),
+            None => i64::MIN,
+        };
+        let end = match &self.to {
+            Some(s) => parse_time(s, tz)?.as_microsecond(),
+            None => i64::MAX,
+        };
+        if start > end {
+            return Err(Failure::Input("--from is after --to".into()));
+        }
+        Ok(Window::from_us(start, end))
+    }
+
+    /// The table format.
+    pub fn format(&self) -> Result<TableFormat, Failure> {
+        TableFormat::from_name(&self.format)
+            .ok_or_else(|| Failure::Input(format!("--format {:?}: expected csv or json", self.format)))
+    }
+
+    /// Writes to --output or standard output.
+    pub fn write(&self, f: impl FnOnce(&mut dyn Write) -> Result<(), trailfence::Error>) -> Result<(), Failure> {
+        match &self.output {
+            Some(path) => {
+                let mut file = File::create(path).map_err(|e| Failure::Io(format!("{}: {e}", path.display())))?;
+                f(&mut file)?;
+            }
+            None => {
+                let stdout = io::stdout();
+                let mut lock = stdout.lock();
+                f(&mut lock)?;
+                lock.flush()?;
+            }
+        }
+        Ok(())
+    }
+}

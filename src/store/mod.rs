@@ -9,10 +9,12 @@
 
 mod builder;
 mod index;
+mod parquet;
 mod request;
 
 pub use builder::{Conflict, IngestSummary, TrailStoreBuilder};
 pub use index::{SegmentRef, SegmentRun, RUN_LEN};
+pub use parquet::{ImportSummary, ParquetStore, StoredFile, DEFAULT_BUCKETS};
 pub use request::TrailRequest;
 
 use std::collections::HashMap;

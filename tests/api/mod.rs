@@ -2,6 +2,7 @@
 
 mod analysis;
 mod breach;
+mod persist;
 mod readers;
 mod trail_request;
 mod writers;

@@ -180,7 +180,7 @@ pub fn run_validate(args: CheckArgs) -> Result<(), Failure> {
         ..Default::default()
     };
     let mut builder = TrailStore::builder().max_gap_s(args.input.max_gap_s)?;
-    let report = read_path(&args.input.input, &options, &mut builder)?;
+    let report = read_path(args.input.input_path()?, &options, &mut builder)?;
     let store = builder.build();
     let s = store.ingest_summary();
     let mut out = std::io::stdout().lock();
@@ -222,6 +222,46 @@ pub fn run_info(args: CheckArgs) -> Result<(), Failure> {
         "trailfence: {} subjects, {} fixes",
         store.subject_count(),
         store.fix_count()
+    );
+    Ok(())
+}
+
+/// Arguments of `trailfence import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Fix file to import: .csv, .geojson/.json or .gpx.
+    #[arg(long, short = 'i')]
+    input: PathBuf,
+    /// Store directory (created if missing).
+    #[arg(long)]
+    store: PathBuf,
+    /// Skip bad records and print an itemised report on stderr instead of failing.
+    #[arg(long)]
+    lenient: bool,
+    /// IANA time zone for times written without a UTC offset.
+    #[arg(long)]
+    tz: Option<String>,
+    /// Subject id for inputs without one (GPX).
+    #[arg(long = "input-subject")]
+    input_subject: Option<String>,
+}
+
+/// Runs `import`: reads the input (strict or lenient) and merges it into the store.
+pub fn run_import(args: ImportArgs) -> Result<(), Failure> {
+    let reader = InputArgs {
+        input: Some(args.input.clone()),
+        store: None,
+        lenient: args.lenient,
+        tz: args.tz.clone(),
+        input_subject: args.input_subject.clone(),
+        max_gap_s: trailfence::DEFAULT_MAX_GAP_S,
+    };
+    let fixes = reader.read_input()?;
+    let mut store = trailfence::ParquetStore::open_or_create(&args.store)?;
+    let s = store.import(&fixes)?;
+    eprintln!(
+        "trailfence: {} fixes offered, {} added, {} already stored, {} conflicting with stored fixes (not stored), {} partitions written",
+        s.offered, s.added, s.already_stored, s.conflicts, s.partitions_written
     );
     Ok(())
 }

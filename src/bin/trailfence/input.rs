@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use trailfence::io::{read_path, ReadOptions};
-use trailfence::{Mode, TimeFormat, TimeParser, TrailStore};
+use trailfence::{Mode, ParquetStore, StoreOptions, TimeFormat, TimeParser, TrailStore, Window};
 
 use crate::Failure;
 
@@ -12,8 +12,11 @@ use crate::Failure;
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Fix file: .csv, .geojson/.json or .gpx.
-    #[arg(long, short = 'i')]
-    pub input: PathBuf,
+    #[arg(long, short = 'i', required_unless_present = "store", conflicts_with = "store")]
+    pub input: Option<PathBuf>,
+    /// A store directory made by `trailfence import` (instead of --input).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
     /// Skip bad records and print an itemised report on stderr instead of failing.
     #[arg(long)]
     pub lenient: bool,
@@ -29,8 +32,37 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// Reads the input into a store, printing the lenient report and ingest summary on stderr.
+    /// Reads the input (or the whole store) into memory.
     pub fn load(&self) -> Result<TrailStore, Failure> {
+        self.load_for(Window::all(), None)
+    }
+
+    /// Reads the input, or from a store only the partitions `window` and
+    /// `subject` need.
+    pub fn load_for(&self, window: Window, subject: Option<&str>) -> Result<TrailStore, Failure> {
+        if let Some(dir) = &self.store {
+            let store = ParquetStore::open(dir)?;
+            let subjects = subject.map(|s| vec![s]);
+            return Ok(store.load(
+                window,
+                subjects.as_deref(),
+                StoreOptions {
+                    max_gap_s: self.max_gap_s,
+                },
+            )?);
+        }
+        self.read_input()
+    }
+
+    /// The path of --input (required when there is no --store).
+    pub fn input_path(&self) -> Result<&PathBuf, Failure> {
+        self.input
+            .as_ref()
+            .ok_or_else(|| Failure::Input("--input FILE is required here".into()))
+    }
+
+    /// Reads --input, printing the lenient report and ingest summary on stderr.
+    pub fn read_input(&self) -> Result<TrailStore, Failure> {
         let mut time = TimeParser::new(TimeFormat::Auto);
         if let Some(tz) = &self.tz {
             time = time.with_time_zone(tz)?;
@@ -42,7 +74,7 @@ impl InputArgs {
             ..Default::default()
         };
         let mut builder = TrailStore::builder().max_gap_s(self.max_gap_s)?;
-        let report = read_path(&self.input, &options, &mut builder)?;
+        let report = read_path(self.input_path()?, &options, &mut builder)?;
         if report.skipped > 0 {
             eprint!("{report}");
         }

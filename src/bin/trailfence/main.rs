@@ -45,6 +45,8 @@ enum Command {
     Stops(analysis::StopsArgs),
     /// H3 dwell heatmap with small-count suppression.
     Heatmap(analysis::HeatmapArgs),
+    /// Import a fix file into a store directory (GeoParquet, crash-safe, idempotent).
+    Import(analysis::ImportArgs),
     /// Check an input without using it: every bad record itemised (exit 2 if any).
     Validate(analysis::CheckArgs),
     /// Subjects, fix counts and time spans of an input.
@@ -100,6 +102,7 @@ fn main() -> ExitCode {
         Command::Proximity(args) => analysis::run_proximity(args),
         Command::Stops(args) => analysis::run_stops(args),
         Command::Heatmap(args) => analysis::run_heatmap(args),
+        Command::Import(args) => analysis::run_import(args),
         Command::Validate(args) => analysis::run_validate(args),
         Command::Info(args) => analysis::run_info(args),
         Command::Generate(args) => generate::run(args),

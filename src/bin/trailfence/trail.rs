@@ -42,7 +42,7 @@ pub fn run(args: TrailArgs) -> Result<(), Failure> {
         .ok_or_else(|| Failure::Input(format!("--format {:?}: expected csv, geojson, gpx or kml", args.format)))?;
     let tz = args.input.tz.as_deref();
     let window = Window::new(parse_time(&args.from, tz)?, parse_time(&args.to, tz)?)?;
-    let store = args.input.load()?;
+    let store = args.input.load_for(window, Some(&args.subject))?;
     let mut answer = store.trail(&args.subject, window)?;
     if let Some(tol) = args.simplify_m {
         answer = answer.simplify(tol)?;

@@ -1,0 +1,486 @@
+//! The persistent store: a directory of GeoParquet files, partitioned by UTC
+//! day and subject-hash bucket, with a manifest of committed files and their
+//! checksums.
+//!
+//! Layout: `DIR/manifest.json` and `DIR/day=YYYY-MM-DD/bucket=NN/part-<checksum>.parquet`.
+//! Each file holds one (day, bucket) partition sorted by subject and time,
+//! with columns `subject` (utf8), `time` (timestamp µs, UTC), `lon`, `lat`
+//! (float64, degrees), `accuracy_m` (float32, nullable) and `geometry` (WKB
+//! point) plus GeoParquet 1.1 `geo` metadata, so pandas, pyarrow, DuckDB and
+//! GeoPandas read the files directly.
+//!
+//! Crash safety: every new file is written to a temporary name, fsynced and
+//! renamed; the manifest is replaced atomically (temporary file, fsync,
+//! rename, directory fsync) *last*; replaced files are deleted only after
+//! that. A process killed at any moment leaves a store whose manifest names
+//! only complete files; files it does not name are ignored (and removed by
+//! the next import). Importing merges each affected partition with what is
+//! already stored (exact duplicates dropped, conflicts with stored fixes
+//! reported and not stored), so re-running an import is idempotent and every
+//! import also compacts the partitions it touches; unrelated partitions are
+//! never rewritten. Every file read is checked against its checksum.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::{
+    Array, BinaryArray, Float32Array, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use super::{StoreOptions, TrailStore};
+use crate::error::Error;
+use crate::report::Mode;
+use crate::time::{from_us, Window};
+
+const MANIFEST: &str = "manifest.json";
+const VERSION: u32 = 1;
+const DAY_US: i64 = 86_400_000_000;
+
+/// Default number of subject-hash buckets per day.
+pub const DEFAULT_BUCKETS: u32 = 16;
+
+/// One committed data file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredFile {
+    /// Path relative to the store directory.
+    pub path: String,
+    /// UTC day number (days since 1970-01-01).
+    pub day: i64,
+    /// Subject-hash bucket.
+    pub bucket: u32,
+    /// Fixes in the file.
+    pub rows: u64,
+    /// File size, bytes.
+    pub bytes: u64,
+    /// FNV-1a 64 checksum of the file's bytes (hex).
+    pub checksum: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    version: u32,
+    buckets: u32,
+    files: Vec<StoredFile>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ImportSummary {
+    /// Fixes offered.
+    pub offered: u64,
+    /// Fixes newly stored.
+    pub added: u64,
+    /// Fixes already stored (exact duplicates).
+    pub already_stored: u64,
+    /// Fixes conflicting with a stored fix (same subject and instant, other
+    /// position): reported, not stored.
+    pub conflicts: u64,
+    /// Partitions rewritten.
+    pub partitions_written: u64,
+}
+
+/// A persistent store on disk (see the module docs).
+#[derive(Debug, Clone)]
+pub struct ParquetStore {
+    dir: PathBuf,
+    manifest: Manifest,
+}
+
+fn fnv64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn day_string(day: i64) -> String {
+    from_us(day * DAY_US).to_string()[..10].to_string()
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::io(path.display(), e)
+}
+
+fn fsync_dir(dir: &Path) {
+    if let Ok(f) = File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+/// Writes `bytes` to `path` crash-safely: temporary file, fsync, rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(bytes).map_err(io_err(&tmp))?;
+    f.sync_all().map_err(io_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_err(path))?;
+    if let Some(parent) = path.parent() {
+        fsync_dir(parent);
+    }
+    Ok(())
+}
+
+/// Rows of one partition, column-wise.
+#[derive(Debug, Default)]
+struct Rows {
+    subject: Vec<String>,
+    t_us: Vec<i64>,
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    acc: Vec<Option<f32>>,
+}
+
+impl ParquetStore {
+    /// Opens an existing store (reads only the manifest).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when there is no manifest, [`Error::Format`] when it is corrupt.
+    pub fn open(dir: &Path) -> Result<Self, Error> {
+        let path = dir.join(MANIFEST);
+        let bytes = fs::read(&path).map_err(io_err(&path))?;
+        let manifest: Manifest = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::format(&path.display().to_string(), format!("corrupt manifest: {e}")))?;
+        if manifest.version != VERSION {
+            return Err(Error::format(
+                &path.display().to_string(),
+                format!("unknown store version {}", manifest.version),
+            ));
+        }
+        Ok(ParquetStore {
+            dir: dir.to_path_buf(),
+            manifest,
+        })
+    }
+
+    /// Opens the store in `dir`, creating an empty one if there is none.
+    ///
+    /// # Errors
+    /// As [`ParquetStore::open`]; [`Error::Io`] if the directory cannot be created.
+    pub fn open_or_create(dir: &Path) -> Result<Self, Error> {
+        if dir.join(MANIFEST).exists() {
+            return Self::open(dir);
+        }
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let s = ParquetStore {
+            dir: dir.to_path_buf(),
+            manifest: Manifest {
+                version: VERSION,
+                buckets: DEFAULT_BUCKETS,
+                files: Vec::new(),
+            },
+        };
+        s.commit()?;
+        Ok(s)
+    }
+
+    /// The committed files.
+    pub fn files(&self) -> &[StoredFile] {
+        &self.manifest.files
+    }
+
+    /// The subject-hash bucket of `subject`.
+    pub fn bucket_of(&self, subject: &str) -> u32 {
+        (fnv64(subject.as_bytes()) % self.manifest.buckets as u64) as u32
+    }
+
+    fn commit(&self) -> Result<(), Error> {
+        let bytes =
+            serde_json::to_vec_pretty(&self.manifest).map_err(|e| Error::format("<manifest>", e.to_string()))?;
+        write_atomic(&self.dir.join(MANIFEST), &bytes)
+    }
+
+    /// Reads one committed file, checking its checksum.
+    fn read_file(&self, f: &StoredFile, rows: &mut Rows) -> Result<(), Error> {
+        let path = self.dir.join(&f.path);
+        let bytes = fs::read(&path).map_err(io_err(&path))?;
+        let sum = format!("{:016x}", fnv64(&bytes));
+        if sum != f.checksum || bytes.len() as u64 != f.bytes {
+            return Err(Error::format(
+                &path.display().to_string(),
+                format!(
+                    "checksum mismatch (manifest {}, {} bytes; file {sum}, {} bytes): the file is corrupt or truncated",
+                    f.checksum,
+                    f.bytes,
+                    bytes.len()
+                ),
+            ));
+        }
+        let name = path.display().to_string();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+            .and_then(|b| b.build())
+            .map_err(|e| Error::format(&name, format!("not a readable Parquet file: {e}")))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| Error::format(&name, e.to_string()))?;
+            let col = |n: &str| {
+                batch
+                    .column_by_name(n)
+                    .ok_or_else(|| Error::format(&name, format!("no column `{n}`")))
+            };
+            let bad = |n: &str| Error::format(&name, format!("column `{n}` has an unexpected type"));
+            let s = col("subject")?
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| bad("subject"))?;
+            let t = col("time")?
+                .as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()
+                .ok_or_else(|| bad("time"))?;
+            let x = col("lon")?
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| bad("lon"))?;
+            let y = col("lat")?
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| bad("lat"))?;
+            let a = col("accuracy_m")?
+                .as_any()
+                .downcast_ref::<Float32Array>()
+                .ok_or_else(|| bad("accuracy_m"))?;
+            for i in 0..batch.num_rows() {
+                rows.subject.push(s.value(i).to_string());
+                rows.t_us.push(t.value(i));
+                rows.lon.push(x.value(i));
+                rows.lat.push(y.value(i));
+                rows.acc.push((!a.is_null(i)).then(|| a.value(i)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads the fixes of `subjects` (all when `None`) in the partitions that
+    /// `window` touches — plus the day before, so interpolation reaches the
+    /// window start — into an in-memory store.
+    ///
+    /// # Errors
+    /// [`Error::Io`] or [`Error::Format`] naming a missing, corrupt or
+    /// truncated file.
+    pub fn load(&self, window: Window, subjects: Option<&[&str]>, options: StoreOptions) -> Result<TrailStore, Error> {
+        let (d0, d1) = (
+            window.start_us().div_euclid(DAY_US).saturating_sub(1),
+            window.end_us().saturating_sub(1).div_euclid(DAY_US) + 1,
+        );
+        let buckets: Option<Vec<u32>> = subjects.map(|s| s.iter().map(|s| self.bucket_of(s)).collect());
+        let mut rows = Rows::default();
+        for f in &self.manifest.files {
+            if f.day < d0 || f.day > d1 {
+                continue;
+            }
+            if buckets.as_ref().is_some_and(|b| !b.contains(&f.bucket)) {
+                continue;
+            }
+            self.read_file(f, &mut rows)?;
+        }
+        let mut builder = TrailStore::builder().max_gap_s(options.max_gap_s)?;
+        let acc: Vec<f64> = rows.acc.iter().map(|a| a.map_or(f64::NAN, f64::from)).collect();
+        if let Some(wanted) = subjects {
+            let keep: Vec<usize> = (0..rows.subject.len())
+                .filter(|&i| wanted.contains(&rows.subject[i].as_str()))
+                .collect();
+            let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect::<Vec<_>>();
+            let s: Vec<&str> = keep.iter().map(|&i| rows.subject[i].as_str()).collect();
+            let t: Vec<i64> = keep.iter().map(|&i| rows.t_us[i]).collect();
+            builder.extend_columns(
+                &s,
+                &t,
+                &pick(&rows.lon),
+                &pick(&rows.lat),
+                Some(&pick(&acc)),
+                Mode::Strict,
+            )?;
+        } else {
+            builder.extend_columns(
+                &rows.subject,
+                &rows.t_us,
+                &rows.lon,
+                &rows.lat,
+                Some(&acc),
+                Mode::Strict,
+            )?;
+        }
+        Ok(builder.build())
+    }
+
+    /// Imports every fix of `store`, merging each affected (day, bucket)
+    /// partition with what is stored.
+    ///
+    /// # Errors
+    /// [`Error::Io`] / [`Error::Format`] on write or read failure (the store
+    /// keeps its last committed state).
+    pub fn import(&mut self, store: &TrailStore) -> Result<ImportSummary, Error> {
+        let mut summary = ImportSummary::default();
+        // Group the new fixes by partition.
+        let mut groups: BTreeMap<(i64, u32), Vec<(usize, usize)>> = BTreeMap::new();
+        for s in 0..store.subject_count() {
+            let b = self.bucket_of(&store.subjects()[s]);
+            let t = store.trail_at(s);
+            for i in 0..t.len() {
+                groups
+                    .entry((t.t_us[i].div_euclid(DAY_US), b))
+                    .or_default()
+                    .push((s, i));
+                summary.offered += 1;
+            }
+        }
+        let mut new_files = Vec::new();
+        let mut replaced: Vec<String> = Vec::new();
+        for ((day, bucket), fixes) in groups {
+            let existing: Vec<StoredFile> = self
+                .manifest
+                .files
+                .iter()
+                .filter(|f| f.day == day && f.bucket == bucket)
+                .cloned()
+                .collect();
+            let mut rows = Rows::default();
+            for f in &existing {
+                self.read_file(f, &mut rows)?;
+            }
+            let stored: HashMap<(&str, i64), usize> = rows
+                .subject
+                .iter()
+                .zip(&rows.t_us)
+                .enumerate()
+                .map(|(k, (s, &t))| ((s.as_str(), t), k))
+                .collect();
+            let mut added = Rows::default();
+            for (s, i) in fixes {
+                let name = &store.subjects()[s];
+                let t = store.trail_at(s);
+                match stored.get(&(name.as_str(), t.t_us[i])) {
+                    Some(&k) if rows.lon[k] == t.lon[i] && rows.lat[k] == t.lat[i] => summary.already_stored += 1,
+                    Some(_) => summary.conflicts += 1,
+                    None => {
+                        added.subject.push(name.clone());
+                        added.t_us.push(t.t_us[i]);
+                        added.lon.push(t.lon[i]);
+                        added.lat.push(t.lat[i]);
+                        added.acc.push(t.accuracy_m(i));
+                    }
+                }
+            }
+            drop(stored);
+            if added.subject.is_empty() && existing.len() <= 1 {
+                continue; // nothing new, nothing to compact
+            }
+            summary.added += added.subject.len() as u64;
+            rows.subject.extend(added.subject);
+            rows.t_us.extend(added.t_us);
+            rows.lon.extend(added.lon);
+            rows.lat.extend(added.lat);
+            rows.acc.extend(added.acc);
+            let file = self.write_partition(day, bucket, rows)?;
+            replaced.extend(existing.iter().map(|f| f.path.clone()).filter(|p| *p != file.path));
+            self.manifest.files.retain(|f| !(f.day == day && f.bucket == bucket));
+            new_files.push(file);
+            summary.partitions_written += 1;
+        }
+        self.manifest.files.extend(new_files);
+        self.manifest
+            .files
+            .sort_by(|a, b| (a.day, a.bucket).cmp(&(b.day, b.bucket)));
+        self.commit()?;
+        for p in replaced {
+            let _ = fs::remove_file(self.dir.join(p));
+        }
+        Ok(summary)
+    }
+
+    /// Writes one partition (sorted by subject and time) and returns its entry.
+    fn write_partition(&self, day: i64, bucket: u32, rows: Rows) -> Result<StoredFile, Error> {
+        let n = rows.subject.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| (&rows.subject[a], rows.t_us[a]).cmp(&(&rows.subject[b], rows.t_us[b])));
+        let subject = StringArray::from_iter_values(order.iter().map(|&i| rows.subject[i].as_str()));
+        let time =
+            TimestampMicrosecondArray::from_iter_values(order.iter().map(|&i| rows.t_us[i])).with_timezone("UTC");
+        let lon = Float64Array::from_iter_values(order.iter().map(|&i| rows.lon[i]));
+        let lat = Float64Array::from_iter_values(order.iter().map(|&i| rows.lat[i]));
+        let acc: Float32Array = order.iter().map(|&i| rows.acc[i]).collect();
+        let wkb: Vec<[u8; 21]> = order
+            .iter()
+            .map(|&i| {
+                let mut b = [0u8; 21];
+                b[0] = 1; // little endian
+                b[1..5].copy_from_slice(&1u32.to_le_bytes()); // Point
+                b[5..13].copy_from_slice(&rows.lon[i].to_le_bytes());
+                b[13..21].copy_from_slice(&rows.lat[i].to_le_bytes());
+                b
+            })
+            .collect();
+        let geometry = BinaryArray::from_iter_values(wkb.iter().map(|b| &b[..]));
+        let bbox = order.iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, &i| {
+            [
+                b[0].min(rows.lon[i]),
+                b[1].min(rows.lat[i]),
+                b[2].max(rows.lon[i]),
+                b[3].max(rows.lat[i]),
+            ]
+        });
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("subject", DataType::Utf8, false),
+            Field::new(
+                "time",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                false,
+            ),
+            Field::new("lon", DataType::Float64, false),
+            Field::new("lat", DataType::Float64, false),
+            Field::new("accuracy_m", DataType::Float32, true),
+            Field::new("geometry", DataType::Binary, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(subject),
+                Arc::new(time),
+                Arc::new(lon),
+                Arc::new(lat),
+                Arc::new(acc),
+                Arc::new(geometry),
+            ],
+        )
+        .map_err(|e| Error::format("<parquet>", e.to_string()))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(65_536))
+            .build();
+        let mut buf = Vec::new();
+        let mut w = ArrowWriter::try_new(&mut buf, schema, Some(props))
+            .map_err(|e| Error::format("<parquet>", e.to_string()))?;
+        let geo = serde_json::json!({
+            "version": "1.1.0",
+            "primary_column": "geometry",
+            "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"], "bbox": bbox}}
+        });
+        w.append_key_value_metadata(KeyValue::new("geo".to_string(), geo.to_string()));
+        w.write(&batch).map_err(|e| Error::format("<parquet>", e.to_string()))?;
+        w.close().map_err(|e| Error::format("<parquet>", e.to_string()))?;
+        let checksum = format!("{:016x}", fnv64(&buf));
+        let rel = format!("day={}/bucket={bucket:02}/part-{checksum}.parquet", day_string(day));
+        let path = self.dir.join(&rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        write_atomic(&path, &buf)?;
+        Ok(StoredFile {
+            path: rel,
+            day,
+            bucket,
+            rows: n as u64,
+            bytes: buf.len() as u64,
+            checksum,
+        })
+    }
+}

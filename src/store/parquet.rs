@@ -387,14 +387,48 @@ impl ParquetStore {
             summary.partitions_written += 1;
         }
         self.manifest.files.extend(new_files);
-        self.manifest
-            .files
-            .sort_by(|a, b| (a.day, a.bucket).cmp(&(b.day, b.bucket)));
+        self.manifest.files.sort_by_key(|f| (f.day, f.bucket));
         self.commit()?;
         for p in replaced {
             let _ = fs::remove_file(self.dir.join(p));
         }
+        self.remove_orphans();
         Ok(summary)
+    }
+
+    /// Removes files a crashed import left behind: data files the manifest
+    /// does not name and temporary files.
+    fn remove_orphans(&self) {
+        let named: std::collections::HashSet<&str> = self.manifest.files.iter().map(|f| f.path.as_str()).collect();
+        let Ok(days) = fs::read_dir(&self.dir) else { return };
+        for day in days.flatten() {
+            let name = day.file_name().to_string_lossy().into_owned();
+            if name.contains(".tmp") {
+                let _ = fs::remove_file(day.path());
+                continue;
+            }
+            if !name.starts_with("day=") {
+                continue;
+            }
+            let Ok(buckets) = fs::read_dir(day.path()) else {
+                continue;
+            };
+            for bucket in buckets.flatten() {
+                let Ok(files) = fs::read_dir(bucket.path()) else {
+                    continue;
+                };
+                for f in files.flatten() {
+                    let rel = format!(
+                        "{name}/{}/{}",
+                        bucket.file_name().to_string_lossy(),
+                        f.file_name().to_string_lossy()
+                    );
+                    if !named.contains(rel.as_str()) {
+                        let _ = fs::remove_file(f.path());
+                    }
+                }
+            }
+        }
     }
 
     /// Writes one partition (sorted by subject and time) and returns its entry.

@@ -1,5 +1,6 @@
 //! The `trailfence` command line: outputs, exit codes, messages.
 
+mod import;
 mod monitor;
 
 use std::io::{BufRead, BufReader};

@@ -207,3 +207,28 @@ def test_monitor_stream_equals_batch_and_restores(store, zones):
     assert n_stream == len(batch)
     with pytest.raises(ValueError):
         tf.Monitor.restore(zones, b"not a checkpoint")
+
+
+def test_store_files_read_by_pyarrow_and_duckdb(tmp_path):
+    exe = cli()
+    store = tmp_path / "store"
+    subprocess.run([exe, "import", "--input", str(DATA / "fixes.csv"), "--store", str(store)], check=True,
+                   capture_output=True)
+    files = sorted(store.glob("day=*/bucket=*/*.parquet"))
+    assert files
+    import pyarrow.parquet as pq
+    import json
+    table = pq.read_table(files)
+    assert table.num_rows == 199982
+    meta = pq.read_metadata(files[0]).metadata
+    geo = json.loads(meta[b"geo"])
+    assert geo["primary_column"] == "geometry" and geo["columns"]["geometry"]["encoding"] == "WKB"
+    ref = tf.TrailStore.from_csv(DATA / "fixes.csv").trail("S0003")
+    got = table.to_pandas()
+    got = got[got["subject"] == "S0003"].sort_values("time").reset_index(drop=True)
+    assert (got["lon"].to_numpy() == ref["lon"].to_numpy()).all()
+    assert (got["time"].to_numpy() == ref["time"].to_numpy()).all()
+    duckdb = pytest.importorskip("duckdb")
+    n, subjects = duckdb.sql(
+        f"select count(*), count(distinct subject) from read_parquet('{store}/day=*/bucket=*/*.parquet')").fetchall()[0]
+    assert (n, subjects) == (199982, 20)

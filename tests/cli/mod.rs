@@ -350,6 +350,36 @@ fn bad_input_to_every_subcommand_exits_2() {
         (vec!["info", "-i", "no/such/file.csv"], "no/such/file.csv"),
         (
             vec![
+                "trail",
+                "--store",
+                "no/such/store",
+                "-s",
+                "S0001",
+                "--from",
+                "2024-10-25T00:00:00Z",
+                "--to",
+                "2024-10-26T00:00:00Z",
+            ],
+            "no/such/store/manifest.json",
+        ),
+        (
+            vec![
+                "trail",
+                "-i",
+                "data/fixes.csv",
+                "--store",
+                "x",
+                "-s",
+                "S0001",
+                "--from",
+                "2024-10-25T00:00:00Z",
+                "--to",
+                "2024-10-26T00:00:00Z",
+            ],
+            "cannot be used with",
+        ),
+        (
+            vec![
                 "curfew",
                 "-i",
                 "data/fixes.csv",

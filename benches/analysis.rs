@@ -4,7 +4,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
 use trailfence::generate::{generate_fixes, GeneratorConfig, SplitMix64};
-use trailfence::{heatmap, near, near_many, Incident, Mode, Target, TrailStore, Window};
+use trailfence::{heatmap, near, near_many, Incident, Target, Window};
 
 use crate::trail::scale;
 
@@ -14,17 +14,7 @@ pub fn bench(c: &mut Criterion) {
         days: 1,
         ..Default::default()
     });
-    let mut b = TrailStore::builder();
-    b.extend_columns(
-        &data.subject_names(),
-        &data.t_us,
-        &data.lon,
-        &data.lat,
-        Some(&data.accuracy_m),
-        Mode::Strict,
-    )
-    .unwrap();
-    let store = b.build();
+    let store = data.store();
     // Query points on real fixes, 2-hour windows around them.
     let mut rng = SplitMix64::new(77);
     let queries: Vec<(f64, f64, Window)> = (0..256)

@@ -8,17 +8,7 @@ use trailfence::io::write_geojson;
 use trailfence::{Mode, TrailStore, Window};
 
 fn store_of(data: &GeneratedFixes) -> TrailStore {
-    let mut b = TrailStore::builder();
-    b.extend_columns(
-        &data.subject_names(),
-        &data.t_us,
-        &data.lon,
-        &data.lat,
-        Some(&data.accuracy_m),
-        Mode::Strict,
-    )
-    .unwrap();
-    b.build()
+    data.store()
 }
 
 const DAY_US: i64 = 86_400_000_000;

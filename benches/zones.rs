@@ -5,9 +5,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
 use trailfence::generate::{bench_zones, generate_fixes, zones_geojson, GeneratorConfig, LONDON};
-use trailfence::{
-    breaches, curfew, zones_from_geojson_str, BreachOptions, CurfewOptions, Mode, TrailStore, Window, ZoneSet,
-};
+use trailfence::{breaches, curfew, zones_from_geojson_str, BreachOptions, CurfewOptions, TrailStore, Window, ZoneSet};
 
 use crate::trail::scale;
 
@@ -17,17 +15,7 @@ fn store(subjects: usize) -> (TrailStore, trailfence::generate::GeneratedFixes) 
         days: 1,
         ..Default::default()
     });
-    let mut b = TrailStore::builder();
-    b.extend_columns(
-        &data.subject_names(),
-        &data.t_us,
-        &data.lon,
-        &data.lat,
-        Some(&data.accuracy_m),
-        Mode::Strict,
-    )
-    .unwrap();
-    (b.build(), data)
+    (data.store(), data)
 }
 
 pub fn bench(c: &mut Criterion) {

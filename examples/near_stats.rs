@@ -1,23 +1,13 @@
 //! Candidate statistics of near queries (for tuning the index).
 use trailfence::generate::{generate_fixes, GeneratorConfig, SplitMix64};
-use trailfence::{near, Mode, Target, TrailStore, Window};
+use trailfence::{near, Target, Window};
 fn main() {
     let data = generate_fixes(&GeneratorConfig {
         subjects: 10_000,
         days: 1,
         ..Default::default()
     });
-    let mut b = TrailStore::builder();
-    b.extend_columns(
-        &data.subject_names(),
-        &data.t_us,
-        &data.lon,
-        &data.lat,
-        Some(&data.accuracy_m),
-        Mode::Strict,
-    )
-    .unwrap();
-    let store = b.build();
+    let store = data.store();
     println!(
         "runs {} fixes {} max acc {}",
         store.index().size(),

@@ -4,9 +4,7 @@
 use std::time::Instant;
 
 use trailfence::generate::{bench_zones, generate_fixes, zones_geojson, GeneratorConfig, LONDON};
-use trailfence::{
-    breaches, curfew, zones_from_geojson_str, BreachOptions, CurfewOptions, Mode, TrailStore, Window, ZoneSet,
-};
+use trailfence::{breaches, curfew, zones_from_geojson_str, BreachOptions, CurfewOptions, Window, ZoneSet};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -17,17 +15,7 @@ fn main() {
         days: 1,
         ..Default::default()
     });
-    let mut b = TrailStore::builder();
-    b.extend_columns(
-        &data.subject_names(),
-        &data.t_us,
-        &data.lon,
-        &data.lat,
-        Some(&data.accuracy_m),
-        Mode::Strict,
-    )
-    .unwrap();
-    let store = b.build();
+    let store = data.store();
     let zones = ZoneSet::new(bench_zones(2000, 1, LONDON, 12_000.0)).unwrap();
     let homes = zones_from_geojson_str(&zones_geojson(&data, 1), "homes").unwrap();
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();

@@ -2,7 +2,7 @@
 //! 24-hour trail requests. `cargo run --release --example store_bench -- DIR [subjects] [days]`.
 use std::time::Instant;
 use trailfence::generate::{generate_fixes, GeneratorConfig};
-use trailfence::{Mode, ParquetStore, StoreOptions, TrailStore, Window};
+use trailfence::{ParquetStore, StoreOptions, Window};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let dir = std::path::PathBuf::from(args.get(1).cloned().unwrap_or_else(|| "/tmp/tf-store-bench".into()));
@@ -15,17 +15,7 @@ fn main() {
         start: jiff::civil::date(2024, 10, 1),
         ..Default::default()
     });
-    let mut b = TrailStore::builder();
-    b.extend_columns(
-        &data.subject_names(),
-        &data.t_us,
-        &data.lon,
-        &data.lat,
-        Some(&data.accuracy_m),
-        Mode::Strict,
-    )
-    .unwrap();
-    let mem = b.build();
+    let mem = data.store();
     let t = Instant::now();
     let mut st = ParquetStore::open_or_create(&dir).unwrap();
     let s = st.import(&mem).unwrap();

@@ -81,6 +81,21 @@ impl GeneratedFixes {
     pub fn is_empty(&self) -> bool {
         self.t_us.is_empty()
     }
+    /// The fixes as an in-memory store (default options).
+    pub fn store(&self) -> crate::store::TrailStore {
+        let mut b = crate::store::TrailStore::builder();
+        // Generated fixes are valid by construction.
+        let _ = b.extend_columns(
+            &self.subject_names(),
+            &self.t_us,
+            &self.lon,
+            &self.lat,
+            Some(&self.accuracy_m),
+            crate::report::Mode::Strict,
+        );
+        b.build()
+    }
+
     /// Subject name of every fix (convenience for APIs taking strings).
     pub fn subject_names(&self) -> Vec<&str> {
         self.subject.iter().map(|&s| self.names[s as usize].as_str()).collect()

@@ -37,6 +37,7 @@ fn killed_imports_never_lose_or_duplicate_committed_fixes() {
             "--store",
             store.to_str().unwrap(),
         ]);
+        c.stderr(std::process::Stdio::null());
         c
     };
     // How long an uninterrupted second import takes.

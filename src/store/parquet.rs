@@ -200,8 +200,14 @@ impl ParquetStore {
         write_atomic(&self.dir.join(MANIFEST), &bytes)
     }
 
-    /// Reads one committed file, checking its checksum.
+    /// Reads one committed file, checking its checksum; with `subjects`, only
+    /// the row groups whose subject range can hold one of them are decoded
+    /// (files are sorted by subject).
     fn read_file(&self, f: &StoredFile, rows: &mut Rows) -> Result<(), Error> {
+        self.read_file_for(f, None, rows)
+    }
+
+    fn read_file_for(&self, f: &StoredFile, subjects: Option<&[&str]>, rows: &mut Rows) -> Result<(), Error> {
         let path = self.dir.join(&f.path);
         let bytes = fs::read(&path).map_err(io_err(&path))?;
         let sum = format!("{:016x}", fnv64(&bytes));
@@ -218,7 +224,26 @@ impl ParquetStore {
         }
         let name = path.display().to_string();
         let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
-            .and_then(|b| b.build())
+            .and_then(|b| {
+                let Some(wanted) = subjects else { return b.build() };
+                let md = b.metadata().clone();
+                let col = md
+                    .file_metadata()
+                    .schema_descr()
+                    .columns()
+                    .iter()
+                    .position(|c| c.name() == "subject");
+                let groups: Vec<usize> = (0..md.num_row_groups())
+                    .filter(|&g| {
+                        let stats = col.and_then(|c| md.row_group(g).column(c).statistics());
+                        match stats.and_then(|st| Some((st.min_bytes_opt()?, st.max_bytes_opt()?))) {
+                            Some((lo, hi)) => wanted.iter().any(|s| lo <= s.as_bytes() && s.as_bytes() <= hi),
+                            None => true,
+                        }
+                    })
+                    .collect();
+                b.with_row_groups(groups).build()
+            })
             .map_err(|e| Error::format(&name, format!("not a readable Parquet file: {e}")))?;
         for batch in reader {
             let batch = batch.map_err(|e| Error::format(&name, e.to_string()))?;
@@ -280,7 +305,7 @@ impl ParquetStore {
             if buckets.as_ref().is_some_and(|b| !b.contains(&f.bucket)) {
                 continue;
             }
-            self.read_file(f, &mut rows)?;
+            self.read_file_for(f, subjects, &mut rows)?;
         }
         let mut builder = TrailStore::builder().max_gap_s(options.max_gap_s)?;
         let acc: Vec<f64> = rows.acc.iter().map(|a| a.map_or(f64::NAN, f64::from)).collect();
@@ -488,7 +513,7 @@ impl ParquetStore {
         .map_err(|e| Error::format("<parquet>", e.to_string()))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(65_536))
+            .set_max_row_group_row_count(Some(8_192))
             .build();
         let mut buf = Vec::new();
         let mut w = ArrowWriter::try_new(&mut buf, schema, Some(props))

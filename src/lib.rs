@@ -36,6 +36,7 @@ mod error;
 mod fix;
 pub mod generate;
 pub mod geodesy;
+mod hash;
 mod heatmap;
 pub mod io;
 mod monitor;

@@ -109,19 +109,14 @@ pub struct MonitorEvent {
     pub processing_time_us: i64,
 }
 
-/// FNV-1a, 64-bit: a stable hash for event ids (the same on every platform
-/// and Rust version).
+/// A stable id from parts: FNV-1a 64 over each part followed by a 0xff separator.
 fn fnv(parts: &[&[u8]]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h = crate::hash::Fnv64::new();
     for p in parts {
-        for &b in *p {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        h.write(p);
+        h.write(&[0xff]);
     }
-    format!("{h:016x}")
+    format!("{:016x}", h.finish())
 }
 
 /// Serialises maps with tuple keys as lists of pairs (JSON keys must be strings).

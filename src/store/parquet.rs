@@ -38,6 +38,7 @@ use parquet::file::properties::WriterProperties;
 
 use super::{StoreOptions, TrailStore};
 use crate::error::Error;
+use crate::hash::fnv64;
 use crate::report::Mode;
 use crate::time::{from_us, Window};
 
@@ -93,15 +94,6 @@ pub struct ImportSummary {
 pub struct ParquetStore {
     dir: PathBuf,
     manifest: Manifest,
-}
-
-fn fnv64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 fn day_string(day: i64) -> String {

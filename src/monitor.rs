@@ -149,7 +149,15 @@ struct Trackers {
     last: Option<TrackFix>,
     /// The subject's inclusion zones (computed on first use).
     inclusion: Option<Vec<u32>>,
+    /// Exclusion zones whose box meets `cand_box` (a cache; not state).
+    #[serde(skip)]
+    cand: Vec<u32>,
+    #[serde(skip)]
+    cand_box: Option<[f64; 4]>,
 }
+
+/// Margin of the candidate-zone cache box, degrees (about 300–500 m).
+const CAND_MARGIN_DEG: f64 = 0.005;
 
 fn kind_code(k: EpisodeKind) -> u8 {
     match k {
@@ -186,11 +194,30 @@ impl Trackers {
         for &z in self.inclusion.as_deref().unwrap_or(&[]) {
             wanted.push((z, EpisodeKind::Inclusion));
         }
-        for z in zones.candidates([x0, y0, x1, y1]) {
+        // Candidate exclusion zones for a box around the recent path, reused
+        // while the subject stays inside it (saves an R-tree query per fix).
+        let inside = |b: &[f64; 4]| x0 >= b[0] && x1 <= b[2] && y0 >= b[1] && y1 <= b[3];
+        if !self.cand_box.as_ref().is_some_and(inside) {
+            let b = [
+                x0 - CAND_MARGIN_DEG,
+                y0 - CAND_MARGIN_DEG,
+                x1 + CAND_MARGIN_DEG,
+                y1 + CAND_MARGIN_DEG,
+            ];
+            self.cand = zones
+                .candidates(b)
+                .filter(|&z| {
+                    let pz = zones.get(z);
+                    pz.zone.kind == ZoneKind::Exclusion && pz.applies_to(subject)
+                })
+                .map(|z| z as u32)
+                .collect();
+            self.cand.sort_unstable();
+            self.cand_box = Some(b);
+        }
+        for &z in &self.cand {
+            let z = z as usize;
             let pz = zones.get(z);
-            if pz.zone.kind != ZoneKind::Exclusion || !pz.applies_to(subject) {
-                continue;
-            }
             for k in [EpisodeKind::Exclusion, EpisodeKind::Buffer] {
                 if k == EpisodeKind::Buffer && pz.buffer.is_none() {
                     continue;

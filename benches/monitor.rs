@@ -4,8 +4,8 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput};
-use trailfence::generate::{bench_zones, generate_fixes, zones_geojson, GeneratorConfig, LONDON};
-use trailfence::{zones_from_geojson_str, Monitor, MonitorOptions, TrackFix, Zone, ZoneSet};
+use trailfence::generate::{bench_zones_with_homes, generate_fixes, GeneratorConfig};
+use trailfence::{Monitor, MonitorOptions, TrackFix};
 
 use crate::trail::scale;
 
@@ -16,10 +16,7 @@ pub fn bench(c: &mut Criterion) {
         days: 1,
         ..Default::default()
     });
-    let mut zones: Vec<Zone> = bench_zones(2000, 1, LONDON, 12_000.0);
-    let homes = zones_from_geojson_str(&zones_geojson(&data, 1), "homes").unwrap();
-    zones.extend(homes.zones().iter().map(|z| z.zone.clone()));
-    let zones = ZoneSet::new(zones).unwrap();
+    let zones = bench_zones_with_homes(&data, 2000, 1);
     // Arrival order: by time across subjects (a live feed).
     let mut order: Vec<usize> = (0..data.len()).collect();
     order.sort_by_key(|&i| data.t_us[i]);

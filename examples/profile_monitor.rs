@@ -1,7 +1,7 @@
 //! Pushes a day of fixes for N subjects through the monitor (for profilers).
 use std::time::Instant;
-use trailfence::generate::{bench_zones, generate_fixes, zones_geojson, GeneratorConfig, LONDON};
-use trailfence::{zones_from_geojson_str, Monitor, MonitorOptions, TrackFix, Zone, ZoneSet};
+use trailfence::generate::{bench_zones_with_homes, generate_fixes, GeneratorConfig};
+use trailfence::{Monitor, MonitorOptions, TrackFix};
 fn main() {
     let subjects: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let data = generate_fixes(&GeneratorConfig {
@@ -9,10 +9,7 @@ fn main() {
         days: 1,
         ..Default::default()
     });
-    let mut zones: Vec<Zone> = bench_zones(2000, 1, LONDON, 12_000.0);
-    let homes = zones_from_geojson_str(&zones_geojson(&data, 1), "homes").unwrap();
-    zones.extend(homes.zones().iter().map(|z| z.zone.clone()));
-    let zones = ZoneSet::new(zones).unwrap();
+    let zones = bench_zones_with_homes(&data, 2000, 1);
     let mut order: Vec<usize> = (0..data.len()).collect();
     order.sort_by_key(|&i| data.t_us[i]);
     let mut m = Monitor::new(zones, MonitorOptions::default()).unwrap();

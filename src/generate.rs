@@ -458,3 +458,13 @@ pub fn bench_zones(count: usize, seed: u64, centre: (f64, f64), radius_m: f64) -
         })
         .collect()
 }
+
+/// The monitor / breach benchmark zone set: `count` benchmark exclusion zones
+/// plus each generated subject's home curfew zone (see [`zones_geojson`]).
+pub fn bench_zones_with_homes(data: &GeneratedFixes, count: usize, seed: u64) -> crate::zone::ZoneSet {
+    let mut zones = bench_zones(count, seed, LONDON, 12_000.0);
+    if let Ok(homes) = crate::zone::zones_from_geojson_str(&zones_geojson(data, seed), "homes") {
+        zones.extend(homes.zones().iter().map(|z| z.zone.clone()));
+    }
+    crate::zone::ZoneSet::new(zones).expect("generated zone ids are unique (Z…, home-…, victim-street-…, school-…)")
+}

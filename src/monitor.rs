@@ -411,10 +411,8 @@ impl Monitor {
         let lateness_us = (opts.allowed_lateness_s * 1e6) as i64;
         let history_us = (opts.history_s * 1e6) as i64;
         let final_before = st.watermark_us.saturating_sub(lateness_us);
-        let horizon = st.watermark_us.saturating_sub(history_us);
         if st.watermark_us != 0 && fix.t_us <= final_before {
             // Fixes at or before the base snapshot's last fix can no longer be evaluated.
-            let _ = horizon;
             if st.base.last.is_some_and(|b| fix.t_us <= b.t_us) {
                 events.push(event(
                     subject,

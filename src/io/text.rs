@@ -46,24 +46,24 @@ impl<W: Write> Out<W> {
         &self.buf
     }
 
+    /// A float, shortest round-trip; integral values without a fraction (`5`, not `5.0`).
     #[inline]
     pub(crate) fn f64(&mut self, v: f64) -> &mut Self {
-        if v.fract() == 0.0 && v.abs() < 1e15 {
-            let mut b = itoa::Buffer::new();
-            self.buf.extend_from_slice(b.format(v as i64).as_bytes());
-        } else {
-            let s = self.ryu.format(v);
-            self.buf.extend_from_slice(s.as_bytes());
-        }
-        self
+        self.float(v, v, 1e15)
     }
 
     /// An f32, shortest round-trip for f32 (`11.8`, not `11.800000190734863`).
     #[inline]
     pub(crate) fn f32(&mut self, v: f32) -> &mut Self {
-        if v.fract() == 0.0 && v.abs() < 1e7 {
+        self.float(v, v as f64, 1e7)
+    }
+
+    /// Integral values below `int_below` as integers, others with ryu.
+    #[inline]
+    fn float<F: ryu::Float>(&mut self, v: F, as_f64: f64, int_below: f64) -> &mut Self {
+        if as_f64.fract() == 0.0 && as_f64.abs() < int_below {
             let mut b = itoa::Buffer::new();
-            self.buf.extend_from_slice(b.format(v as i64).as_bytes());
+            self.buf.extend_from_slice(b.format(as_f64 as i64).as_bytes());
         } else {
             let s = self.ryu.format(v);
             self.buf.extend_from_slice(s.as_bytes());

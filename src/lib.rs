@@ -63,8 +63,8 @@ pub use proximity::{proximity, ProximityEpisode};
 pub use report::{Mode, ReadReport, DEFAULT_MAX_EXAMPLES};
 pub use stops::{stops, Stop};
 pub use store::{
-    Conflict, ImportSummary, IngestSummary, ParquetStore, SegmentRef, SegmentRun, StoreOptions, StoredFile,
-    TrailRequest, TrailStore, TrailStoreBuilder, DEFAULT_BUCKETS, RUN_LEN,
+    CompactSummary, Conflict, ImportSummary, IngestSummary, ParquetStore, SegmentRef, SegmentRun, StoreOptions,
+    StoredFile, TrailRequest, TrailStore, TrailStoreBuilder, DEFAULT_BUCKETS, MAX_FILES_PER_PARTITION, RUN_LEN,
 };
 pub use time::{from_us, parse_time, to_us, TimeFormat, TimeParser, Window};
 pub use trail::{FixRef, Gap, Trail, DEFAULT_MAX_GAP_S};

@@ -109,6 +109,19 @@ impl TimeParser {
         }
     }
 
+    /// Resolves a wall-clock time stored without a zone (e.g. a Parquet
+    /// timestamp column with no time zone), given as microseconds since
+    /// 1970-01-01T00:00 *local*, in this parser's IANA zone.
+    ///
+    /// # Errors
+    /// [`Reason::TimeWithoutOffset`] when the parser has no zone;
+    /// [`Reason::AmbiguousLocalTime`] in a gap or fold.
+    pub fn wall_clock(&self, local_us: i64) -> Result<Timestamp, Reason> {
+        let tz = self.tz.as_ref().ok_or(Reason::TimeWithoutOffset)?;
+        let naive = Timestamp::from_microsecond(local_us).map_err(|_| Reason::UnparseableTime)?;
+        local_to_instant_strict(tz, TimeZone::UTC.to_datetime(naive))
+    }
+
     fn parse_text(&self, s: &str) -> Result<Timestamp, Reason> {
         if let Ok(t) = s.parse::<Timestamp>() {
             return Ok(t);

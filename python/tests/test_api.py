@@ -232,3 +232,34 @@ def test_store_files_read_by_pyarrow_and_duckdb(tmp_path):
     n, subjects = duckdb.sql(
         f"select count(*), count(distinct subject) from read_parquet('{store}/day=*/bucket=*/*.parquet')").fetchall()[0]
     assert (n, subjects) == (199982, 20)
+
+
+def test_parquet_written_by_pandas_and_shapely_imports_like_the_csv(tmp_path):
+    """Parquet from other tools (categorical subjects, nanosecond zoned
+    timestamps, float32 accuracy; or only a WKB geometry column) imports to
+    the same fixes as the CSV."""
+    exe = cli()
+    shapely = pytest.importorskip("shapely")
+    df = pd.read_csv(DATA / "fixes.csv")
+    df = df[df["subject"].isin(["S0001", "S0002"])].reset_index(drop=True)
+    df["time"] = pd.to_datetime(df["time"], utc=True).dt.tz_convert("Europe/London")
+    df["subject"] = df["subject"].astype("category")
+    df["accuracy_m"] = df["accuracy_m"].astype("float32")
+    df.to_parquet(tmp_path / "pandas.parquet")
+    geo = df[["subject", "time"]].copy()
+    geo["geometry"] = shapely.to_wkb(shapely.points(df["lon"].to_numpy(), df["lat"].to_numpy()))
+    geo.to_parquet(tmp_path / "wkb.parquet")
+    ref = tf.TrailStore.from_csv(DATA / "fixes.csv")
+    for name in ["pandas.parquet", "wkb.parquet"]:
+        store = tmp_path / ("store-" + name)
+        out = subprocess.run([exe, "import", "--input", str(tmp_path / name), "--store", str(store)],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert f"{len(df)} added" in out.stderr, out.stderr
+        got = subprocess.run([exe, "trail", "--store", str(store), "-s", "S0002", "--from", "2024-10-24T00:00:00Z",
+                              "--to", "2024-11-01T00:00:00Z"], capture_output=True, text=True, check=True).stdout
+        want = ref.trail("S0002", "2024-10-24T00:00:00Z", "2024-11-01T00:00:00Z")
+        lines = got.strip().splitlines()[1:]
+        assert len(lines) == len(want)
+        lon = np.array([float(line.split(",")[2]) for line in lines])
+        assert (lon == want["lon"].to_numpy()).all()

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use super::text::Out;
-use super::{accept, io_err, source_name, Num, ReadOptions};
+use super::{accept, io_err, source_name, Num, ReadOptions, Tm};
 use crate::error::{Error, Location};
 use crate::report::ReadReport;
 use crate::store::{TrailRequest, TrailStoreBuilder};
@@ -81,7 +81,7 @@ pub fn read_csv_from<R: Read>(
             options,
             Location::Line(line),
             get(subject_col),
-            get(Some(time_col)).filter(|s| !s.is_empty()),
+            Tm::Text(get(Some(time_col)).filter(|s| !s.is_empty())),
             Num::Text(get(Some(lon_col))),
             Num::Text(get(Some(lat_col))),
             Num::Text(get(acc_col)),

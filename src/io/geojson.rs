@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::text::Out;
-use super::{accept, io_err, source_name, Num, ReadOptions};
+use super::{accept, io_err, source_name, Num, ReadOptions, Tm};
 use crate::error::{Error, Location, Reason, RecordError};
 use crate::report::ReadReport;
 use crate::store::{TrailRequest, TrailStoreBuilder};
@@ -108,7 +108,7 @@ pub fn read_geojson_str(
             options,
             loc,
             subject_text.as_deref(),
-            time_text.as_deref(),
+            Tm::Text(time_text.as_deref()),
             Num::Value(lon),
             Num::Value(lat),
             Num::Value(acc),

@@ -14,7 +14,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::text::Out;
-use super::{accept, io_err, Num, ReadOptions};
+use super::{accept, io_err, Num, ReadOptions, Tm};
 use crate::error::{Error, Location, Reason, RecordError};
 use crate::report::ReadReport;
 use crate::store::{TrailRequest, TrailStoreBuilder};
@@ -169,7 +169,7 @@ fn finish_point(
         options,
         Location::Line(p.line),
         Some(subject),
-        p.time.as_deref(),
+        Tm::Text(p.time.as_deref()),
         Num::Text(p.lon.as_deref()),
         Num::Text(p.lat.as_deref()),
         Num::Text(p.accuracy.as_deref()),

@@ -1,5 +1,5 @@
-//! Readers and writers: CSV, GeoJSON, GPX 1.1 in; CSV, GeoJSON, GPX 1.1 and
-//! KML out.
+//! Readers and writers: CSV, GeoJSON, GPX 1.1 and Parquet in; CSV, GeoJSON,
+//! GPX 1.1, KML and GeoParquet out.
 //!
 //! Readers validate every record and feed a [`TrailStoreBuilder`]; a bad
 //! record is an error naming the file, the line or feature, and the field
@@ -11,6 +11,7 @@ mod csv;
 mod geojson;
 mod gpx;
 mod kml;
+mod parquet;
 mod tables;
 mod text;
 
@@ -18,6 +19,7 @@ pub use self::csv::{read_csv, read_csv_from, write_csv};
 pub use self::geojson::{read_geojson, read_geojson_str, write_geojson};
 pub use self::gpx::{read_gpx, read_gpx_str, write_gpx};
 pub use self::kml::write_kml;
+pub use self::parquet::{read_parquet, write_parquet};
 pub use self::tables::{
     read_incidents, write_breaches, write_curfew, write_heatmap, write_near, write_proximity, write_stops, TableFormat,
 };
@@ -82,16 +84,19 @@ pub enum TrailFormat {
     Gpx,
     /// KML 2.2: a LineString per continuous part plus time-stamped points.
     Kml,
+    /// GeoParquet 1.1 (binary): the store's file format, one row per fix.
+    Parquet,
 }
 
 impl TrailFormat {
-    /// Parses a format name (`csv`, `geojson`/`json`, `gpx`, `kml`).
+    /// Parses a format name (`csv`, `geojson`/`json`, `gpx`, `kml`, `parquet`).
     pub fn from_name(name: &str) -> Option<Self> {
         Some(match name.to_ascii_lowercase().as_str() {
             "csv" => TrailFormat::Csv,
             "geojson" | "json" => TrailFormat::GeoJson,
             "gpx" => TrailFormat::Gpx,
             "kml" => TrailFormat::Kml,
+            "parquet" | "geoparquet" => TrailFormat::Parquet,
             _ => return None,
         })
     }
@@ -107,11 +112,12 @@ pub fn write_trail<W: Write>(answer: &TrailRequest<'_>, format: TrailFormat, out
         TrailFormat::GeoJson => write_geojson(answer, out),
         TrailFormat::Gpx => write_gpx(answer, out),
         TrailFormat::Kml => write_kml(answer, out),
+        TrailFormat::Parquet => write_parquet(answer, out),
     }
 }
 
 /// Reads a fix file, choosing the reader by extension (`.csv`, `.geojson` /
-/// `.json`, `.gpx`).
+/// `.json`, `.gpx`, `.parquet`).
 ///
 /// # Errors
 /// [`Error::Format`] for an unknown extension; otherwise the reader's errors.
@@ -125,11 +131,20 @@ pub fn read_path(path: &Path, options: &ReadOptions, builder: &mut TrailStoreBui
         "csv" => read_csv(path, options, builder),
         "geojson" | "json" => read_geojson(path, options, builder),
         "gpx" => read_gpx(path, options, builder),
+        "parquet" | "geoparquet" | "pq" => read_parquet(path, options, builder),
         _ => Err(Error::format(
             &path.display().to_string(),
-            "unknown input format: expected a .csv, .geojson, .json or .gpx file",
+            "unknown input format: expected a .csv, .geojson, .json, .gpx or .parquet file",
         )),
     }
+}
+
+/// The time field of one record: text to parse, or (Parquet) a UTC instant
+/// or a zone-less wall-clock time, in microseconds.
+pub(crate) enum Tm<'a> {
+    Text(Option<&'a str>),
+    Instant(Option<i64>),
+    WallClock(Option<i64>),
 }
 
 /// Parsed numeric fields of one record (GeoJSON gives numbers, not text).
@@ -146,7 +161,7 @@ pub(crate) fn accept(
     options: &ReadOptions,
     location: Location,
     subject: Option<&str>,
-    time: Option<&str>,
+    time: Tm<'_>,
     lon: Num<'_>,
     lat: Num<'_>,
     accuracy: Num<'_>,
@@ -165,10 +180,22 @@ pub(crate) fn accept(
         Some(s) if validate_subject(s).is_ok() => s,
         _ => return reject(report, &c.subject, subject.unwrap_or(""), Reason::MissingSubject),
     };
-    let t = match time.map(|t| (t, options.time.parse(t))) {
-        None => return reject(report, &c.time, "", Reason::MissingField),
-        Some((_, Ok(t))) => t,
-        Some((text, Err(r))) => return reject(report, &c.time, text, r),
+    let t = match time {
+        Tm::Text(None) | Tm::Instant(None) | Tm::WallClock(None) => {
+            return reject(report, &c.time, "", Reason::MissingField)
+        }
+        Tm::Text(Some(text)) => match options.time.parse(text) {
+            Ok(t) => t,
+            Err(r) => return reject(report, &c.time, text, r),
+        },
+        Tm::Instant(Some(us)) => match jiff::Timestamp::from_microsecond(us) {
+            Ok(t) => t,
+            Err(_) => return reject(report, &c.time, &us.to_string(), Reason::UnparseableTime),
+        },
+        Tm::WallClock(Some(us)) => match options.time.wall_clock(us) {
+            Ok(t) => t,
+            Err(r) => return reject(report, &c.time, &format!("{us} µs (no time zone)"), r),
+        },
     };
     let num = |n: Num<'_>, required: bool| -> Result<Option<f64>, (String, Reason)> {
         match n {

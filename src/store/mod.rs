@@ -14,7 +14,8 @@ mod request;
 
 pub use builder::{Conflict, IngestSummary, TrailStoreBuilder};
 pub use index::{SegmentRef, SegmentRun, RUN_LEN};
-pub use parquet::{ImportSummary, ParquetStore, StoredFile, DEFAULT_BUCKETS};
+pub(crate) use parquet::{encode_geoparquet, Rows};
+pub use parquet::{CompactSummary, ImportSummary, ParquetStore, StoredFile, DEFAULT_BUCKETS, MAX_FILES_PER_PARTITION};
 pub use request::TrailRequest;
 
 use std::collections::HashMap;

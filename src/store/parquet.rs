@@ -49,6 +49,9 @@ const DAY_US: i64 = 86_400_000_000;
 /// Default number of subject-hash buckets per day.
 pub const DEFAULT_BUCKETS: u32 = 16;
 
+/// Most files one (day, bucket) partition holds before an import merges it.
+pub const MAX_FILES_PER_PARTITION: usize = 8;
+
 /// One committed data file.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredFile {
@@ -89,6 +92,17 @@ pub struct ImportSummary {
     pub partitions_written: u64,
 }
 
+/// What a compaction did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct CompactSummary {
+    /// Partitions merged into one file.
+    pub partitions_compacted: u64,
+    /// Committed files before.
+    pub files_before: u64,
+    /// Committed files after.
+    pub files_after: u64,
+}
+
 /// A persistent store on disk (see the module docs).
 #[derive(Debug, Clone)]
 pub struct ParquetStore {
@@ -125,12 +139,30 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 
 /// Rows of one partition, column-wise.
 #[derive(Debug, Default)]
-struct Rows {
-    subject: Vec<String>,
-    t_us: Vec<i64>,
-    lon: Vec<f64>,
-    lat: Vec<f64>,
-    acc: Vec<Option<f32>>,
+pub(crate) struct Rows {
+    pub(crate) subject: Vec<String>,
+    pub(crate) t_us: Vec<i64>,
+    pub(crate) lon: Vec<f64>,
+    pub(crate) lat: Vec<f64>,
+    pub(crate) acc: Vec<Option<f32>>,
+}
+
+impl Rows {
+    pub(crate) fn push(&mut self, subject: &str, t_us: i64, lon: f64, lat: f64, acc: Option<f32>) {
+        self.subject.push(subject.to_string());
+        self.t_us.push(t_us);
+        self.lon.push(lon);
+        self.lat.push(lat);
+        self.acc.push(acc);
+    }
+
+    fn append(&mut self, other: Rows) {
+        self.subject.extend(other.subject);
+        self.t_us.extend(other.t_us);
+        self.lon.extend(other.lon);
+        self.lat.extend(other.lat);
+        self.acc.extend(other.acc);
+    }
 }
 
 impl ParquetStore {
@@ -329,13 +361,33 @@ impl ParquetStore {
         Ok(builder.build())
     }
 
-    /// Imports every fix of `store`, merging each affected (day, bucket)
-    /// partition with what is stored.
+    /// Imports every fix of `store` into the (day, bucket) partitions their
+    /// UTC instants fall in.
+    ///
+    /// Each affected partition is read to drop exact duplicates and set aside
+    /// conflicts; the new fixes are written as one more file of that
+    /// partition (a "delta"), so stored files are never rewritten by an
+    /// ordinary import. When a partition would hold more than
+    /// [`MAX_FILES_PER_PARTITION`] files it is merged into one instead;
+    /// [`ParquetStore::compact`] merges all of them on demand.
     ///
     /// # Errors
     /// [`Error::Io`] / [`Error::Format`] on write or read failure (the store
     /// keeps its last committed state).
     pub fn import(&mut self, store: &TrailStore) -> Result<ImportSummary, Error> {
+        self.import_with_progress(store, &mut |_, _| {})
+    }
+
+    /// As [`ParquetStore::import`], calling `progress(done, total)` after
+    /// each partition (for progress bars).
+    ///
+    /// # Errors
+    /// As [`ParquetStore::import`].
+    pub fn import_with_progress(
+        &mut self,
+        store: &TrailStore,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<ImportSummary, Error> {
         let mut summary = ImportSummary::default();
         // Group the new fixes by partition.
         let mut groups: BTreeMap<(i64, u32), Vec<(usize, usize)>> = BTreeMap::new();
@@ -350,9 +402,10 @@ impl ParquetStore {
                 summary.offered += 1;
             }
         }
+        let total = groups.len() as u64;
         let mut new_files = Vec::new();
         let mut replaced: Vec<String> = Vec::new();
-        for ((day, bucket), fixes) in groups {
+        for (done, ((day, bucket), fixes)) in groups.into_iter().enumerate() {
             let existing: Vec<StoredFile> = self
                 .manifest
                 .files
@@ -378,39 +431,81 @@ impl ParquetStore {
                 match stored.get(&(name.as_str(), t.t_us[i])) {
                     Some(&k) if rows.lon[k] == t.lon[i] && rows.lat[k] == t.lat[i] => summary.already_stored += 1,
                     Some(_) => summary.conflicts += 1,
-                    None => {
-                        added.subject.push(name.clone());
-                        added.t_us.push(t.t_us[i]);
-                        added.lon.push(t.lon[i]);
-                        added.lat.push(t.lat[i]);
-                        added.acc.push(t.accuracy_m(i));
-                    }
+                    None => added.push(name, t.t_us[i], t.lon[i], t.lat[i], t.accuracy_m(i)),
                 }
             }
             drop(stored);
-            if added.subject.is_empty() && existing.len() <= 1 {
-                continue; // nothing new, nothing to compact
+            progress(done as u64 + 1, total);
+            if added.subject.is_empty() {
+                continue;
             }
             summary.added += added.subject.len() as u64;
-            rows.subject.extend(added.subject);
-            rows.t_us.extend(added.t_us);
-            rows.lon.extend(added.lon);
-            rows.lat.extend(added.lat);
-            rows.acc.extend(added.acc);
+            summary.partitions_written += 1;
+            if existing.len() < MAX_FILES_PER_PARTITION {
+                new_files.push(self.write_partition(day, bucket, added)?);
+            } else {
+                rows.append(added);
+                let file = self.write_partition(day, bucket, rows)?;
+                replaced.extend(existing.iter().map(|f| f.path.clone()).filter(|p| *p != file.path));
+                self.manifest.files.retain(|f| !(f.day == day && f.bucket == bucket));
+                new_files.push(file);
+            }
+        }
+        self.finish_commit(new_files, replaced)?;
+        Ok(summary)
+    }
+
+    /// Merges every partition held in more than one file into one file
+    /// (sorted by subject and time), crash-safely: merged files are written
+    /// and fsynced, the manifest is replaced, and only then are the old files
+    /// deleted. Every file read is checked against its checksum.
+    ///
+    /// # Errors
+    /// [`Error::Io`] / [`Error::Format`] (a corrupt file is named; the store
+    /// keeps its last committed state).
+    pub fn compact(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Result<CompactSummary, Error> {
+        let mut parts: BTreeMap<(i64, u32), Vec<StoredFile>> = BTreeMap::new();
+        for f in &self.manifest.files {
+            parts.entry((f.day, f.bucket)).or_default().push(f.clone());
+        }
+        let mut summary = CompactSummary {
+            files_before: self.manifest.files.len() as u64,
+            ..Default::default()
+        };
+        parts.retain(|_, files| files.len() > 1);
+        let total = parts.len() as u64;
+        let mut new_files = Vec::new();
+        let mut replaced = Vec::new();
+        for (done, ((day, bucket), files)) in parts.into_iter().enumerate() {
+            let mut rows = Rows::default();
+            for f in &files {
+                self.read_file(f, &mut rows)?;
+            }
             let file = self.write_partition(day, bucket, rows)?;
-            replaced.extend(existing.iter().map(|f| f.path.clone()).filter(|p| *p != file.path));
+            replaced.extend(files.iter().map(|f| f.path.clone()).filter(|p| *p != file.path));
             self.manifest.files.retain(|f| !(f.day == day && f.bucket == bucket));
             new_files.push(file);
-            summary.partitions_written += 1;
+            summary.partitions_compacted += 1;
+            progress(done as u64 + 1, total);
         }
+        self.finish_commit(new_files, replaced)?;
+        summary.files_after = self.manifest.files.len() as u64;
+        Ok(summary)
+    }
+
+    /// Adds `new_files` to the manifest, commits it, then deletes `replaced`
+    /// and any orphan left by an earlier crash.
+    fn finish_commit(&mut self, new_files: Vec<StoredFile>, replaced: Vec<String>) -> Result<(), Error> {
         self.manifest.files.extend(new_files);
-        self.manifest.files.sort_by_key(|f| (f.day, f.bucket));
+        self.manifest
+            .files
+            .sort_by(|a, b| (a.day, a.bucket, &a.path).cmp(&(b.day, b.bucket, &b.path)));
         self.commit()?;
         for p in replaced {
             let _ = fs::remove_file(self.dir.join(p));
         }
         self.remove_orphans();
-        Ok(summary)
+        Ok(())
     }
 
     /// Removes files a crashed import left behind: data files the manifest
@@ -451,73 +546,7 @@ impl ParquetStore {
     /// Writes one partition (sorted by subject and time) and returns its entry.
     fn write_partition(&self, day: i64, bucket: u32, rows: Rows) -> Result<StoredFile, Error> {
         let n = rows.subject.len();
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| (&rows.subject[a], rows.t_us[a]).cmp(&(&rows.subject[b], rows.t_us[b])));
-        let subject = StringArray::from_iter_values(order.iter().map(|&i| rows.subject[i].as_str()));
-        let time =
-            TimestampMicrosecondArray::from_iter_values(order.iter().map(|&i| rows.t_us[i])).with_timezone("UTC");
-        let lon = Float64Array::from_iter_values(order.iter().map(|&i| rows.lon[i]));
-        let lat = Float64Array::from_iter_values(order.iter().map(|&i| rows.lat[i]));
-        let acc: Float32Array = order.iter().map(|&i| rows.acc[i]).collect();
-        let wkb: Vec<[u8; 21]> = order
-            .iter()
-            .map(|&i| {
-                let mut b = [0u8; 21];
-                b[0] = 1; // little endian
-                b[1..5].copy_from_slice(&1u32.to_le_bytes()); // Point
-                b[5..13].copy_from_slice(&rows.lon[i].to_le_bytes());
-                b[13..21].copy_from_slice(&rows.lat[i].to_le_bytes());
-                b
-            })
-            .collect();
-        let geometry = BinaryArray::from_iter_values(wkb.iter().map(|b| &b[..]));
-        let bbox = order.iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, &i| {
-            [
-                b[0].min(rows.lon[i]),
-                b[1].min(rows.lat[i]),
-                b[2].max(rows.lon[i]),
-                b[3].max(rows.lat[i]),
-            ]
-        });
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("subject", DataType::Utf8, false),
-            Field::new(
-                "time",
-                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-                false,
-            ),
-            Field::new("lon", DataType::Float64, false),
-            Field::new("lat", DataType::Float64, false),
-            Field::new("accuracy_m", DataType::Float32, true),
-            Field::new("geometry", DataType::Binary, false),
-        ]));
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            vec![
-                Arc::new(subject),
-                Arc::new(time),
-                Arc::new(lon),
-                Arc::new(lat),
-                Arc::new(acc),
-                Arc::new(geometry),
-            ],
-        )
-        .map_err(|e| Error::format("<parquet>", e.to_string()))?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(8_192))
-            .build();
-        let mut buf = Vec::new();
-        let mut w = ArrowWriter::try_new(&mut buf, schema, Some(props))
-            .map_err(|e| Error::format("<parquet>", e.to_string()))?;
-        let geo = serde_json::json!({
-            "version": "1.1.0",
-            "primary_column": "geometry",
-            "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"], "bbox": bbox}}
-        });
-        w.append_key_value_metadata(KeyValue::new("geo".to_string(), geo.to_string()));
-        w.write(&batch).map_err(|e| Error::format("<parquet>", e.to_string()))?;
-        w.close().map_err(|e| Error::format("<parquet>", e.to_string()))?;
+        let buf = encode_geoparquet(&rows)?;
         let checksum = format!("{:016x}", fnv64(&buf));
         let rel = format!("day={}/bucket={bucket:02}/part-{checksum}.parquet", day_string(day));
         let path = self.dir.join(&rel);
@@ -534,4 +563,77 @@ impl ParquetStore {
             checksum,
         })
     }
+}
+
+/// Encodes fixes as one GeoParquet 1.1 file (sorted by subject and time):
+/// the store's file format, also used for `--format parquet` output.
+pub(crate) fn encode_geoparquet(rows: &Rows) -> Result<Vec<u8>, Error> {
+    let n = rows.subject.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| (&rows.subject[a], rows.t_us[a]).cmp(&(&rows.subject[b], rows.t_us[b])));
+    let subject = StringArray::from_iter_values(order.iter().map(|&i| rows.subject[i].as_str()));
+    let time = TimestampMicrosecondArray::from_iter_values(order.iter().map(|&i| rows.t_us[i])).with_timezone("UTC");
+    let lon = Float64Array::from_iter_values(order.iter().map(|&i| rows.lon[i]));
+    let lat = Float64Array::from_iter_values(order.iter().map(|&i| rows.lat[i]));
+    let acc: Float32Array = order.iter().map(|&i| rows.acc[i]).collect();
+    let wkb: Vec<[u8; 21]> = order
+        .iter()
+        .map(|&i| {
+            let mut b = [0u8; 21];
+            b[0] = 1; // little endian
+            b[1..5].copy_from_slice(&1u32.to_le_bytes()); // Point
+            b[5..13].copy_from_slice(&rows.lon[i].to_le_bytes());
+            b[13..21].copy_from_slice(&rows.lat[i].to_le_bytes());
+            b
+        })
+        .collect();
+    let geometry = BinaryArray::from_iter_values(wkb.iter().map(|b| &b[..]));
+    let bbox = order.iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, &i| {
+        [
+            b[0].min(rows.lon[i]),
+            b[1].min(rows.lat[i]),
+            b[2].max(rows.lon[i]),
+            b[3].max(rows.lat[i]),
+        ]
+    });
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("subject", DataType::Utf8, false),
+        Field::new(
+            "time",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("lon", DataType::Float64, false),
+        Field::new("lat", DataType::Float64, false),
+        Field::new("accuracy_m", DataType::Float32, true),
+        Field::new("geometry", DataType::Binary, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(subject),
+            Arc::new(time),
+            Arc::new(lon),
+            Arc::new(lat),
+            Arc::new(acc),
+            Arc::new(geometry),
+        ],
+    )
+    .map_err(|e| Error::format("<parquet>", e.to_string()))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(8_192))
+        .build();
+    let mut buf = Vec::new();
+    let mut w =
+        ArrowWriter::try_new(&mut buf, schema, Some(props)).map_err(|e| Error::format("<parquet>", e.to_string()))?;
+    let geo = serde_json::json!({
+        "version": "1.1.0",
+        "primary_column": "geometry",
+        "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"], "bbox": bbox}}
+    });
+    w.append_key_value_metadata(KeyValue::new("geo".to_string(), geo.to_string()));
+    w.write(&batch).map_err(|e| Error::format("<parquet>", e.to_string()))?;
+    w.close().map_err(|e| Error::format("<parquet>", e.to_string()))?;
+    Ok(buf)
 }

@@ -2,6 +2,7 @@
 
 mod analysis;
 mod breach;
+mod parquet_io;
 mod persist;
 mod readers;
 mod trail_request;

@@ -91,11 +91,47 @@ fn late_fixes_land_in_their_day_and_conflicts_are_not_stored() {
         .unwrap();
     assert_eq!((s.added, s.conflicts), (1, 1));
     let after: Vec<String> = st.files().iter().map(|f| f.path.clone()).collect();
-    assert_eq!(after.len(), 2);
-    assert!(after.contains(&before[1]), "the 3rd's partition was not rewritten");
-    assert!(after.iter().any(|p| p.starts_with("day=2024-01-02/")));
+    assert_eq!(after.len(), 3, "the late fix is a delta file of its day");
+    assert!(before.iter().all(|p| after.contains(p)), "no stored file was rewritten");
+    assert_eq!(after.iter().filter(|p| p.starts_with("day=2024-01-02/")).count(), 2);
     let loaded = st.load(Window::all(), None, StoreOptions::default()).unwrap();
     assert_eq!(loaded.trail_of("A").unwrap().lons(), &[0.2, 0.0, 0.1]);
+    // Compaction merges the day's two files into one, keeps the 3rd's file,
+    // removes the merged files from disk, and changes no answer.
+    let c = st.compact(&mut |_, _| {}).unwrap();
+    assert_eq!((c.partitions_compacted, c.files_before, c.files_after), (1, 3, 2));
+    assert!(st.files().iter().any(|f| f.path == before[1]));
+    let on_disk =
+        std::fs::read_dir(dir.join("day=2024-01-02/bucket=".to_string() + &format!("{:02}", st.bucket_of("A"))))
+            .unwrap()
+            .count();
+    assert_eq!(on_disk, 1);
+    let reopened = ParquetStore::open(&dir).unwrap();
+    let again = reopened.load(Window::all(), None, StoreOptions::default()).unwrap();
+    assert_eq!(again.trail_of("A").unwrap(), loaded.trail_of("A").unwrap());
+    assert_eq!(st.compact(&mut |_, _| {}).unwrap().partitions_compacted, 0);
+}
+
+#[test]
+fn many_small_imports_stay_bounded_per_partition() {
+    let dir = temp_dir("persist-many");
+    let mut st = ParquetStore::open_or_create(&dir).unwrap();
+    for k in 0..(3 * trailfence::MAX_FILES_PER_PARTITION as i64) {
+        let mut b = TrailStore::builder();
+        b.extend_columns(
+            &["A"],
+            &[t("2024-01-02T10:00:00Z").as_microsecond() + k * 60_000_000],
+            &[0.001 * k as f64],
+            &[51.0],
+            None,
+            trailfence::Mode::Strict,
+        )
+        .unwrap();
+        st.import(&b.build()).unwrap();
+        assert!(st.files().len() <= trailfence::MAX_FILES_PER_PARTITION, "{k}");
+    }
+    let loaded = st.load(Window::all(), None, StoreOptions::default()).unwrap();
+    assert_eq!(loaded.fix_count(), 3 * trailfence::MAX_FILES_PER_PARTITION);
 }
 
 #[test]

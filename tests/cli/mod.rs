@@ -402,3 +402,74 @@ fn bad_input_to_every_subcommand_exits_2() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }
+
+/// The store workflow from the shell: import, answer from the store exactly
+/// as from the file, export GeoParquet, import Parquet, compact.
+#[test]
+fn store_import_parquet_export_and_compact() {
+    let dir = temp_dir("cli-store");
+    let store = dir.join("store");
+    let s = store.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = bin().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    run(&["import", "-i", "data/fixes.csv", "--store", s]);
+    let q = [
+        "-s",
+        "S0004",
+        "--from",
+        "2024-10-26T19:00:00Z",
+        "--to",
+        "2024-10-27T07:00:00Z",
+    ];
+    let from_file = run(&[&["trail", "-i", "data/fixes.csv"][..], &q].concat()).stdout;
+    let from_store = run(&[&["trail", "--store", s][..], &q].concat()).stdout;
+    assert_eq!(from_file, from_store);
+    // GeoParquet out, and back in through `import`.
+    let pq = dir.join("night.parquet");
+    run(&[
+        &["trail", "--store", s, "-f", "parquet", "-o", pq.to_str().unwrap()][..],
+        &q,
+    ]
+    .concat());
+    assert_eq!(&std::fs::read(&pq).unwrap()[..4], b"PAR1");
+    let other = dir.join("other");
+    let o = other.to_str().unwrap();
+    let out = run(&["import", "-i", pq.to_str().unwrap(), "--store", o]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!(
+            "{} added",
+            String::from_utf8_lossy(&from_file).lines().count() - 1
+        )),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(run(&[&["trail", "--store", o][..], &q].concat()).stdout, from_file);
+    // Importing the Parquet export into the full store adds nothing; a late
+    // extract adds one delta file per partition it touches, and `compact`
+    // merges them without changing any answer.
+    let out = run(&["import", "-i", pq.to_str().unwrap(), "--store", s]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(" 0 added"));
+    let late = dir.join("late.csv");
+    std::fs::write(
+        &late,
+        "subject,time,lon,lat,accuracy_m\nS0004,2023-01-01T00:00:00Z,-0.1,51.5,5\nS0004,2023-01-02T00:00:00Z,-0.1,51.5,5\nS0009,2024-10-25T00:00:00.5Z,-0.1,51.5,5\n",
+    )
+    .unwrap();
+    run(&["import", "-i", late.to_str().unwrap(), "--store", s]);
+    let before = trailfence::ParquetStore::open(&store).unwrap().files().len();
+    let out = run(&["compact", "--store", s]);
+    let after = trailfence::ParquetStore::open(&store).unwrap().files().len();
+    assert_eq!(after, before - 1, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(run(&[&["trail", "--store", s][..], &q].concat()).stdout, from_file);
+    // Usage errors.
+    let out = bin().args(["compact", "--store", "no/such/store"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/store/manifest.json"));
+}

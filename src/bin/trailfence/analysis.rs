@@ -229,7 +229,7 @@ pub fn run_info(args: CheckArgs) -> Result<(), Failure> {
 /// Arguments of `trailfence import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Fix file to import: .csv, .geojson/.json or .gpx.
+    /// Fix file to import: .csv, .geojson/.json, .gpx or .parquet.
     #[arg(long, short = 'i')]
     input: PathBuf,
     /// Store directory (created if missing).
@@ -256,12 +256,37 @@ pub fn run_import(args: ImportArgs) -> Result<(), Failure> {
         input_subject: args.input_subject.clone(),
         max_gap_s: trailfence::DEFAULT_MAX_GAP_S,
     };
+    let reading = crate::progress::spinner(&format!("reading {}", args.input.display()));
     let fixes = reader.read_input()?;
+    reading.finish_and_clear();
     let mut store = trailfence::ParquetStore::open_or_create(&args.store)?;
-    let s = store.import(&fixes)?;
+    let pb = crate::progress::bar("importing", "partitions");
+    let s = store.import_with_progress(&fixes, &mut crate::progress::hook(&pb))?;
+    pb.finish_and_clear();
     eprintln!(
         "trailfence: {} fixes offered, {} added, {} already stored, {} conflicting with stored fixes (not stored), {} partitions written",
         s.offered, s.added, s.already_stored, s.conflicts, s.partitions_written
+    );
+    Ok(())
+}
+
+/// Arguments of `trailfence compact`.
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    /// Store directory.
+    #[arg(long)]
+    store: PathBuf,
+}
+
+/// Runs `compact`: merges every partition held in several files into one.
+pub fn run_compact(args: CompactArgs) -> Result<(), Failure> {
+    let mut store = trailfence::ParquetStore::open(&args.store)?;
+    let pb = crate::progress::bar("compacting", "partitions");
+    let s = store.compact(&mut crate::progress::hook(&pb))?;
+    pb.finish_and_clear();
+    eprintln!(
+        "trailfence: {} partitions compacted, {} files before, {} after",
+        s.partitions_compacted, s.files_before, s.files_after
     );
     Ok(())
 }

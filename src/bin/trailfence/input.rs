@@ -11,7 +11,7 @@ use crate::Failure;
 /// Where fixes come from and how to read them.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Fix file: .csv, .geojson/.json or .gpx.
+    /// Fix file: .csv, .geojson/.json, .gpx or .parquet.
     #[arg(long, short = 'i', required_unless_present = "store", conflicts_with = "store")]
     pub input: Option<PathBuf>,
     /// A store directory made by `trailfence import` (instead of --input).

@@ -5,11 +5,14 @@
 //! file that exists; 2 bad usage or bad input (unparseable argument, bad
 //! record in strict mode, unknown subject). A closed output pipe (`| head`)
 //! ends the program quietly with 0.
+//!
+//! Progress bars appear on stderr only when it is a terminal.
 
 mod analysis;
 mod generate;
 mod input;
 mod monitor;
+mod progress;
 mod query;
 mod trail;
 mod zones;
@@ -47,6 +50,8 @@ enum Command {
     Heatmap(analysis::HeatmapArgs),
     /// Import a fix file into a store directory (GeoParquet, crash-safe, idempotent).
     Import(analysis::ImportArgs),
+    /// Merge the partitions of a store held in several files (imports add one file per partition).
+    Compact(analysis::CompactArgs),
     /// Check an input without using it: every bad record itemised (exit 2 if any).
     Validate(analysis::CheckArgs),
     /// Subjects, fix counts and time spans of an input.
@@ -103,6 +108,7 @@ fn main() -> ExitCode {
         Command::Stops(args) => analysis::run_stops(args),
         Command::Heatmap(args) => analysis::run_heatmap(args),
         Command::Import(args) => analysis::run_import(args),
+        Command::Compact(args) => analysis::run_compact(args),
         Command::Validate(args) => analysis::run_validate(args),
         Command::Info(args) => analysis::run_info(args),
         Command::Generate(args) => generate::run(args),

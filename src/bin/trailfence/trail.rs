@@ -1,7 +1,7 @@
 //! `trailfence trail`: one subject's fixes in a window, in CSV, GeoJSON, GPX or KML.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -25,7 +25,7 @@ pub struct TrailArgs {
     /// Window end (exclusive).
     #[arg(long)]
     to: String,
-    /// Output format: csv, geojson, gpx or kml.
+    /// Output format: csv, geojson, gpx, kml or parquet (GeoParquet; needs --output or a pipe).
     #[arg(long, short = 'f', default_value = "csv")]
     format: String,
     /// Output file (default: standard output).
@@ -38,8 +38,17 @@ pub struct TrailArgs {
 
 /// Runs the trail request.
 pub fn run(args: TrailArgs) -> Result<(), Failure> {
-    let format = TrailFormat::from_name(&args.format)
-        .ok_or_else(|| Failure::Input(format!("--format {:?}: expected csv, geojson, gpx or kml", args.format)))?;
+    let format = TrailFormat::from_name(&args.format).ok_or_else(|| {
+        Failure::Input(format!(
+            "--format {:?}: expected csv, geojson, gpx, kml or parquet",
+            args.format
+        ))
+    })?;
+    if format == TrailFormat::Parquet && args.output.is_none() && io::stdout().is_terminal() {
+        return Err(Failure::Input(
+            "--format parquet writes binary: give --output FILE or pipe it".into(),
+        ));
+    }
     let tz = args.input.tz.as_deref();
     let window = Window::new(parse_time(&args.from, tz)?, parse_time(&args.to, tz)?)?;
     let store = args.input.load_for(window, Some(&args.subject))?;

@@ -2,7 +2,9 @@
 //!
 //! Each interval Δ between consecutive fixes of a subject with Δ ≤ `max_gap_s`
 //! (both fixes in the window) gives Δ/2 to the H3 cell of each of its two
-//! fixes; longer intervals give nothing. Cells visited by fewer than
+//! fixes; longer intervals give nothing. Dwell is summed in integer
+//! half-microseconds, so totals are exact and the same however the work is
+//! split (threads, store buckets, cluster workers). Cells visited by fewer than
 //! `min_subjects` distinct subjects are suppressed and counted, so published
 //! figures cannot single anyone out. Cells use h3o (a Rust port of the
 //! official library, checked against the upstream test vectors).
@@ -135,11 +137,13 @@ impl CellCache {
     }
 }
 
-/// Per-cell (seconds, subjects) maps: one subject's dwell.
-fn subject_dwell(store: &TrailStore, s: usize, window: Window, res: Resolution) -> HashMap<u64, f64> {
+/// One subject's dwell per cell, in half-microseconds (an interval of Δ µs
+/// gives Δ half-µs to each end's cell, i.e. Δ/2 µs): integers, so sums are
+/// exact and independent of the order of summation.
+fn subject_dwell(store: &TrailStore, s: usize, window: Window, res: Resolution) -> HashMap<u64, i64> {
     let t = store.trail_at(s);
     let r = t.range(window);
-    let mut map: HashMap<u64, f64> = HashMap::new();
+    let mut map: HashMap<u64, i64> = HashMap::new();
     if r.len() < 2 {
         return map;
     }
@@ -148,87 +152,174 @@ fn subject_dwell(store: &TrailStore, s: usize, window: Window, res: Resolution) 
     let mut cache = CellCache::new(res);
     let mut cell = |i: usize| -> u64 { cache.cell(lon[i], lat[i]) };
     // Runs of intervals in one cell are summed before touching the map.
-    let (mut run_cell, mut run_s) = (u64::MAX, 0.0f64);
-    let mut add = |c: u64, secs: f64, map: &mut HashMap<u64, f64>| {
+    let (mut run_cell, mut run_half_us) = (u64::MAX, 0i64);
+    let mut add = |c: u64, half_us: i64, map: &mut HashMap<u64, i64>| {
         if c == run_cell {
-            run_s += secs;
+            run_half_us += half_us;
         } else {
             if run_cell != u64::MAX {
-                *map.entry(run_cell).or_insert(0.0) += run_s;
+                *map.entry(run_cell).or_insert(0) += run_half_us;
             }
             run_cell = c;
-            run_s = secs;
+            run_half_us = half_us;
         }
     };
     let mut prev = cell(r.start);
     for i in r.start..r.end - 1 {
         let next = cell(i + 1);
-        let dt = (ts[i + 1] - ts[i]) as f64;
-        if dt <= max_us {
-            let half = dt / 2e6;
-            add(prev, half, &mut map);
-            add(next, half, &mut map);
+        let dt = ts[i + 1] - ts[i];
+        if dt as f64 <= max_us {
+            add(prev, dt, &mut map);
+            add(next, dt, &mut map);
         }
         prev = next;
     }
     if run_cell != u64::MAX {
-        *map.entry(run_cell).or_insert(0.0) += run_s;
+        *map.entry(run_cell).or_insert(0) += run_half_us;
     }
     map
 }
 
-/// The dwell heatmap of every subject at `resolution` in `window`,
-/// suppressing cells with fewer than `min_subjects` subjects. Work is
-/// parallel per subject; counts are summed before suppression.
+/// Unsuppressed dwell per H3 cell of a set of subjects: the exact, mergeable
+/// form of a heatmap. Dwell is kept in integer half-microseconds, so counts
+/// of disjoint sets of subjects (e.g. store buckets computed on different
+/// machines) merge to exactly the counts of the whole, in any order;
+/// [`DwellCounts::suppress`] then applies `min_subjects` to the *global*
+/// counts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DwellCounts {
+    /// H3 cell index → (dwell in half-microseconds, distinct subjects).
+    cells: HashMap<u64, (i64, u32)>,
+}
+
+impl DwellCounts {
+    /// Counts from columns: H3 cell indexes, dwell in half-microseconds and
+    /// subject counts (rows for the same cell are summed).
+    ///
+    /// # Errors
+    /// [`Error::Option`] when the columns differ in length or a value is not
+    /// a valid H3 cell.
+    pub fn from_columns(cells: &[u64], dwell_half_us: &[i64], subjects: &[u32]) -> Result<Self, Error> {
+        if cells.len() != dwell_half_us.len() || cells.len() != subjects.len() {
+            return Err(Error::Option {
+                name: "dwell counts",
+                value: format!("{} / {} / {}", cells.len(), dwell_half_us.len(), subjects.len()),
+                reason: "columns must have the same length",
+            });
+        }
+        let mut out = DwellCounts::default();
+        for k in 0..cells.len() {
+            if CellIndex::try_from(cells[k]).is_err() {
+                return Err(Error::Option {
+                    name: "cell",
+                    value: cells[k].to_string(),
+                    reason: "not an H3 cell index",
+                });
+            }
+            let e = out.cells.entry(cells[k]).or_insert((0, 0));
+            e.0 += dwell_half_us[k];
+            e.1 += subjects[k];
+        }
+        Ok(out)
+    }
+
+    /// The counts as columns (cell index, dwell half-µs, subjects), sorted by cell.
+    pub fn to_columns(&self) -> (Vec<u64>, Vec<i64>, Vec<u32>) {
+        let mut keys: Vec<u64> = self.cells.keys().copied().collect();
+        keys.sort_unstable();
+        let d = keys.iter().map(|k| self.cells[k].0).collect();
+        let n = keys.iter().map(|k| self.cells[k].1).collect();
+        (keys, d, n)
+    }
+
+    /// Adds the counts of a *disjoint* set of subjects.
+    pub fn merge(&mut self, other: &DwellCounts) {
+        for (&c, &(d, n)) in &other.cells {
+            let e = self.cells.entry(c).or_insert((0, 0));
+            e.0 += d;
+            e.1 += n;
+        }
+    }
+
+    /// Cells with counts.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// Whether no cell has dwell.
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// The published heatmap: cells with at least `min_subjects` subjects,
+    /// the rest suppressed and counted.
+    pub fn suppress(&self, min_subjects: u32) -> Heatmap {
+        let mut cells = Vec::with_capacity(self.cells.len());
+        let (mut suppressed_cells, mut suppressed_half_us) = (0u64, 0i64);
+        for (&c, &(half_us, n)) in &self.cells {
+            if n < min_subjects {
+                suppressed_cells += 1;
+                suppressed_half_us += half_us;
+                continue;
+            }
+            let cell = CellIndex::try_from(c).map(|c| c.to_string()).unwrap_or_default();
+            cells.push(HeatmapCell {
+                cell,
+                seconds: half_us as f64 / 2e6,
+                subjects: n,
+            });
+        }
+        cells.sort_by(|a, b| a.cell.cmp(&b.cell));
+        Heatmap {
+            cells,
+            suppressed_cells,
+            suppressed_seconds: suppressed_half_us as f64 / 2e6,
+        }
+    }
+}
+
+/// The unsuppressed dwell counts of every subject of `store` at `resolution`
+/// in `window` (parallel per subject).
 ///
 /// # Errors
 /// [`Error::Option`] for a resolution above 15.
-pub fn heatmap(store: &TrailStore, resolution: u8, window: Window, min_subjects: u32) -> Result<Heatmap, Error> {
+pub fn dwell_counts(store: &TrailStore, resolution: u8, window: Window) -> Result<DwellCounts, Error> {
     let res = Resolution::try_from(resolution).map_err(|_| Error::Option {
         name: "resolution",
         value: resolution.to_string(),
         reason: "H3 resolution must be 0 to 15",
     })?;
-    let total: HashMap<u64, (f64, u32)> = (0..store.subject_count())
+    let cells = (0..store.subject_count())
         .into_par_iter()
         .map(|s| subject_dwell(store, s, window, res))
-        .fold(HashMap::new, |mut acc: HashMap<u64, (f64, u32)>, m| {
-            for (c, secs) in m {
-                let e = acc.entry(c).or_insert((0.0, 0));
-                e.0 += secs;
+        .fold(HashMap::new, |mut acc: HashMap<u64, (i64, u32)>, m| {
+            for (c, d) in m {
+                let e = acc.entry(c).or_insert((0, 0));
+                e.0 += d;
                 e.1 += 1;
             }
             acc
         })
         .reduce(HashMap::new, |mut a, b| {
-            for (c, (secs, n)) in b {
-                let e = a.entry(c).or_insert((0.0, 0));
-                e.0 += secs;
+            for (c, (d, n)) in b {
+                let e = a.entry(c).or_insert((0, 0));
+                e.0 += d;
                 e.1 += n;
             }
             a
         });
-    let mut cells = Vec::with_capacity(total.len());
-    let (mut suppressed_cells, mut suppressed_seconds) = (0u64, 0.0);
-    for (c, (secs, n)) in total {
-        if n < min_subjects {
-            suppressed_cells += 1;
-            suppressed_seconds += secs;
-            continue;
-        }
-        let cell = CellIndex::try_from(c).map(|c| c.to_string()).unwrap_or_default();
-        cells.push(HeatmapCell {
-            cell,
-            seconds: secs,
-            subjects: n,
-        });
-    }
-    cells.sort_by(|a, b| a.cell.cmp(&b.cell));
-    Ok(Heatmap {
-        cells,
-        suppressed_cells,
-        suppressed_seconds,
-    })
+    Ok(DwellCounts { cells })
+}
+
+/// The dwell heatmap of every subject at `resolution` in `window`,
+/// suppressing cells with fewer than `min_subjects` subjects. Work is
+/// parallel per subject; counts are summed (exactly, in integers) before
+/// suppression, so the answer does not depend on thread scheduling.
+///
+/// # Errors
+/// [`Error::Option`] for a resolution above 15.
+pub fn heatmap(store: &TrailStore, resolution: u8, window: Window, min_subjects: u32) -> Result<Heatmap, Error> {
+    Ok(dwell_counts(store, resolution, window)?.suppress(min_subjects))
 }
 
 #[cfg(test)]
@@ -257,5 +348,47 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Counts of disjoint subject sets merge to exactly the counts of the
+    /// whole, and suppression applies to the global counts.
+    #[test]
+    fn split_counts_merge_to_the_whole() {
+        let data = crate::generate::generate_fixes(&crate::generate::GeneratorConfig {
+            subjects: 12,
+            days: 2,
+            ..Default::default()
+        });
+        let names = data.subject_names();
+        let whole = data.store();
+        let part = |keep: usize| {
+            let idx: Vec<usize> = (0..names.len())
+                .filter(|&i| data.subject[i] as usize % 3 == keep)
+                .collect();
+            let mut b = TrailStore::builder();
+            b.extend_columns(
+                &idx.iter().map(|&i| names[i]).collect::<Vec<_>>(),
+                &idx.iter().map(|&i| data.t_us[i]).collect::<Vec<_>>(),
+                &idx.iter().map(|&i| data.lon[i]).collect::<Vec<_>>(),
+                &idx.iter().map(|&i| data.lat[i]).collect::<Vec<_>>(),
+                None,
+                crate::report::Mode::Strict,
+            )
+            .unwrap();
+            b.build()
+        };
+        let w = Window::all();
+        let all = dwell_counts(&whole, 8, w).unwrap();
+        let mut merged = DwellCounts::default();
+        for k in [2, 0, 1] {
+            merged.merge(&dwell_counts(&part(k), 8, w).unwrap());
+        }
+        assert_eq!(merged, all);
+        let (c, d, n) = merged.to_columns();
+        assert_eq!(DwellCounts::from_columns(&c, &d, &n).unwrap(), all);
+        let published = heatmap(&whole, 8, w, 3).unwrap();
+        assert_eq!(merged.suppress(3), published);
+        assert!(published.suppressed_cells > 0 && !published.cells.is_empty());
+        assert!(DwellCounts::from_columns(&[1], &[1], &[1]).is_err());
     }
 }

@@ -316,11 +316,50 @@ impl ParquetStore {
     /// [`Error::Io`] or [`Error::Format`] naming a missing, corrupt or
     /// truncated file.
     pub fn load(&self, window: Window, subjects: Option<&[&str]>, options: StoreOptions) -> Result<TrailStore, Error> {
+        let buckets: Option<Vec<u32>> = subjects.map(|s| s.iter().map(|s| self.bucket_of(s)).collect());
+        self.load_filtered(window, subjects, buckets, options)
+    }
+
+    /// Loads every subject of the given subject-hash `buckets` (each subject
+    /// lives in exactly one bucket, so loads of disjoint buckets hold disjoint
+    /// subjects with their whole trails in the window): the unit of work of
+    /// distributed evaluation. Partitions as in [`ParquetStore::load`].
+    ///
+    /// # Errors
+    /// As [`ParquetStore::load`]; [`Error::Option`] for a bucket number not
+    /// below [`ParquetStore::buckets`].
+    pub fn load_buckets(&self, window: Window, buckets: &[u32], options: StoreOptions) -> Result<TrailStore, Error> {
+        if let Some(&b) = buckets.iter().find(|&&b| b >= self.manifest.buckets) {
+            return Err(Error::Option {
+                name: "bucket",
+                value: b.to_string(),
+                reason: "no such bucket in this store",
+            });
+        }
+        self.load_filtered(window, None, Some(buckets.to_vec()), options)
+    }
+
+    /// The number of subject-hash buckets per day.
+    pub fn buckets(&self) -> u32 {
+        self.manifest.buckets
+    }
+
+    /// The store directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn load_filtered(
+        &self,
+        window: Window,
+        subjects: Option<&[&str]>,
+        buckets: Option<Vec<u32>>,
+        options: StoreOptions,
+    ) -> Result<TrailStore, Error> {
         let (d0, d1) = (
             window.start_us().div_euclid(DAY_US).saturating_sub(1),
             window.end_us().saturating_sub(1).div_euclid(DAY_US) + 1,
         );
-        let buckets: Option<Vec<u32>> = subjects.map(|s| s.iter().map(|s| self.bucket_of(s)).collect());
         let mut rows = Rows::default();
         for f in &self.manifest.files {
             if f.day < d0 || f.day > d1 {

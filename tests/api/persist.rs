@@ -50,6 +50,21 @@ fn round_trip_gives_the_same_answers() {
         "partial load answers differently"
     );
     assert_eq!(x.gaps(), y.gaps());
+    // Bucket loads hold disjoint subjects with whole trails: together, everything.
+    let mut seen = 0;
+    for b in 0..reopened.buckets() {
+        let part = reopened.load_buckets(w, &[b], StoreOptions::default()).unwrap();
+        for s in part.subjects() {
+            assert_eq!(reopened.bucket_of(s), b);
+            let (x, y) = (part.trail(s, w).unwrap(), mem.trail(s, w).unwrap());
+            assert!(x.fixes().map(key).eq(y.fixes().map(key)), "{s}");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, mem.subject_count());
+    assert!(reopened
+        .load_buckets(w, &[reopened.buckets()], StoreOptions::default())
+        .is_err());
     assert!(
         part.fix_count() < mem.trail_of("S0003").unwrap().len(),
         "only the window's days were read"

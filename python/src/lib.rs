@@ -203,6 +203,35 @@ impl PyTrailStore {
         .map_err(to_py)
     }
 
+    /// Reads fixes from a file, choosing the reader by extension (.csv,
+    /// .geojson/.json, .gpx, .parquet).
+    #[staticmethod]
+    #[pyo3(signature = (path, *, strict=true, tz=None, subject=None, max_gap_s=600.0))]
+    fn from_file(
+        py: Python<'_>,
+        path: PathBuf,
+        strict: bool,
+        tz: Option<&str>,
+        subject: Option<String>,
+        max_gap_s: f64,
+    ) -> PyResult<Self> {
+        let options = ReadOptions {
+            mode: if strict { Mode::Strict } else { Mode::Lenient },
+            time: parser(tz)?,
+            subject,
+            ..Default::default()
+        };
+        py.detach(|| {
+            let mut builder = trailfence::TrailStore::builder().max_gap_s(max_gap_s)?;
+            let report = trailfence::io::read_path(&path, &options, &mut builder)?;
+            Ok(PyTrailStore {
+                inner: builder.build(),
+                report,
+            })
+        })
+        .map_err(to_py)
+    }
+
     /// From columns: subject ids, UTC µs (int64) or time strings, lon, lat, accuracy (NaN = none).
     #[staticmethod]
     #[pyo3(signature = (subject, lon, lat, *, t_us=None, times=None, accuracy_m=None, strict=true, tz=None, max_gap_s=600.0))]
@@ -519,6 +548,28 @@ impl PyTrailStore {
         Ok((cols, h.suppressed_cells, h.suppressed_seconds))
     }
 
+    /// Unsuppressed dwell counts (the mergeable form of a heatmap): columns
+    /// cell (H3 index as int64), dwell_half_us (int64), subjects.
+    #[pyo3(signature = (resolution, start=None, end=None))]
+    fn dwell_counts<'py>(
+        &self,
+        py: Python<'py>,
+        resolution: u8,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let counts = py
+            .detach(|| trailfence::dwell_counts(&self.inner, resolution, w))
+            .map_err(to_py)?;
+        let (c, d, n) = counts.to_columns();
+        Columns::new(py)
+            .i64("cell", c.into_iter().map(|c| c as i64).collect())?
+            .i64("dwell_half_us", d)?
+            .i64("subjects", n.into_iter().map(i64::from).collect())
+            .map(Columns::done)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "TrailStore(subjects={}, fixes={}, max_gap_s={})",
@@ -651,6 +702,131 @@ impl PyMonitor {
     }
 }
 
+/// The persistent GeoParquet store (see the core crate's `ParquetStore`).
+#[pyclass(name = "ParquetStore", module = "trailfence._trailfence")]
+struct PyParquetStore {
+    inner: trailfence::ParquetStore,
+}
+
+#[pymethods]
+impl PyParquetStore {
+    /// Opens a store (reads only its manifest); with `create`, makes an empty one if there is none.
+    #[staticmethod]
+    #[pyo3(signature = (path, *, create=false))]
+    fn open(path: PathBuf, create: bool) -> PyResult<Self> {
+        let inner = if create {
+            trailfence::ParquetStore::open_or_create(&path)
+        } else {
+            trailfence::ParquetStore::open(&path)
+        };
+        Ok(PyParquetStore {
+            inner: inner.map_err(to_py)?,
+        })
+    }
+
+    /// Subject-hash buckets per day.
+    fn buckets(&self) -> u32 {
+        self.inner.buckets()
+    }
+
+    /// The bucket a subject's fixes are stored in.
+    fn bucket_of(&self, subject: &str) -> u32 {
+        self.inner.bucket_of(subject)
+    }
+
+    /// The store directory.
+    fn dir(&self) -> PathBuf {
+        self.inner.dir().to_path_buf()
+    }
+
+    /// Committed files as columns: path, day (days since 1970-01-01), bucket, rows, bytes, checksum.
+    fn files<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let f = self.inner.files();
+        Columns::new(py)
+            .str("path", f.iter().map(|f| f.path.clone()).collect())?
+            .i64("day", f.iter().map(|f| f.day).collect())?
+            .i64("bucket", f.iter().map(|f| i64::from(f.bucket)).collect())?
+            .i64("rows", f.iter().map(|f| f.rows as i64).collect())?
+            .i64("bytes", f.iter().map(|f| f.bytes as i64).collect())?
+            .str("checksum", f.iter().map(|f| f.checksum.clone()).collect())
+            .map(Columns::done)
+    }
+
+    /// Loads the window's partitions, of `subjects` or of `buckets` (all when neither).
+    #[pyo3(signature = (start=None, end=None, *, subjects=None, buckets=None, max_gap_s=600.0))]
+    fn load(
+        &self,
+        py: Python<'_>,
+        start: Option<i64>,
+        end: Option<i64>,
+        subjects: Option<Vec<String>>,
+        buckets: Option<Vec<u32>>,
+        max_gap_s: f64,
+    ) -> PyResult<PyTrailStore> {
+        let w = window(start, end)?;
+        let options = trailfence::StoreOptions { max_gap_s };
+        let store = py
+            .detach(|| match (&subjects, &buckets) {
+                (Some(_), Some(_)) => Err(trailfence::Error::Option {
+                    name: "subjects/buckets",
+                    value: "both".into(),
+                    reason: "give subjects or buckets, not both",
+                }),
+                (Some(s), None) => {
+                    let names: Vec<&str> = s.iter().map(String::as_str).collect();
+                    self.inner.load(w, Some(&names), options)
+                }
+                (None, Some(b)) => self.inner.load_buckets(w, b, options),
+                (None, None) => self.inner.load(w, None, options),
+            })
+            .map_err(to_py)?;
+        Ok(PyTrailStore {
+            inner: store,
+            report: trailfence::ReadReport::new("<store>"),
+        })
+    }
+
+    /// Imports the fixes of an in-memory store: (offered, added, already stored, conflicts, partitions written).
+    fn import_trails(&mut self, py: Python<'_>, trails: &PyTrailStore) -> PyResult<(u64, u64, u64, u64, u64)> {
+        let s = py.detach(|| self.inner.import(&trails.inner)).map_err(to_py)?;
+        Ok((s.offered, s.added, s.already_stored, s.conflicts, s.partitions_written))
+    }
+
+    /// Merges partitions held in several files: (partitions compacted, files before, files after).
+    fn compact(&mut self, py: Python<'_>) -> PyResult<(u64, u64, u64)> {
+        let s = py.detach(|| self.inner.compact(&mut |_, _| {})).map_err(to_py)?;
+        Ok((s.partitions_compacted, s.files_before, s.files_after))
+    }
+}
+
+/// A published heatmap from merged dwell counts (rows of a cell are summed;
+/// subjects of different rows must be disjoint): (columns, suppressed cells, suppressed seconds).
+#[pyfunction]
+#[pyo3(signature = (cell, dwell_half_us, subjects, *, min_subjects=1))]
+fn heatmap_from_counts<'py>(
+    py: Python<'py>,
+    cell: PyReadonlyArray1<'py, i64>,
+    dwell_half_us: PyReadonlyArray1<'py, i64>,
+    subjects: PyReadonlyArray1<'py, i64>,
+    min_subjects: u32,
+) -> PyResult<(Bound<'py, PyDict>, u64, f64)> {
+    let c: Vec<u64> = cell.as_slice()?.iter().map(|&c| c as u64).collect();
+    let n: Vec<u32> = subjects
+        .as_slice()?
+        .iter()
+        .map(|&n| u32::try_from(n))
+        .collect::<Result<_, _>>()
+        .map_err(|_| ValidationError::new_err("subjects: counts must be 0 to 4294967295"))?;
+    let counts = trailfence::DwellCounts::from_columns(&c, dwell_half_us.as_slice()?, &n).map_err(to_py)?;
+    let h = counts.suppress(min_subjects);
+    let cols = Columns::new(py)
+        .str("cell", h.cells.iter().map(|c| c.cell.clone()).collect())?
+        .f64("seconds", h.cells.iter().map(|c| c.seconds).collect())?
+        .i64("subjects", h.cells.iter().map(|c| c.subjects as i64).collect())?
+        .done();
+    Ok((cols, h.suppressed_cells, h.suppressed_seconds))
+}
+
 /// The H3 cell (hex string) of (lon, lat) at `resolution`.
 #[pyfunction]
 fn h3_cell(lon: f64, lat: f64, resolution: u8) -> PyResult<String> {
@@ -671,6 +847,8 @@ fn _trailfence(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTrailStore>()?;
     m.add_class::<PyZones>()?;
     m.add_class::<PyMonitor>()?;
+    m.add_class::<PyParquetStore>()?;
+    m.add_function(wrap_pyfunction!(heatmap_from_counts, m)?)?;
     m.add_function(wrap_pyfunction!(h3_cell, m)?)?;
     m.add_function(wrap_pyfunction!(parse_time_us, m)?)?;
     m.add("TrailfenceError", m.py().get_type::<TrailfenceError>())?;

@@ -161,8 +161,17 @@ def _to_pandas(frame: Any) -> Any:
 class Zones:
     """Exclusion and inclusion zones, prepared once for query-many use."""
 
-    def __init__(self, native: Any) -> None:
+    def __init__(self, native: Any, text: str | None = None, source: str = "<text>") -> None:
         self._native = native
+        self._text = text
+        self._source = source
+
+    def __reduce__(self) -> Any:
+        # Pickled as their GeoJSON text (re-validated and re-prepared on
+        # load), so zones travel to Dask workers and subprocesses.
+        if self._text is None:
+            raise TypeError("these Zones were not made from GeoJSON text and cannot be pickled")
+        return (_zones_from_text, (self._text, self._source))
 
     @classmethod
     @_convert_errors
@@ -177,7 +186,7 @@ class Zones:
             source = text
             with open(text, encoding="utf-8") as f:
                 text = f.read()
-        return cls(_trailfence.Zones.from_geojson_text(text, source))
+        return cls(_trailfence.Zones.from_geojson_text(text, source), text, source)
 
     def __len__(self) -> int:
         return len(self._native)
@@ -195,6 +204,11 @@ class Zones:
         kinds = self._native.kinds()
         n_ex = sum(1 for _, k in kinds if k == "exclusion")
         return f"Zones({len(kinds)} zones: {n_ex} exclusion, {len(kinds) - n_ex} inclusion)"
+
+
+@_convert_errors
+def _zones_from_text(text: str, source: str) -> Zones:
+    return Zones(_trailfence.Zones.from_geojson_text(text, source), text, source)
 
 
 class TrailStore:
@@ -229,6 +243,26 @@ class TrailStore:
                 str(path), strict=strict, subject=subject, time=time, lon=lon, lat=lat,
                 accuracy=accuracy, tz=tz, max_gap_s=max_gap_s,
             )
+        )
+
+    @classmethod
+    @_convert_errors
+    def from_file(
+        cls,
+        path: str | _os.PathLike,
+        *,
+        strict: bool = True,
+        tz: str | None = None,
+        subject: str | None = None,
+        max_gap_s: float = 600.0,
+    ) -> "TrailStore":
+        """Read fixes from a .csv, .geojson/.json, .gpx or .parquet file (reader chosen by extension).
+
+        ``subject`` names the subject of files without one (GPX); ``tz`` is the IANA zone of
+        times written without an offset (and of zone-less Parquet timestamps).
+        """
+        return cls(
+            _trailfence.TrailStore.from_file(str(path), strict=strict, tz=tz, subject=subject, max_gap_s=max_gap_s)
         )
 
     @classmethod
@@ -389,10 +423,120 @@ class TrailStore:
         """H3 dwell heatmap: cell, seconds, subjects. Cells with fewer than ``min_subjects`` subjects
         are suppressed; ``df.attrs`` holds ``suppressed_cells`` and ``suppressed_seconds``."""
         cols, n, secs = self._native.heatmap(int(resolution), _to_us(start), _to_us(end), min_subjects=min_subjects)
-        df = _frame(cols)
-        df.attrs["suppressed_cells"] = n
-        df.attrs["suppressed_seconds"] = secs
+        return _heatmap_frame(cols, n, secs)
+
+    @_convert_errors
+    def dwell_counts(self, resolution: int, start: Any = None, end: Any = None) -> Any:
+        """Unsuppressed dwell per H3 cell, the exact and mergeable form of :meth:`heatmap`:
+        cell (H3 index, int64), dwell_half_us (dwell in half-microseconds, int64), subjects.
+
+        Counts of disjoint sets of subjects add up exactly; :func:`heatmap_from_counts` then
+        suppresses on the merged counts."""
+        return _frame(self._native.dwell_counts(int(resolution), _to_us(start), _to_us(end)))
+
+
+def _heatmap_frame(cols: dict, n: int, secs: float) -> Any:
+    df = _frame(cols)
+    df.attrs["suppressed_cells"] = n
+    df.attrs["suppressed_seconds"] = secs
+    return df
+
+
+@_convert_errors
+def heatmap_from_counts(counts: Any, *, min_subjects: int = 1) -> Any:
+    """The published heatmap (cell, seconds, subjects; ``attrs`` suppressed_cells and
+    suppressed_seconds) from dwell counts of disjoint subject sets, e.g. the concatenated
+    :meth:`TrailStore.dwell_counts` of several store buckets: rows of a cell are summed
+    exactly, then cells with fewer than ``min_subjects`` subjects are suppressed."""
+    df = _to_pandas(counts)
+    for name in ("cell", "dwell_half_us", "subjects"):
+        if name not in df.columns:
+            raise ValidationError(f"dwell counts have no column {name!r}")
+    cols, n, secs = _trailfence.heatmap_from_counts(
+        _np.ascontiguousarray(df["cell"], dtype=_np.int64),
+        _np.ascontiguousarray(df["dwell_half_us"], dtype=_np.int64),
+        _np.ascontiguousarray(df["subjects"], dtype=_np.int64),
+        min_subjects=min_subjects,
+    )
+    return _heatmap_frame(cols, n, secs)
+
+
+class ParquetStore:
+    """The persistent store: a directory of GeoParquet files partitioned by UTC day and
+    subject-hash bucket, made by ``trailfence import`` or :meth:`import_trails`.
+
+    Opening reads only the manifest; :meth:`load` reads only the partitions (and row groups)
+    a window and a set of subjects or buckets need, checking every file's checksum.
+    """
+
+    def __init__(self, native: Any) -> None:
+        self._native = native
+
+    @classmethod
+    @_convert_errors
+    def open(cls, path: str | _os.PathLike, *, create: bool = False) -> "ParquetStore":
+        """Open the store in ``path``; with ``create=True`` make an empty one if there is none."""
+        return cls(_trailfence.ParquetStore.open(str(path), create=create))
+
+    @property
+    def dir(self) -> str:
+        """The store directory."""
+        return str(self._native.dir())
+
+    @property
+    def buckets(self) -> int:
+        """Subject-hash buckets per day: every subject's fixes live in exactly one bucket."""
+        return self._native.buckets()
+
+    def bucket_of(self, subject: str) -> int:
+        """The bucket ``subject``'s fixes are stored in."""
+        return self._native.bucket_of(subject)
+
+    def files(self) -> Any:
+        """Committed files: path, day (UTC date), bucket, rows, bytes, checksum."""
+        df = _frame(self._native.files())
+        df["day"] = _pd().to_datetime(df["day"], unit="D").dt.date
         return df
+
+    @_convert_errors
+    def load(
+        self,
+        start: Any = None,
+        end: Any = None,
+        *,
+        subjects: list[str] | None = None,
+        buckets: list[int] | None = None,
+        max_gap_s: float = 600.0,
+    ) -> TrailStore:
+        """An in-memory :class:`TrailStore` of the fixes of ``subjects`` (or of every subject in
+        ``buckets``; everyone when neither) in the partitions the window touches, plus a day on
+        each side so interpolation reaches the window's ends."""
+        return TrailStore(
+            self._native.load(
+                _to_us(start), _to_us(end),
+                subjects=None if subjects is None else [str(s) for s in subjects],
+                buckets=None if buckets is None else [int(b) for b in buckets],
+                max_gap_s=max_gap_s,
+            )
+        )
+
+    @_convert_errors
+    def import_trails(self, trails: TrailStore) -> dict[str, int]:
+        """Merge the fixes of ``trails`` into the store (crash-safe, idempotent): offered, added,
+        already_stored, conflicts (same subject and instant, other position: not stored),
+        partitions_written."""
+        keys = ("offered", "added", "already_stored", "conflicts", "partitions_written")
+        return dict(zip(keys, self._native.import_trails(trails._native)))
+
+    @_convert_errors
+    def compact(self) -> dict[str, int]:
+        """Merge every partition held in several files into one: partitions_compacted,
+        files_before, files_after."""
+        keys = ("partitions_compacted", "files_before", "files_after")
+        return dict(zip(keys, self._native.compact()))
+
+    def __repr__(self) -> str:
+        return f"ParquetStore({self.dir!r}, {len(self._native.files()['path'])} files, {self.buckets} buckets)"
 
 
 class Monitor:
@@ -496,4 +640,7 @@ def h3_cell(lon: float, lat: float, resolution: int) -> str:
     return _trailfence.h3_cell(float(lon), float(lat), int(resolution))
 
 
-__all__ = ["Monitor", "TrailStore", "Zones", "TrailfenceError", "ValidationError", "h3_cell", "__version__"]
+__all__ = [
+    "Monitor", "ParquetStore", "TrailStore", "Zones", "TrailfenceError", "ValidationError", "h3_cell",
+    "heatmap_from_counts", "__version__",
+]

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 
-.PHONY: demo test rust-test python-test venv bench
+.PHONY: demo test rust-test python-test venv bench bench-venv bench-dask
 
 demo:
 	cargo run --quiet --bin trailfence -- trail --input data/fixes.csv --subject S0003 \
@@ -32,3 +32,21 @@ python-test: venv
 
 bench:
 	cargo bench --bench benches
+
+# Benchmarks need release builds: a separate venv with the release extension.
+BVENV := .venv-bench
+BPY := $(BVENV)/bin/python
+
+bench-venv:
+	test -x $(BPY) || $(PYTHON) -m venv --system-site-packages $(BVENV)
+	$(BPY) -c "import maturin, numpy, pandas, pyarrow, dask, distributed" 2>/dev/null || \
+	  $(BPY) -m pip install --quiet "maturin>=1.16,<2" "numpy>=1.26" "pandas>=2.2" pyarrow "dask>=2024.8" "distributed>=2024.8"
+	cargo build --release --bin trailfence
+	rm -rf target/bench-wheels
+	cd python && PATH=$(CURDIR)/$(BVENV)/bin:$$PATH maturin build --release --quiet -o $(CURDIR)/target/bench-wheels
+	$(BPY) -m pip install --quiet --force-reinstall --no-deps target/bench-wheels/trailfence-*.whl
+
+# One machine vs a 2-worker local Dask cluster, 1,000 subjects x 30 days.
+bench-dask: bench-venv
+	$(BPY) benches/dask/run.py --out benches/dask/RESULTS.md
+

@@ -86,3 +86,16 @@ def test_without_a_cluster_the_threaded_scheduler_gives_the_same(store_dir):
     assert tfd.tasks(store_dir, 5) == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11, 12, 13, 14], [15]]
     with pytest.raises(ValueError):
         tfd.tasks(store_dir, 0)
+
+
+def test_benchmark_script_smoke(tmp_path):
+    """benches/dask/run.py in smoke mode (tiny store, equality only) so the script cannot rot."""
+    exe = ROOT / "target" / "debug" / "trailfence"
+    if not exe.exists():
+        pytest.skip("the CLI is not built (run `make rust-test` first)")
+    import sys
+
+    out = subprocess.run([sys.executable, str(ROOT / "benches" / "dask" / "run.py"), "--smoke", "--store",
+                          str(tmp_path / "store")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "answers identical" in out.stdout

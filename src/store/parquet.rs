@@ -2,7 +2,7 @@
 //! day and subject-hash bucket, with a manifest of committed files and their
 //! checksums.
 //!
-//! Layout: `DIR/manifest.json` and `DIR/day=YYYY-MM-DD/bucket=NN/part-<checksum>.parquet`.
+//! Layout: `DIR/manifest.json` and `DIR/day=YYYY-MM-DD/bucket=NN/part-<xxh3 hex>.parquet`.
 //! Each file holds one (day, bucket) partition sorted by subject and time,
 //! with columns `subject` (utf8), `time` (timestamp µs, UTC), `lon`, `lat`
 //! (float64, degrees), `accuracy_m` (float32, nullable) and `geometry` (WKB
@@ -31,14 +31,15 @@ use arrow_array::{
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use rayon::prelude::*;
 
 use super::{StoreOptions, TrailStore};
 use crate::error::Error;
-use crate::hash::fnv64;
+use crate::hash::{file_checksum, fnv64, recompute_checksum};
 use crate::report::Mode;
 use crate::time::{from_us, Window};
 
@@ -65,7 +66,8 @@ pub struct StoredFile {
     pub rows: u64,
     /// File size, bytes.
     pub bytes: u64,
-    /// FNV-1a 64 checksum of the file's bytes (hex).
+    /// Checksum of the file's bytes: `xxh3:` + 16 hex digits (XXH3-64), or
+    /// bare hex (FNV-1a 64, stores written by version 0.1 before XXH3).
     pub checksum: String,
 }
 
@@ -135,6 +137,39 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         fsync_dir(parent);
     }
     Ok(())
+}
+
+/// The columns a store file is read for (the WKB geometry is not).
+const FIX_COLUMNS: [&str; 5] = ["subject", "time", "lon", "lat", "accuracy_m"];
+
+/// Typed views of the fix columns of one decoded batch.
+struct FixColumns<'a> {
+    subject: &'a StringArray,
+    time: &'a TimestampMicrosecondArray,
+    lon: &'a Float64Array,
+    lat: &'a Float64Array,
+    acc: &'a Float32Array,
+}
+
+impl<'a> FixColumns<'a> {
+    fn of(batch: &'a RecordBatch, path: &Path) -> Result<Self, Error> {
+        let name = path.display().to_string();
+        fn get<'b, T: 'static>(batch: &'b RecordBatch, col: &str, name: &str) -> Result<&'b T, Error> {
+            batch
+                .column_by_name(col)
+                .ok_or_else(|| Error::format(name, format!("no column `{col}`")))?
+                .as_any()
+                .downcast_ref::<T>()
+                .ok_or_else(|| Error::format(name, format!("column `{col}` has an unexpected type")))
+        }
+        Ok(FixColumns {
+            subject: get(batch, "subject", &name)?,
+            time: get(batch, "time", &name)?,
+            lon: get(batch, "lon", &name)?,
+            lat: get(batch, "lat", &name)?,
+            acc: get(batch, "accuracy_m", &name)?,
+        })
+    }
 }
 
 /// Rows of one partition, column-wise.
@@ -224,17 +259,31 @@ impl ParquetStore {
         write_atomic(&self.dir.join(MANIFEST), &bytes)
     }
 
-    /// Reads one committed file, checking its checksum; with `subjects`, only
-    /// the row groups whose subject range can hold one of them are decoded
-    /// (files are sorted by subject).
+    /// Reads one committed file into `rows`, checking its checksum.
     fn read_file(&self, f: &StoredFile, rows: &mut Rows) -> Result<(), Error> {
-        self.read_file_for(f, None, rows)
+        for batch in self.decode_file(f, None)? {
+            let c = FixColumns::of(&batch, &self.dir.join(&f.path))?;
+            for i in 0..batch.num_rows() {
+                rows.push(
+                    c.subject.value(i),
+                    c.time.value(i),
+                    c.lon.value(i),
+                    c.lat.value(i),
+                    (!c.acc.is_null(i)).then(|| c.acc.value(i)),
+                );
+            }
+        }
+        Ok(())
     }
 
-    fn read_file_for(&self, f: &StoredFile, subjects: Option<&[&str]>, rows: &mut Rows) -> Result<(), Error> {
+    /// Decodes one committed file after checking its checksum and size: only
+    /// the fix columns (the WKB geometry is redundant with lon/lat), and with
+    /// `subjects` only the row groups whose subject range can hold one of
+    /// them (files are sorted by subject).
+    fn decode_file(&self, f: &StoredFile, subjects: Option<&[&str]>) -> Result<Vec<RecordBatch>, Error> {
         let path = self.dir.join(&f.path);
         let bytes = fs::read(&path).map_err(io_err(&path))?;
-        let sum = format!("{:016x}", fnv64(&bytes));
+        let sum = recompute_checksum(&f.checksum, &bytes);
         if sum != f.checksum || bytes.len() as u64 != f.bytes {
             return Err(Error::format(
                 &path.display().to_string(),
@@ -249,14 +298,16 @@ impl ParquetStore {
         let name = path.display().to_string();
         let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
             .and_then(|b| {
-                let Some(wanted) = subjects else { return b.build() };
                 let md = b.metadata().clone();
-                let col = md
-                    .file_metadata()
-                    .schema_descr()
-                    .columns()
-                    .iter()
-                    .position(|c| c.name() == "subject");
+                let schema = md.file_metadata().schema_descr();
+                let wanted_cols: Vec<usize> = (0..schema.num_columns())
+                    .filter(|&c| FIX_COLUMNS.contains(&schema.column(c).name()))
+                    .collect();
+                let b = b
+                    .with_projection(ProjectionMask::leaves(schema, wanted_cols))
+                    .with_batch_size(65_536);
+                let Some(wanted) = subjects else { return b.build() };
+                let col = schema.columns().iter().position(|c| c.name() == "subject");
                 let groups: Vec<usize> = (0..md.num_row_groups())
                     .filter(|&g| {
                         let stats = col.and_then(|c| md.row_group(g).column(c).statistics());
@@ -269,43 +320,9 @@ impl ParquetStore {
                 b.with_row_groups(groups).build()
             })
             .map_err(|e| Error::format(&name, format!("not a readable Parquet file: {e}")))?;
-        for batch in reader {
-            let batch = batch.map_err(|e| Error::format(&name, e.to_string()))?;
-            let col = |n: &str| {
-                batch
-                    .column_by_name(n)
-                    .ok_or_else(|| Error::format(&name, format!("no column `{n}`")))
-            };
-            let bad = |n: &str| Error::format(&name, format!("column `{n}` has an unexpected type"));
-            let s = col("subject")?
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(|| bad("subject"))?;
-            let t = col("time")?
-                .as_any()
-                .downcast_ref::<TimestampMicrosecondArray>()
-                .ok_or_else(|| bad("time"))?;
-            let x = col("lon")?
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .ok_or_else(|| bad("lon"))?;
-            let y = col("lat")?
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .ok_or_else(|| bad("lat"))?;
-            let a = col("accuracy_m")?
-                .as_any()
-                .downcast_ref::<Float32Array>()
-                .ok_or_else(|| bad("accuracy_m"))?;
-            for i in 0..batch.num_rows() {
-                rows.subject.push(s.value(i).to_string());
-                rows.t_us.push(t.value(i));
-                rows.lon.push(x.value(i));
-                rows.lat.push(y.value(i));
-                rows.acc.push((!a.is_null(i)).then(|| a.value(i)));
-            }
-        }
-        Ok(())
+        reader
+            .map(|batch| batch.map_err(|e| Error::format(&name, e.to_string())))
+            .collect()
     }
 
     /// Loads the fixes of `subjects` (all when `None`) in the partitions that
@@ -360,43 +377,49 @@ impl ParquetStore {
             window.start_us().div_euclid(DAY_US).saturating_sub(1),
             window.end_us().saturating_sub(1).div_euclid(DAY_US) + 1,
         );
-        let mut rows = Rows::default();
-        for f in &self.manifest.files {
-            if f.day < d0 || f.day > d1 {
-                continue;
+        let files: Vec<&StoredFile> = self
+            .manifest
+            .files
+            .iter()
+            .filter(|f| f.day >= d0 && f.day <= d1)
+            .filter(|f| buckets.as_ref().is_none_or(|b| b.contains(&f.bucket)))
+            .collect();
+        // Files decode in parallel; their columns are then gathered once
+        // (subject ids borrowed from the decoded arrays, never copied per row).
+        let decoded: Vec<Vec<RecordBatch>> = files
+            .par_iter()
+            .map(|f| self.decode_file(f, subjects))
+            .collect::<Result<_, _>>()?;
+        let n: usize = decoded.iter().flatten().map(RecordBatch::num_rows).sum();
+        let mut name: Vec<&str> = Vec::with_capacity(n);
+        let (mut t, mut x, mut y, mut a) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for (f, batches) in files.iter().zip(&decoded) {
+            for batch in batches {
+                let c = FixColumns::of(batch, &self.dir.join(&f.path))?;
+                for i in 0..batch.num_rows() {
+                    let s = c.subject.value(i);
+                    if subjects.is_some_and(|w| !w.contains(&s)) {
+                        continue;
+                    }
+                    name.push(s);
+                    t.push(c.time.value(i));
+                    x.push(c.lon.value(i));
+                    y.push(c.lat.value(i));
+                    a.push(if c.acc.is_null(i) {
+                        f64::NAN
+                    } else {
+                        f64::from(c.acc.value(i))
+                    });
+                }
             }
-            if buckets.as_ref().is_some_and(|b| !b.contains(&f.bucket)) {
-                continue;
-            }
-            self.read_file_for(f, subjects, &mut rows)?;
         }
         let mut builder = TrailStore::builder().max_gap_s(options.max_gap_s)?;
-        let acc: Vec<f64> = rows.acc.iter().map(|a| a.map_or(f64::NAN, f64::from)).collect();
-        if let Some(wanted) = subjects {
-            let keep: Vec<usize> = (0..rows.subject.len())
-                .filter(|&i| wanted.contains(&rows.subject[i].as_str()))
-                .collect();
-            let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect::<Vec<_>>();
-            let s: Vec<&str> = keep.iter().map(|&i| rows.subject[i].as_str()).collect();
-            let t: Vec<i64> = keep.iter().map(|&i| rows.t_us[i]).collect();
-            builder.extend_columns(
-                &s,
-                &t,
-                &pick(&rows.lon),
-                &pick(&rows.lat),
-                Some(&pick(&acc)),
-                Mode::Strict,
-            )?;
-        } else {
-            builder.extend_columns(
-                &rows.subject,
-                &rows.t_us,
-                &rows.lon,
-                &rows.lat,
-                Some(&acc),
-                Mode::Strict,
-            )?;
-        }
+        builder.extend_columns(&name, &t, &x, &y, Some(&a), Mode::Strict)?;
         Ok(builder.build())
     }
 
@@ -586,8 +609,9 @@ impl ParquetStore {
     fn write_partition(&self, day: i64, bucket: u32, rows: Rows) -> Result<StoredFile, Error> {
         let n = rows.subject.len();
         let buf = encode_geoparquet(&rows)?;
-        let checksum = format!("{:016x}", fnv64(&buf));
-        let rel = format!("day={}/bucket={bucket:02}/part-{checksum}.parquet", day_string(day));
+        let checksum = file_checksum(&buf);
+        let hex = checksum.trim_start_matches("xxh3:");
+        let rel = format!("day={}/bucket={bucket:02}/part-{hex}.parquet", day_string(day));
         let path = self.dir.join(&rel);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(io_err(parent))?;

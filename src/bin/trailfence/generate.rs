@@ -29,6 +29,10 @@ pub struct GenerateArgs {
     /// Directory to write fixes.csv, zones.geojson and incidents.csv into.
     #[arg(long, default_value = "data")]
     out_dir: PathBuf,
+    /// Import the fixes straight into this store directory instead of writing fixes.csv
+    /// (zones and incidents are still written to --out-dir).
+    #[arg(long)]
+    store: Option<PathBuf>,
 }
 
 /// Writes the sample files.
@@ -50,11 +54,25 @@ pub fn run(args: GenerateArgs) -> Result<(), Failure> {
         let p = args.out_dir.join(name);
         fs::write(&p, text).map_err(|e| Failure::Io(format!("{}: {e}", p.display())))
     };
-    write("fixes.csv", fixes_csv(&data))?;
+    match &args.store {
+        Some(dir) => {
+            let mut store = trailfence::ParquetStore::open_or_create(dir)?;
+            let pb = crate::progress::bar("importing", "partitions");
+            let s = store.import_with_progress(&data.store(), &mut crate::progress::hook(&pb))?;
+            pb.finish_and_clear();
+            eprintln!(
+                "trailfence: {} fixes added to {} ({} already stored)",
+                s.added,
+                dir.display(),
+                s.already_stored
+            );
+        }
+        None => write("fixes.csv", fixes_csv(&data))?,
+    }
     write("zones.geojson", zones_geojson(&data, args.seed))?;
     write("incidents.csv", incidents_csv(&data, args.seed, args.incidents))?;
     eprintln!(
-        "trailfence: wrote {} fixes of {} subjects, zones and {} incidents to {}",
+        "trailfence: generated {} fixes of {} subjects; wrote zones and {} incidents to {}",
         data.len(),
         data.names.len(),
         args.incidents,

@@ -459,6 +459,49 @@ pub fn bench_zones(count: usize, seed: u64, centre: (f64, f64), radius_m: f64) -
         .collect()
 }
 
+/// [`bench_zones`] (`count` exclusion zones within 12 km of London) plus the
+/// sample zones of [`zones_geojson`] (home curfew zones, victims' streets,
+/// schools) as one GeoJSON FeatureCollection: the benchmark zone file the CLI
+/// (`generate --bench-zones N`) writes for peer comparisons.
+pub fn bench_zones_geojson(data: &GeneratedFixes, count: usize, seed: u64) -> String {
+    use crate::zone::ZoneShape;
+    let mut feats = Vec::new();
+    for z in bench_zones(count, seed, LONDON, 12_000.0) {
+        match &z.shape {
+            ZoneShape::Circle { lon, lat, radius_m } => feats.push(format!(
+                r#"{{"type":"Feature","id":"{}","properties":{{"kind":"exclusion","radius_m":{radius_m}}},"geometry":{{"type":"Point","coordinates":[{lon},{lat}]}}}}"#,
+                z.id
+            )),
+            ZoneShape::Polygon(mp) => {
+                let coords: Vec<String> = mp.0[0]
+                    .exterior()
+                    .0
+                    .iter()
+                    .map(|c| format!("[{},{}]", c.x, c.y))
+                    .collect();
+                feats.push(format!(
+                    r#"{{"type":"Feature","id":"{}","properties":{{"kind":"exclusion"}},"geometry":{{"type":"Polygon","coordinates":[[{}]]}}}}"#,
+                    z.id,
+                    coords.join(",")
+                ));
+            }
+        }
+    }
+    let sample = zones_geojson(data, seed);
+    let inner = sample
+        .trim()
+        .trim_start_matches("{\"type\":\"FeatureCollection\",\"features\":[")
+        .trim_end_matches("]}")
+        .trim();
+    if !inner.is_empty() {
+        feats.push(inner.to_string());
+    }
+    format!(
+        "{{\"type\":\"FeatureCollection\",\"features\":[\n{}\n]}}\n",
+        feats.join(",\n")
+    )
+}
+
 /// The monitor / breach benchmark zone set: `count` benchmark exclusion zones
 /// plus each generated subject's home curfew zone (see [`zones_geojson`]).
 pub fn bench_zones_with_homes(data: &GeneratedFixes, count: usize, seed: u64) -> crate::zone::ZoneSet {

@@ -548,6 +548,30 @@ impl PyTrailStore {
         Ok((cols, h.suppressed_cells, h.suppressed_seconds))
     }
 
+    /// Fix-in-zone flags: every (fix, zone) pair where the zone covers the fix
+    /// and applies to its subject (schedules not applied): columns subject
+    /// (index into `subjects()`), time, zone (index into the zone ids).
+    #[pyo3(signature = (zones, start=None, end=None))]
+    fn zone_hits<'py>(
+        &self,
+        py: Python<'py>,
+        zones: &PyZones,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let hits = py.detach(|| trailfence::fix_zone_hits(&self.inner, &zones.inner, w));
+        let t: Vec<i64> = hits
+            .iter()
+            .map(|h| self.inner.trail_at(h.subject as usize).times_us()[h.fix as usize])
+            .collect();
+        Columns::new(py)
+            .i64("subject", hits.iter().map(|h| i64::from(h.subject)).collect())?
+            .i64("time", t)?
+            .i64("zone", hits.iter().map(|h| i64::from(h.zone)).collect())
+            .map(Columns::done)
+    }
+
     /// Unsuppressed dwell counts (the mergeable form of a heatmap): columns
     /// cell (H3 index as int64), dwell_half_us (int64), subjects.
     #[pyo3(signature = (resolution, start=None, end=None))]

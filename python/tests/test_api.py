@@ -263,3 +263,21 @@ def test_parquet_written_by_pandas_and_shapely_imports_like_the_csv(tmp_path):
         assert len(lines) == len(want)
         lon = np.array([float(line.split(",")[2]) for line in lines])
         assert (lon == want["lon"].to_numpy()).all()
+
+
+def test_zone_hits_equal_covers_per_subject_and_zone(store, zones):
+    """Fix-in-zone flags against Zones.covers, zone by zone, honouring subject lists."""
+    hits = store.zone_hits(zones)
+    assert len(hits) > 1000
+    got = set(zip(hits["subject"].astype(str), hits["time"], hits["zone"].astype(str)))
+    want = set()
+    import json
+    spec = {f["id"]: f["properties"].get("subjects") for f in json.loads((DATA / "zones.geojson").read_text())["features"]}
+    for subject in store.subjects():
+        tr = store.trail(subject)
+        for zid in zones.ids():
+            if spec[zid] is not None and subject not in spec[zid]:
+                continue
+            inside = zones.covers(zid, tr["lon"], tr["lat"])
+            want |= {(subject, t, zid) for t in tr["time"][inside]}
+    assert got == want

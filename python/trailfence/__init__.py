@@ -426,6 +426,19 @@ class TrailStore:
         return _heatmap_frame(cols, n, secs)
 
     @_convert_errors
+    def zone_hits(self, zones: Zones, start: Any = None, end: Any = None) -> Any:
+        """Fix-in-zone flags: one row per (fix, zone) where the zone covers the fix (boundary
+        inside) and applies to its subject; schedules are not applied. Columns subject, time, zone
+        (subject and zone as categoricals), sorted by subject, time and zone."""
+        pd = _pd()
+        cols = self._native.zone_hits(zones._native, _to_us(start), _to_us(end))
+        return pd.DataFrame({
+            "subject": pd.Categorical.from_codes(cols["subject"], categories=self.subjects()),
+            "time": _times(cols["time"]),
+            "zone": pd.Categorical.from_codes(cols["zone"], categories=zones.ids()),
+        })
+
+    @_convert_errors
     def dwell_counts(self, resolution: int, start: Any = None, end: Any = None) -> Any:
         """Unsuppressed dwell per H3 cell, the exact and mergeable form of :meth:`heatmap`:
         cell (H3 index, int64), dwell_half_us (dwell in half-microseconds, int64), subjects.

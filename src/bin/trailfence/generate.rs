@@ -29,6 +29,10 @@ pub struct GenerateArgs {
     /// Directory to write fixes.csv, zones.geojson and incidents.csv into.
     #[arg(long, default_value = "data")]
     out_dir: PathBuf,
+    /// Also write this many benchmark exclusion zones (star polygons of 8-200 vertices and
+    /// circles within 12 km of London) into zones.geojson, besides the sample zones.
+    #[arg(long, default_value_t = 0)]
+    bench_zones: usize,
     /// Import the fixes straight into this store directory instead of writing fixes.csv
     /// (zones and incidents are still written to --out-dir).
     #[arg(long)]
@@ -69,7 +73,14 @@ pub fn run(args: GenerateArgs) -> Result<(), Failure> {
         }
         None => write("fixes.csv", fixes_csv(&data))?,
     }
-    write("zones.geojson", zones_geojson(&data, args.seed))?;
+    if args.bench_zones > 0 {
+        write(
+            "zones.geojson",
+            trailfence::generate::bench_zones_geojson(&data, args.bench_zones, args.seed),
+        )?;
+    } else {
+        write("zones.geojson", zones_geojson(&data, args.seed))?;
+    }
     write("incidents.csv", incidents_csv(&data, args.seed, args.incidents))?;
     eprintln!(
         "trailfence: generated {} fixes of {} subjects; wrote zones and {} incidents to {}",

@@ -44,5 +44,33 @@ pub fn bench(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // The batch form: 10,000-fix batches in arrival order, subjects in parallel.
+    let fixes: Vec<(&str, TrackFix)> = order
+        .iter()
+        .map(|&i| {
+            (
+                data.names[data.subject[i] as usize].as_str(),
+                TrackFix {
+                    t_us: data.t_us[i],
+                    lon: data.lon[i],
+                    lat: data.lat[i],
+                    accuracy_m: Some(data.accuracy_m[i] as f32),
+                },
+            )
+        })
+        .collect();
+    g.bench_function("push_many_10000_subjects_2000_zones_curfews", |b| {
+        b.iter_batched(
+            || Monitor::new(zones.clone(), MonitorOptions::default()).unwrap(),
+            |mut m| {
+                let mut n = 0usize;
+                for chunk in fixes.chunks(10_000) {
+                    n += m.push_many(chunk, 0).unwrap().len();
+                }
+                black_box(n)
+            },
+            BatchSize::PerIteration,
+        )
+    });
     g.finish();
 }

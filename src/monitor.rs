@@ -154,6 +154,9 @@ struct Trackers {
     cand: Vec<u32>,
     #[serde(skip)]
     cand_box: Option<[f64; 4]>,
+    /// Scratch: the trackers a fix needs (reused between fixes).
+    #[serde(skip)]
+    wanted: Vec<(u32, EpisodeKind)>,
 }
 
 /// Margin of the candidate-zone cache box, degrees (about 300–500 m).
@@ -180,7 +183,8 @@ impl Trackers {
             ),
             None => (fix.lon, fix.lat, fix.lon, fix.lat),
         };
-        let mut wanted: Vec<(u32, EpisodeKind)> = Vec::with_capacity(8);
+        let mut wanted = std::mem::take(&mut self.wanted);
+        wanted.clear();
         if self.inclusion.is_none() {
             self.inclusion = Some(
                 zones
@@ -228,21 +232,19 @@ impl Trackers {
                 }
             }
         }
-        wanted.sort_by_key(|&(z, k)| (z, kind_code(k)));
+        wanted.sort_unstable_by_key(|&(z, k)| (z, kind_code(k)));
         // Trackers no longer near: the segment cannot be in violation there.
-        let stale: Vec<(u32, u8)> = self
-            .map
-            .keys()
-            .filter(|k| wanted.binary_search_by_key(*k, |&(z, kk)| (z, kind_code(kk))).is_err())
-            .copied()
-            .collect();
-        for k in stale {
-            if let Some((mut tr, _)) = self.map.remove(&k) {
-                tr.finish(out);
+        let is_stale = |k: &(u32, u8)| wanted.binary_search_by_key(k, |&(z, kk)| (z, kind_code(kk))).is_err();
+        if self.map.keys().any(is_stale) {
+            let stale: Vec<(u32, u8)> = self.map.keys().filter(|k| is_stale(k)).copied().collect();
+            for k in stale {
+                if let Some((mut tr, _)) = self.map.remove(&k) {
+                    tr.finish(out);
+                }
             }
         }
         let prev = self.last;
-        for (z, k) in wanted {
+        for &(z, k) in &wanted {
             let entry = self
                 .map
                 .entry((z, kind_code(k)))
@@ -257,6 +259,7 @@ impl Trackers {
             tr.push(zones, fix, p, out);
             *last_t = fix.t_us;
         }
+        self.wanted = wanted;
         self.last = Some(fix);
     }
 
@@ -283,8 +286,17 @@ struct SubjectState {
     pending: BTreeMap<i64, TrackFix>,
     /// Final fixes since the history horizon, sorted.
     history: Vec<TrackFix>,
-    /// Trackers after every fix before the horizon.
+    /// Trackers after every fix before `history` (a snapshot at or before
+    /// the horizon).
     base: Trackers,
+    /// Snapshots of `live` taken every [`SNAPSHOT_EVERY`] final fixes: (time
+    /// of the last fix fed, trackers). Pruning moves the horizon to the
+    /// newest snapshot older than it, so no fix is fed twice.
+    #[serde(default)]
+    snaps: Vec<(i64, Trackers)>,
+    /// Final fixes fed since the last snapshot.
+    #[serde(default)]
+    since_snap: u32,
     /// Trackers after every final fix.
     live: Trackers,
     /// Closed episodes reported since the horizon.
@@ -306,6 +318,9 @@ struct Checkpoint {
 }
 
 const CHECKPOINT_VERSION: u32 = 1;
+
+/// Final fixes between two snapshots of a subject's trackers.
+const SNAPSHOT_EVERY: u32 = 64;
 
 /// The streaming monitor over a zone set.
 #[derive(Debug, Clone)]
@@ -361,105 +376,70 @@ impl Monitor {
     /// # Errors
     /// [`Error::Record`] for an invalid fix (nothing is changed).
     pub fn push(&mut self, subject: &str, fix: TrackFix, processing_time_us: i64) -> Result<Vec<MonitorEvent>, Error> {
-        let bad = validate_subject(subject)
-            .map(|_| ())
-            .map_err(|r| ("subject", subject.to_string(), r))
-            .and_then(|_| {
-                validate_position(fix.lon, fix.lat).map_err(|(f, r)| {
-                    (
-                        if f == crate::fix::Field::Lon { "lon" } else { "lat" },
-                        format!("({}, {})", fix.lon, fix.lat),
-                        r,
-                    )
-                })
-            })
-            .and_then(|_| {
-                validate_accuracy(fix.accuracy_m.map(f64::from))
-                    .map_err(|r| ("accuracy_m", format!("{:?}", fix.accuracy_m), r))
-            });
-        if let Err((field, value, reason)) = bad {
-            return Err(crate::error::RecordError::new(
-                "<stream>",
-                crate::error::Location::Row(0),
-                field,
-                &value,
-                reason,
-            )
-            .into());
-        }
+        check_fix(subject, &fix, 0)?;
         let mut events = Vec::new();
-        let p = self.params();
-        let opts = self.options;
-        let zones = &self.zones;
+        let (p, opts, zones) = (self.params(), self.options, &self.zones);
         if !self.subjects.contains_key(subject) {
             self.subjects.insert(subject.to_string(), SubjectState::default());
         }
         let st = self.subjects.get_mut(subject).expect("inserted above");
-        if st.signal_lost && fix.t_us > st.watermark_us {
-            st.signal_lost = false;
-            events.push(event(
-                subject,
-                EventKind::SignalRestored,
-                None,
-                None,
-                None,
-                fix.t_us,
-                processing_time_us,
-                zones,
-            ));
-        }
-        let lateness_us = (opts.allowed_lateness_s * 1e6) as i64;
-        let history_us = (opts.history_s * 1e6) as i64;
-        let final_before = st.watermark_us.saturating_sub(lateness_us);
-        if st.watermark_us != 0 && fix.t_us <= final_before {
-            // Fixes at or before the base snapshot's last fix can no longer be evaluated.
-            if st.base.last.is_some_and(|b| fix.t_us <= b.t_us) {
-                events.push(event(
-                    subject,
-                    EventKind::LateFixBeyondHistory,
-                    None,
-                    None,
-                    None,
-                    fix.t_us,
-                    processing_time_us,
-                    zones,
-                ));
-                return Ok(events);
-            }
-            // Too late for in-order processing: insert and recompute.
-            match st.history.binary_search_by_key(&fix.t_us, |f| f.t_us) {
-                Ok(i) if st.history[i] == fix => return Ok(events), // exact duplicate
-                Ok(i) => {
-                    // Conflict: keep neither (as the store does).
-                    st.history.remove(i);
-                }
-                Err(i) => st.history.insert(i, fix),
-            }
-            recompute(st, zones, subject, &p, fix.t_us, processing_time_us, &mut events);
-            return Ok(events);
-        }
-        // In time: buffer until final.
-        match st.pending.get(&fix.t_us) {
-            Some(f) if *f == fix => return Ok(events),
-            Some(_) => {
-                st.pending.remove(&fix.t_us);
-                return Ok(events);
-            }
-            None => {
-                st.pending.insert(fix.t_us, fix);
-            }
-        }
-        st.watermark_us = st.watermark_us.max(fix.t_us);
-        let final_before = st.watermark_us.saturating_sub(lateness_us);
-        while let Some(entry) = st.pending.first_entry() {
-            if *entry.key() > final_before {
-                break;
-            }
-            let f = entry.remove();
-            feed_final(st, zones, subject, f, &p, processing_time_us, &mut events);
-        }
-        prune(st, zones, subject, &p, history_us);
+        push_one(st, zones, &opts, &p, subject, fix, processing_time_us, &mut events);
         Ok(events)
+    }
+
+    /// Pushes a batch of fixes (in arrival order), evaluating different
+    /// subjects in parallel: exactly the events of pushing them one by one,
+    /// grouped by subject (subjects in order of their first fix in the batch;
+    /// each subject's events in processing order). Batches of thousands of
+    /// fixes amortise the per-batch cost (one pass over the subjects).
+    ///
+    /// # Errors
+    /// [`Error::Record`] naming the batch row (from 1) of the first invalid
+    /// fix; nothing is changed then.
+    pub fn push_many(
+        &mut self,
+        batch: &[(&str, TrackFix)],
+        processing_time_us: i64,
+    ) -> Result<Vec<MonitorEvent>, Error> {
+        use rayon::prelude::*;
+        for (i, (subject, fix)) in batch.iter().enumerate() {
+            check_fix(subject, fix, i + 1)?;
+        }
+        // Group by subject, in order of first appearance.
+        let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut groups: Vec<(&str, Vec<TrackFix>)> = Vec::new();
+        for &(subject, fix) in batch {
+            let g = *group_of.entry(subject).or_insert_with(|| {
+                groups.push((subject, Vec::new()));
+                groups.len() - 1
+            });
+            groups[g].1.push(fix);
+        }
+        for (subject, _) in &groups {
+            if !self.subjects.contains_key(*subject) {
+                self.subjects.insert(subject.to_string(), SubjectState::default());
+            }
+        }
+        let (p, opts, zones) = (self.params(), self.options, &self.zones);
+        let mut states: Vec<Option<&mut SubjectState>> = (0..groups.len()).map(|_| None).collect();
+        for (name, st) in self.subjects.iter_mut() {
+            if let Some(&g) = group_of.get(name.as_str()) {
+                states[g] = Some(st);
+            }
+        }
+        let per: Vec<Vec<MonitorEvent>> = states
+            .into_par_iter()
+            .zip(groups.par_iter())
+            .map(|(st, (subject, fixes))| {
+                let st = st.expect("every batch subject has state");
+                let mut events = Vec::new();
+                for &fix in fixes {
+                    push_one(st, zones, &opts, &p, subject, fix, processing_time_us, &mut events);
+                }
+                events
+            })
+            .collect();
+        Ok(per.into_iter().flatten().collect())
     }
 
     /// [`Monitor::push`] stamped with the wall clock.
@@ -565,11 +545,118 @@ impl Monitor {
         self.subjects.get(subject).map_or(0, |st| {
             st.pending.len() * 48
                 + st.history.capacity() * std::mem::size_of::<TrackFix>()
-                + (st.base.map.len() + st.live.map.len()) * 200
+                + (st.base.map.len() + st.live.map.len() + st.snaps.iter().map(|s| s.1.map.len()).sum::<usize>()) * 200
                 + (st.closed.len() + st.announced.len()) * 64
                 + 160
         })
     }
+}
+
+/// Validates a pushed fix; `row` names it in the error (0 = a single push).
+fn check_fix(subject: &str, fix: &TrackFix, row: usize) -> Result<(), Error> {
+    let bad = validate_subject(subject)
+        .map(|_| ())
+        .map_err(|r| ("subject", subject.to_string(), r))
+        .and_then(|_| {
+            validate_position(fix.lon, fix.lat).map_err(|(f, r)| {
+                (
+                    if f == crate::fix::Field::Lon { "lon" } else { "lat" },
+                    format!("({}, {})", fix.lon, fix.lat),
+                    r,
+                )
+            })
+        })
+        .and_then(|_| {
+            validate_accuracy(fix.accuracy_m.map(f64::from))
+                .map_err(|r| ("accuracy_m", format!("{:?}", fix.accuracy_m), r))
+        });
+    match bad {
+        Ok(()) => Ok(()),
+        Err((field, value, reason)) => {
+            Err(
+                crate::error::RecordError::new("<stream>", crate::error::Location::Row(row), field, &value, reason)
+                    .into(),
+            )
+        }
+    }
+}
+
+/// One valid fix of one subject: the whole per-fix state machine.
+#[allow(clippy::too_many_arguments)]
+fn push_one(
+    st: &mut SubjectState,
+    zones: &ZoneSet,
+    opts: &MonitorOptions,
+    p: &EngineParams,
+    subject: &str,
+    fix: TrackFix,
+    processing_time_us: i64,
+    events: &mut Vec<MonitorEvent>,
+) {
+    if st.signal_lost && fix.t_us > st.watermark_us {
+        st.signal_lost = false;
+        events.push(event(
+            subject,
+            EventKind::SignalRestored,
+            None,
+            None,
+            None,
+            fix.t_us,
+            processing_time_us,
+            zones,
+        ));
+    }
+    let lateness_us = (opts.allowed_lateness_s * 1e6) as i64;
+    let history_us = (opts.history_s * 1e6) as i64;
+    let final_before = st.watermark_us.saturating_sub(lateness_us);
+    if st.watermark_us != 0 && fix.t_us <= final_before {
+        // Fixes at or before the base snapshot's last fix can no longer be evaluated.
+        if st.base.last.is_some_and(|b| fix.t_us <= b.t_us) {
+            events.push(event(
+                subject,
+                EventKind::LateFixBeyondHistory,
+                None,
+                None,
+                None,
+                fix.t_us,
+                processing_time_us,
+                zones,
+            ));
+            return;
+        }
+        // Too late for in-order processing: insert and recompute.
+        match st.history.binary_search_by_key(&fix.t_us, |f| f.t_us) {
+            Ok(i) if st.history[i] == fix => return, // exact duplicate
+            Ok(i) => {
+                // Conflict: keep neither (as the store does).
+                st.history.remove(i);
+            }
+            Err(i) => st.history.insert(i, fix),
+        }
+        recompute(st, zones, subject, p, fix.t_us, processing_time_us, events);
+        return;
+    }
+    // In time: buffer until final.
+    match st.pending.get(&fix.t_us) {
+        Some(f) if *f == fix => return,
+        Some(_) => {
+            st.pending.remove(&fix.t_us);
+            return;
+        }
+        None => {
+            st.pending.insert(fix.t_us, fix);
+        }
+    }
+    st.watermark_us = st.watermark_us.max(fix.t_us);
+    let final_before = st.watermark_us.saturating_sub(lateness_us);
+    while let Some(entry) = st.pending.first_entry() {
+        if *entry.key() > final_before {
+            break;
+        }
+        let f = entry.remove();
+        feed_final(st, zones, subject, f, p, processing_time_us, events);
+    }
+    prune(st, history_us);
 }
 
 fn now_us() -> i64 {
@@ -743,7 +830,14 @@ fn feed_final(
     st.history.push(fix);
     let mut out = Vec::new();
     st.live.feed(zones, subject, fix, p, &mut out);
-    report_closed(st, zones, subject, out, pt, events);
+    st.since_snap += 1;
+    if st.since_snap >= SNAPSHOT_EVERY {
+        st.snaps.push((fix.t_us, st.live.clone()));
+        st.since_snap = 0;
+    }
+    if !out.is_empty() {
+        report_closed(st, zones, subject, out, pt, events);
+    }
     announce_open(st, zones, subject, pt, events);
 }
 
@@ -760,8 +854,15 @@ fn recompute(
 ) {
     let mut live = st.base.clone();
     let mut closed = Vec::new();
+    st.snaps.clear();
+    st.since_snap = 0;
     for &f in &st.history {
         live.feed(zones, subject, f, p, &mut closed);
+        st.since_snap += 1;
+        if st.since_snap >= SNAPSHOT_EVERY {
+            st.snaps.push((f.t_us, live.clone()));
+            st.since_snap = 0;
+        }
     }
     // Episodes the base had open and closed again are in `closed` too.
     let new_closed: BTreeMap<(u32, u8, i64), RawEpisode> = closed
@@ -852,18 +953,20 @@ fn recompute(
     st.announced = new_open;
 }
 
-/// Moves fixes older than the history horizon into the base snapshot.
-fn prune(st: &mut SubjectState, zones: &ZoneSet, subject: &str, p: &EngineParams, history_us: i64) {
+/// Moves the base to the newest snapshot older than the history horizon and
+/// drops the fixes it covers (each fix is fed once, never again at pruning).
+fn prune(st: &mut SubjectState, history_us: i64) {
     let horizon = st.watermark_us.saturating_sub(history_us);
-    // Prune in batches of at least 64 fixes to keep the per-fix cost constant.
-    if st.history.get(63).is_none_or(|f| f.t_us >= horizon) {
+    let k = st.snaps.partition_point(|(t, _)| *t < horizon);
+    if k == 0 {
         return;
     }
-    let cut = st.history.partition_point(|f| f.t_us < horizon);
-    let mut ignored = Vec::new();
-    for f in st.history.drain(..cut) {
-        st.base.feed(zones, subject, f, p, &mut ignored);
-    }
+    let Some((t_cut, trackers)) = st.snaps.drain(..k).next_back() else {
+        return;
+    };
+    st.base = trackers;
+    let cut = st.history.partition_point(|f| f.t_us <= t_cut);
+    st.history.drain(..cut);
     let first = st.history.first().map_or(i64::MAX, |f| f.t_us);
     st.closed.retain(|_, e| e.end_us >= first);
 }

@@ -170,6 +170,39 @@ proptest! {
         prop_assert_eq!(replay(&events), batch(&fixes, &zones));
     }
 
+    /// A short history (the base moves to a snapshot many times) with fixes
+    /// up to 10 minutes late: after amendments still batch evaluation.
+    #[test]
+    fn short_history_with_late_fixes_equals_batch(seed in any::<u64>()) {
+        let (fixes, zones) = scenario(seed);
+        let mut rng = SplitMix64::new(seed ^ 3);
+        let mut arrival: Vec<(i64, TrackFix)> = fixes
+            .iter()
+            .map(|f| (f.t_us + (rng.range(0.0, 600.0) * 1e6) as i64, *f))
+            .collect();
+        arrival.sort_by_key(|a| a.0);
+        let order: Vec<TrackFix> = arrival.into_iter().map(|a| a.1).collect();
+        let options = MonitorOptions { allowed_lateness_s: 30.0, history_s: 900.0, ..Default::default() };
+        let events = run(&order, &zones, options);
+        prop_assert!(events.iter().all(|e| e.kind != EventKind::LateFixBeyondHistory));
+        prop_assert_eq!(replay(&events), batch(&fixes, &zones));
+        // The same through push_many in batches of 7, and across a checkpoint.
+        let mut m = Monitor::new(zones.clone(), options).unwrap();
+        let mut ev = Vec::new();
+        let pairs: Vec<(&str, TrackFix)> = order.iter().map(|f| ("S", *f)).collect();
+        let cut = pairs.len() / 2;
+        for chunk in pairs[..cut].chunks(7) {
+            ev.extend(m.push_many(chunk, 0).unwrap());
+        }
+        let mut m = Monitor::restore(zones.clone(), &m.checkpoint().unwrap()).unwrap();
+        for chunk in pairs[cut..].chunks(7) {
+            ev.extend(m.push_many(chunk, 0).unwrap());
+        }
+        ev.extend(m.finish(0));
+        let ids = |v: &[MonitorEvent]| v.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+        prop_assert_eq!(ids(&ev), ids(&events));
+    }
+
     /// Checkpoint, restore, replay the rest: the same events as an
     /// uninterrupted run.
     #[test]

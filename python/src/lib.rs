@@ -683,23 +683,22 @@ impl PyMonitor {
         }
         let inner = &mut self.inner;
         let events = py.detach(|| {
-            let mut all = Vec::new();
-            for i in 0..n {
-                let fix = trailfence::TrackFix {
-                    t_us: t[i],
-                    lon: x[i],
-                    lat: y[i],
-                    accuracy_m: (!a[i].is_nan()).then_some(a[i] as f32),
-                };
-                let ev = inner.push(&subject[i], fix, processing_time_us).map_err(|e| (i, e))?;
-                all.extend(ev);
-            }
-            Ok(all)
+            let batch: Vec<(&str, trailfence::TrackFix)> = (0..n)
+                .map(|i| {
+                    (
+                        subject[i].as_str(),
+                        trailfence::TrackFix {
+                            t_us: t[i],
+                            lon: x[i],
+                            lat: y[i],
+                            accuracy_m: (!a[i].is_nan()).then_some(a[i] as f32),
+                        },
+                    )
+                })
+                .collect();
+            inner.push_many(&batch, processing_time_us)
         });
-        match events {
-            Ok(ev) => events_json(&ev),
-            Err((i, e)) => Err(ValidationError::new_err(format!("row {i}: {e}"))),
-        }
+        events_json(&events.map_err(to_py)?)
     }
 
     /// Signal-loss check at `now_us`; events as JSON.

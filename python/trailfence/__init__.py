@@ -583,7 +583,10 @@ class Monitor:
 
     @_convert_errors
     def push_many(self, frame: Any, *, processing_time: Any = None) -> Any:
-        """Push a frame of fixes in row (arrival) order; returns the events as a DataFrame."""
+        """Push a frame of fixes in row (arrival) order, subjects evaluated in parallel; returns the
+        events as a DataFrame (exactly those of pushing the rows one by one, grouped by subject in
+        order of first appearance). A bad row raises ``ValidationError`` naming it (from 1) and
+        changes nothing."""
         df = _to_pandas(frame)
         t_us, texts = _time_column(df["time"])
         if texts is not None:

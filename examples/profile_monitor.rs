@@ -2,7 +2,7 @@
 //! in batches (for profilers): `profile_monitor [subjects] [batch size]`.
 use std::time::Instant;
 use trailfence::generate::{bench_zones_with_homes, generate_fixes, GeneratorConfig};
-use trailfence::{Monitor, MonitorOptions, TrackFix};
+use trailfence::{Monitor, MonitorOptions};
 fn main() {
     let subjects: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let batch_size: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
@@ -12,53 +12,32 @@ fn main() {
         ..Default::default()
     });
     let zones = bench_zones_with_homes(&data, 2000, 1);
-    let mut order: Vec<usize> = (0..data.len()).collect();
-    order.sort_by_key(|&i| data.t_us[i]);
+    let feed = data.arrival_order();
     let mut m = Monitor::new(zones, MonitorOptions::default()).unwrap();
     let t = Instant::now();
     let mut n = 0;
-    for &i in &order {
-        let f = TrackFix {
-            t_us: data.t_us[i],
-            lon: data.lon[i],
-            lat: data.lat[i],
-            accuracy_m: Some(data.accuracy_m[i] as f32),
-        };
-        n += m.push(&data.names[data.subject[i] as usize], f, 0).unwrap().len();
+    for &(subject, fix) in &feed {
+        n += m.push(subject, fix, 0).unwrap().len();
     }
     let s = t.elapsed().as_secs_f64();
     println!(
         "push: {} fixes, {n} events, {:.2} M fixes/s, state {} bytes/subject",
-        order.len(),
-        order.len() as f64 / s / 1e6,
+        feed.len(),
+        feed.len() as f64 / s / 1e6,
         m.state_bytes(&data.names[0])
     );
-    let batch: Vec<(&str, TrackFix)> = order
-        .iter()
-        .map(|&i| {
-            (
-                data.names[data.subject[i] as usize].as_str(),
-                TrackFix {
-                    t_us: data.t_us[i],
-                    lon: data.lon[i],
-                    lat: data.lat[i],
-                    accuracy_m: Some(data.accuracy_m[i] as f32),
-                },
-            )
-        })
-        .collect();
     let zones = bench_zones_with_homes(&data, 2000, 1);
     let mut m = Monitor::new(zones, MonitorOptions::default()).unwrap();
     let t = Instant::now();
     let mut n2 = 0;
-    for chunk in batch.chunks(batch_size) {
+    for chunk in feed.chunks(batch_size) {
         n2 += m.push_many(chunk, 0).unwrap().len();
     }
     let s = t.elapsed().as_secs_f64();
     println!(
         "push_many ({batch_size}-fix batches, {} threads): {n2} events, {:.2} M fixes/s",
         rayon::current_num_threads(),
-        order.len() as f64 / s / 1e6
+        feed.len() as f64 / s / 1e6
     );
     assert_eq!(n, n2, "push_many emits the same events as push");
 }

@@ -100,6 +100,27 @@ impl GeneratedFixes {
     pub fn subject_names(&self) -> Vec<&str> {
         self.subject.iter().map(|&s| self.names[s as usize].as_str()).collect()
     }
+
+    /// Every fix as (subject, fix) in time order across subjects: a live
+    /// feed for the streaming monitor.
+    pub fn arrival_order(&self) -> Vec<(&str, crate::breach::TrackFix)> {
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.sort_by_key(|&i| self.t_us[i]);
+        order
+            .into_iter()
+            .map(|i| {
+                (
+                    self.names[self.subject[i] as usize].as_str(),
+                    crate::breach::TrackFix {
+                        t_us: self.t_us[i],
+                        lon: self.lon[i],
+                        lat: self.lat[i],
+                        accuracy_m: Some(self.accuracy_m[i] as f32),
+                    },
+                )
+            })
+            .collect()
+    }
 }
 
 /// SplitMix64: a tiny, well-known, platform-independent random stream.

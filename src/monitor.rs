@@ -463,12 +463,9 @@ impl Monitor {
             let st = self.subjects.get_mut(&name).expect("listed above");
             if !st.signal_lost && st.watermark_us != 0 && now_us - st.watermark_us > limit {
                 st.signal_lost = true;
-                events.push(event(
+                events.push(subject_event(
                     &name,
                     EventKind::SignalLost,
-                    None,
-                    None,
-                    None,
                     st.watermark_us,
                     now_us,
                     &self.zones,
@@ -595,12 +592,9 @@ fn push_one(
 ) {
     if st.signal_lost && fix.t_us > st.watermark_us {
         st.signal_lost = false;
-        events.push(event(
+        events.push(subject_event(
             subject,
             EventKind::SignalRestored,
-            None,
-            None,
-            None,
             fix.t_us,
             processing_time_us,
             zones,
@@ -612,12 +606,9 @@ fn push_one(
     if st.watermark_us != 0 && fix.t_us <= final_before {
         // Fixes at or before the base snapshot's last fix can no longer be evaluated.
         if st.base.last.is_some_and(|b| fix.t_us <= b.t_us) {
-            events.push(event(
+            events.push(subject_event(
                 subject,
                 EventKind::LateFixBeyondHistory,
-                None,
-                None,
-                None,
                 fix.t_us,
                 processing_time_us,
                 zones,
@@ -721,6 +712,11 @@ fn event(
         event_time_us,
         processing_time_us,
     }
+}
+
+/// An event about the subject rather than an episode (signal, late fix).
+fn subject_event(subject: &str, kind: EventKind, event_time_us: i64, pt: i64, zones: &ZoneSet) -> MonitorEvent {
+    event(subject, kind, None, None, None, event_time_us, pt, zones)
 }
 
 fn started_kind(k: EpisodeKind) -> EventKind {

@@ -60,9 +60,9 @@ def cluster(store: str, zones_path: str, workers: int, out: str) -> None:
 
     zones = tf.Zones.from_geojson(zones_path)
     res = {}
+    t0 = time.perf_counter()
     with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                   dashboard_address=None, memory_limit=0) as c, distributed.Client(c) as client:
-        t0 = time.perf_counter()
         client.wait_for_workers(workers)
         res["startup_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()

@@ -446,7 +446,9 @@ def main(argv=None) -> int:
         ratio = theirs / ours if theirs else float("nan")
         g = f">= {goal}x {'met' if ratio >= goal else 'MISSED'}" if goal else ""
         lines.append(f"| {task} | {ours * 1e3:.3f} ms | {peer} | {theirs * 1e3:.3f} ms | {ratio:.1f}x | {g} |")
-    lines += ["", "Load / index time and resident memory added per fix:", "",
+    lines += ["", "Load / index time and resident memory added per fix (RSS growth while building each "
+              "structure in this one process: allocator reuse of memory freed earlier can under-count, "
+              "e.g. PyMEOS instants need at least 24 bytes of timestamp and coordinates each):", "",
               "| structure | load + index | bytes per fix |", "| --- | ---: | ---: |"]
     for k, (secs, per) in mems.items():
         lines.append(f"| {k} | {secs:.2f} s | {per:.0f} |")

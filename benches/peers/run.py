@@ -92,17 +92,6 @@ def timed(fn, repeat: int):
     return statistics.median(times), out
 
 
-def loaded(fn):
-    """(seconds, result, resident bytes added) of building a structure."""
-    gc.collect()
-    r0 = rss_bytes()
-    t0 = time.perf_counter()
-    out = fn()
-    secs = time.perf_counter() - t0
-    gc.collect()
-    return secs, out, max(rss_bytes() - r0, 0)
-
-
 class Report:
     def __init__(self) -> None:
         self.rows: list[tuple] = []
@@ -161,6 +150,85 @@ def shapely_zones(features, quad_segs=16):
     return geoms
 
 
+# ------------------------------------------------------------------ memory
+
+
+def memory_child(kind: str, w1: str, k: int) -> None:
+    """In a fresh process: resident bytes added by building one structure, per fix."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    w = pathlib.Path(w1)
+    files = sorted(str(p) for p in (w / "store").glob("day=*/bucket=*/*.parquet"))
+    out = {}
+    if kind == "trailfence":
+        import trailfence as tf
+
+        gc.collect()
+        r0 = rss_bytes()
+        t0 = time.perf_counter()
+        st = tf.ParquetStore.open(w / "store").load()
+        out["load_s"] = time.perf_counter() - t0
+        n = len(st)
+    elif kind == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        gc.collect()
+        r0 = rss_bytes()
+        t0 = time.perf_counter()
+        con.execute(f"create table fixes as select subject, time, lon, lat, accuracy_m from read_parquet({files!r}) "
+                    "order by subject, time")
+        out["load_s"] = time.perf_counter() - t0
+        n = con.execute("select count(*) from fixes").fetchone()[0]
+    else:
+        fixes = pq.read_table(files, columns=["subject", "time", "lon", "lat"]).to_pandas()
+        if kind == "pymeos":
+            from pymeos import TGeomPointSeq, pymeos_initialize
+
+            pymeos_initialize()
+            fixes = fixes[fixes["subject"].isin(sorted(fixes["subject"].unique())[:k])]
+        x, y = metric(fixes["lon"].to_numpy(), fixes["lat"].to_numpy())
+        n = len(fixes)
+        if kind == "shapely":
+            import shapely
+
+            gc.collect()
+            r0 = rss_bytes()
+            t0 = time.perf_counter()
+            pts = shapely.points(x, y)
+            tree = shapely.STRtree(pts)
+            out["load_s"] = time.perf_counter() - t0
+        else:
+            frame = fixes.assign(mx=x, my=y).sort_values(["subject", "time"])
+            texts = []
+            for _, g in frame.groupby("subject", sort=True):
+                texts.append("[" + ", ".join(f"POINT({px:.3f} {py:.3f})@{t.isoformat()}" for px, py, t in
+                                             zip(g["mx"], g["my"], g["time"])) + "]")
+            gc.collect()
+            r0 = rss_bytes()
+            t0 = time.perf_counter()
+            seqs = [TGeomPointSeq(t) for t in texts]
+            out["load_s"] = time.perf_counter() - t0
+    gc.collect()
+    import resource
+
+    out["bytes_per_fix"] = (rss_bytes() - r0) / max(n, 1)
+    # The peak is meaningful only where nothing large was built before r0.
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - r0, 0) / max(n, 1)
+    out["peak_bytes_per_fix"] = peak if kind in ("trailfence", "duckdb") else None
+    out["fixes"] = int(n)
+    print(json.dumps(out))
+
+
+def measure_memory(kind: str, w1: pathlib.Path, k: int) -> dict | None:
+    r = subprocess.run([sys.executable, __file__, "--memory", kind, str(w1), str(k)], capture_output=True, text=True)
+    if r.returncode != 0:
+        print(f"memory of {kind} not measured: {r.stderr.strip()[-300:]}", file=sys.stderr)
+        return None
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 # ------------------------------------------------------------------- tasks
 
 
@@ -172,9 +240,13 @@ def main(argv=None) -> int:
     ap.add_argument("--work", type=pathlib.Path, default=pathlib.Path("/tmp/trailfence-peers"))
     ap.add_argument("--pymeos-subjects", type=int, default=50)
     ap.add_argument("--in-venv", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--memory", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--no-venv", action="store_true", help="use the current interpreter for a full run")
     raw = sys.argv[1:] if argv is None else argv
     args = ap.parse_args(raw)
+    if args.memory:
+        memory_child(args.memory[0], args.memory[1], int(args.memory[2]))
+        return 0
     if not (args.smoke or args.in_venv or args.no_venv):
         bootstrap([a for a in raw if a != "--in-venv"])
     import numpy as np
@@ -205,10 +277,9 @@ def main(argv=None) -> int:
     fixes = pq.read_table(files, columns=["subject", "time", "lon", "lat", "accuracy_m"]).to_pandas()
     fixes = fixes.sort_values(["subject", "time"], kind="stable").reset_index(drop=True)
     n = len(fixes)
-    t_tf, store, m_tf = loaded(lambda: tf.ParquetStore.open(w1 / "store").load())
+    store = tf.ParquetStore.open(w1 / "store").load()
     rep.note(f"W1: {n:,} fixes of {len(store.subjects()):,} subjects; {len(bench_features)} exclusion zones; "
              f"{len(incidents)} incidents. W2: 1 subject x {20 if args.smoke else 365} days.")
-    mems = {"trailfence": (t_tf, m_tf / n)}
     x, y = metric(fixes["lon"].to_numpy(), fixes["lat"].to_numpy())
     subj = fixes["subject"].to_numpy()
     subj_codes, subj_names = pd.factorize(fixes["subject"])
@@ -224,8 +295,7 @@ def main(argv=None) -> int:
                         f"read_parquet({files!r}) order by subject, time")
             return con
 
-        t_d, duck, m_d = loaded(duck_load)
-        mems["DuckDB table"] = (t_d, m_d / n)
+        duck = duck_load()
 
     # ---- T1: 24-hour trail requests
     day0 = fixes["time"].min().normalize()
@@ -258,8 +328,7 @@ def main(argv=None) -> int:
 
         geoms = shapely_zones(bench_features)
         pts = shapely.points(x, y)
-        t_s, tree, m_s = loaded(lambda: shapely.STRtree(geoms))
-        mems["shapely points + STRtree"] = (t_s, (m_s + pts.nbytes + 64 * n) / n)
+        tree = shapely.STRtree(geoms)
         b, pairs = timed(lambda: tree.query(pts, predicate="covered_by"), repeat)
         diff = abs(pairs.shape[1] - ours_pairs) / max(ours_pairs, 1)
         rep.note(f"T2: trailfence {ours_pairs:,} (fix, zone) pairs, shapely {pairs.shape[1]:,} "
@@ -318,8 +387,7 @@ def main(argv=None) -> int:
                 seqs[s] = TGeomPointSeq(f"[{inst}]")
             return seqs
 
-        t_m, seqs, m_m = loaded(build_seqs)
-        mems["PyMEOS TGeomPointSeq"] = (t_m, m_m / len(sub))
+        seqs = build_seqs()
 
         def meos_episodes():
             count = 0
@@ -446,12 +514,30 @@ def main(argv=None) -> int:
         ratio = theirs / ours if theirs else float("nan")
         g = f">= {goal}x {'met' if ratio >= goal else 'MISSED'}" if goal else ""
         lines.append(f"| {task} | {ours * 1e3:.3f} ms | {peer} | {theirs * 1e3:.3f} ms | {ratio:.1f}x | {g} |")
-    lines += ["", "Load / index time and resident memory added per fix (RSS growth while building each "
-              "structure in this one process: allocator reuse of memory freed earlier can under-count, "
-              "e.g. PyMEOS instants need at least 24 bytes of timestamp and coordinates each):", "",
-              "| structure | load + index | bytes per fix |", "| --- | ---: | ---: |"]
-    for k, (secs, per) in mems.items():
-        lines.append(f"| {k} | {secs:.2f} s | {per:.0f} |")
+    lines += ["", "Load / index time and resident memory per fix, each structure built alone in a fresh process "
+              "(RSS growth after building it, and for the structures loaded straight from the Parquet files the "
+              "peak while building; PyMEOS on its subset):", "",
+              "| structure | load + index | bytes per fix | peak bytes per fix | fixes |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    peers_mem, ours_mem = [], None
+    for kind, label in (("trailfence", "trailfence TrailStore (columns + R-tree)"), ("duckdb", "DuckDB table"),
+                        ("shapely", "shapely points + STRtree"), ("pymeos", "PyMEOS TGeomPointSeq")):
+        if kind != "trailfence" and not have(kind):
+            continue
+        m = measure_memory(kind, w1, args.pymeos_subjects)
+        if m is None:
+            continue
+        peak = "–" if m["peak_bytes_per_fix"] is None else f"{m['peak_bytes_per_fix']:.0f}"
+        lines.append(f"| {label} | {m['load_s']:.2f} s | {m['bytes_per_fix']:.0f} | {peak} | {m['fixes']:,} |")
+        if kind == "trailfence":
+            ours_mem = m["bytes_per_fix"]
+        else:
+            peers_mem.append((m["bytes_per_fix"], label))
+    if peers_mem and ours_mem is not None:
+        lean, who = min(peers_mem)
+        lines.append("")
+        lines.append(f"Memory: trailfence {ours_mem:.0f} B/fix vs leanest peer ({who}) {lean:.0f} B/fix = "
+                     f"{ours_mem / lean:.2f} of it (goal <= 0.33: {'met' if ours_mem <= lean / 3 else 'MISSED'}).")
     lines += ["", "Notes:", ""] + [f"- {t}" for t in rep.notes]
     if rep.problems:
         lines += ["", "Disagreements:", ""] + [f"- {t}" for t in rep.problems]

@@ -157,8 +157,8 @@ def near_many(store: ParquetStore | str | _os.PathLike, incidents: Any, *, rule_
             raise ValidationError(f"incidents have no column {name!r}")
     import pandas as pd
 
-    starts = [_to_us(v) for v in pd.to_datetime(df["start"], utc=True)] if len(df) else []
-    ends = [_to_us(v) for v in pd.to_datetime(df["end"], utc=True)] if len(df) else []
+    starts = [u for v in pd.to_datetime(df["start"], utc=True) if (u := _to_us(v)) is not None]
+    ends = [u for v in pd.to_datetime(df["end"], utc=True) if (u := _to_us(v)) is not None]
     start = _stamp(min(starts)) if starts else None
     end = _stamp(max(ends)) if ends else None
     parts = _run("near_many", store, tasks(store, buckets_per_task), start, end, max_gap_s,

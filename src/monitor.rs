@@ -119,6 +119,26 @@ fn fnv(parts: &[&[u8]]) -> String {
     format!("{:016x}", h.finish())
 }
 
+/// Serialises the pending queue as (time, fix) pairs, the format of the
+/// time-keyed map it replaced (checkpoints stay readable).
+mod pending_pairs {
+    use std::collections::VecDeque;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::breach::TrackFix;
+
+    pub fn serialize<S: Serializer>(q: &VecDeque<TrackFix>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(q.iter().map(|f| (f.t_us, f)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VecDeque<TrackFix>, D::Error> {
+        let mut v: Vec<(i64, TrackFix)> = Deserialize::deserialize(d)?;
+        v.sort_by_key(|p| p.0);
+        Ok(v.into_iter().map(|p| p.1).collect())
+    }
+}
+
 /// Serialises maps with tuple keys as lists of pairs (JSON keys must be strings).
 mod as_pairs {
     use std::collections::BTreeMap;
@@ -281,9 +301,9 @@ impl Trackers {
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct SubjectState {
     watermark_us: i64,
-    /// Not yet final, by time.
-    #[serde(with = "as_pairs")]
-    pending: BTreeMap<i64, TrackFix>,
+    /// Not yet final, sorted by time (in-order arrivals append at the back).
+    #[serde(with = "pending_pairs")]
+    pending: std::collections::VecDeque<TrackFix>,
     /// Final fixes since the history horizon, sorted.
     history: Vec<TrackFix>,
     /// Trackers after every fix before `history` (a snapshot at or before
@@ -485,7 +505,7 @@ impl Monitor {
         for name in names {
             let name = name.as_str();
             let st = self.subjects.get_mut(name).expect("listed above");
-            let pending: Vec<TrackFix> = std::mem::take(&mut st.pending).into_values().collect();
+            let pending: Vec<TrackFix> = std::mem::take(&mut st.pending).into_iter().collect();
             for f in pending {
                 feed_final(st, &self.zones, name, f, &p, processing_time_us, &mut events);
             }
@@ -628,23 +648,24 @@ fn push_one(
         return;
     }
     // In time: buffer until final.
-    match st.pending.get(&fix.t_us) {
-        Some(f) if *f == fix => return,
-        Some(_) => {
-            st.pending.remove(&fix.t_us);
+    let at = if st.pending.back().is_none_or(|b| b.t_us < fix.t_us) {
+        Err(st.pending.len()) // the usual case: in order
+    } else {
+        st.pending.binary_search_by_key(&fix.t_us, |f| f.t_us)
+    };
+    match at {
+        Ok(i) if st.pending[i] == fix => return,
+        Ok(i) => {
+            // Conflict: keep neither (as the store does).
+            st.pending.remove(i);
             return;
         }
-        None => {
-            st.pending.insert(fix.t_us, fix);
-        }
+        Err(i) => st.pending.insert(i, fix),
     }
     st.watermark_us = st.watermark_us.max(fix.t_us);
     let final_before = st.watermark_us.saturating_sub(lateness_us);
-    while let Some(entry) = st.pending.first_entry() {
-        if *entry.key() > final_before {
-            break;
-        }
-        let f = entry.remove();
+    while st.pending.front().is_some_and(|f| f.t_us <= final_before) {
+        let Some(f) = st.pending.pop_front() else { break };
         feed_final(st, zones, subject, f, p, processing_time_us, events);
     }
     prune(st, history_us);
@@ -677,9 +698,9 @@ fn event(
     };
     let id = fnv(&[
         subject.as_bytes(),
-        format!("{kind:?}").as_bytes(),
+        kind_id_name(kind).as_bytes(),
         zone.as_deref().unwrap_or("").as_bytes(),
-        format!("{ek:?}").as_bytes(),
+        episode_id_name(ek).as_bytes(),
         &start.unwrap_or(i64::MIN).to_le_bytes(),
         &end.unwrap_or(i64::MIN).to_le_bytes(),
         &old.map_or(i64::MIN, |o| o.start_us).to_le_bytes(),
@@ -711,6 +732,31 @@ fn event(
         }),
         event_time_us,
         processing_time_us,
+    }
+}
+
+/// The spelling of an event kind inside event ids: its `Debug` form, fixed
+/// forever (ids must not change between versions; a test pins it).
+fn kind_id_name(k: EventKind) -> &'static str {
+    match k {
+        EventKind::BreachStarted => "BreachStarted",
+        EventKind::BreachEnded => "BreachEnded",
+        EventKind::CurfewViolationStarted => "CurfewViolationStarted",
+        EventKind::CurfewViolationEnded => "CurfewViolationEnded",
+        EventKind::Amended => "Amended",
+        EventKind::SignalLost => "SignalLost",
+        EventKind::SignalRestored => "SignalRestored",
+        EventKind::LateFixBeyondHistory => "LateFixBeyondHistory",
+    }
+}
+
+/// The spelling of an optional episode kind inside event ids (`Debug` form).
+fn episode_id_name(k: Option<EpisodeKind>) -> &'static str {
+    match k {
+        None => "None",
+        Some(EpisodeKind::Exclusion) => "Some(Exclusion)",
+        Some(EpisodeKind::Inclusion) => "Some(Inclusion)",
+        Some(EpisodeKind::Buffer) => "Some(Buffer)",
     }
 }
 

@@ -344,3 +344,29 @@ fn very_late_fix_amends_a_reported_episode() {
     assert!(events.iter().any(|e| e.kind == EventKind::Amended), "{events:#?}");
     assert_eq!(replay(&events), batch(&moved, &zones));
 }
+
+/// Event ids hash these spellings; they are the `Debug` forms and must never change.
+#[test]
+fn id_spellings_are_the_debug_forms() {
+    use super::{episode_id_name, kind_id_name};
+    for k in [
+        EventKind::BreachStarted,
+        EventKind::BreachEnded,
+        EventKind::CurfewViolationStarted,
+        EventKind::CurfewViolationEnded,
+        EventKind::Amended,
+        EventKind::SignalLost,
+        EventKind::SignalRestored,
+        EventKind::LateFixBeyondHistory,
+    ] {
+        assert_eq!(kind_id_name(k), format!("{k:?}"));
+    }
+    for k in [
+        None,
+        Some(EpisodeKind::Exclusion),
+        Some(EpisodeKind::Inclusion),
+        Some(EpisodeKind::Buffer),
+    ] {
+        assert_eq!(episode_id_name(k), format!("{k:?}"));
+    }
+}

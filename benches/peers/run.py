@@ -211,11 +211,12 @@ def memory_child(kind: str, w1: str, k: int) -> None:
             seqs = [TGeomPointSeq(t) for t in texts]
             out["load_s"] = time.perf_counter() - t0
     gc.collect()
-    import resource
-
     out["bytes_per_fix"] = (rss_bytes() - r0) / max(n, 1)
-    # The peak is meaningful only where nothing large was built before r0.
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - r0, 0) / max(n, 1)
+    # The peak (VmHWM of this process's own address space; ru_maxrss would
+    # carry the parent's across fork/exec) is meaningful only where nothing
+    # large was built before r0.
+    hwm = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+    peak = max(hwm - r0, 0) / max(n, 1)
     out["peak_bytes_per_fix"] = peak if kind in ("trailfence", "duckdb") else None
     out["fixes"] = int(n)
     print(json.dumps(out))

@@ -468,6 +468,13 @@ fn store_import_parquet_export_and_compact() {
     let after = trailfence::ParquetStore::open(&store).unwrap().files().len();
     assert_eq!(after, before - 1, "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(run(&[&["trail", "--store", s][..], &q].concat()).stdout, from_file);
+    let info = run(&["info", "--store", s]);
+    let err = String::from_utf8_lossy(&info.stderr);
+    assert!(
+        err.contains(&format!("{after} files in")) && err.contains("partitions"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&info.stdout).lines().count() > 20);
     // Usage errors.
     let out = bin().args(["compact", "--store", "no/such/store"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));

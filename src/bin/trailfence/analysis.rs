@@ -203,6 +203,20 @@ pub fn run_validate(args: CheckArgs) -> Result<(), Failure> {
 
 /// Runs `info`: subjects, time span and fix counts.
 pub fn run_info(args: CheckArgs) -> Result<(), Failure> {
+    if let Some(dir) = &args.input.store {
+        let st = trailfence::ParquetStore::open(dir)?;
+        let days: std::collections::BTreeSet<i64> = st.files().iter().map(|f| f.day).collect();
+        let parts: std::collections::BTreeSet<(i64, u32)> = st.files().iter().map(|f| (f.day, f.bucket)).collect();
+        eprintln!(
+            "trailfence: store {}: {} files in {} partitions ({} UTC days x {} subject buckets), {} bytes",
+            dir.display(),
+            st.files().len(),
+            parts.len(),
+            days.len(),
+            st.buckets(),
+            st.files().iter().map(|f| f.bytes).sum::<u64>()
+        );
+    }
     let store = args.input.load()?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "subject,fixes,first,last")?;

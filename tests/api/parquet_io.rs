@@ -34,6 +34,12 @@ fn us(s: &str) -> i64 {
     t(s).as_microsecond()
 }
 
+/// 10:00, 10:01 and 10:02 UTC on 2024-07-01 as a zoned timestamp column.
+fn three_utc_minutes() -> ArrayRef {
+    let t = ["2024-07-01T10:00:00Z", "2024-07-01T10:01:00Z", "2024-07-01T10:02:00Z"];
+    Arc::new(TimestampMicrosecondArray::from(t.iter().map(|s| us(s)).collect::<Vec<_>>()).with_timezone("UTC"))
+}
+
 #[test]
 fn a_trail_written_as_parquet_reads_back_identically() {
     let dir = temp_dir("pq-roundtrip");
@@ -158,17 +164,7 @@ fn wkb_geometry_is_read_when_there_are_no_lon_lat_columns() {
         "geo.parquet",
         vec![
             ("subject", Arc::new(StringArray::from(vec!["A", "A", "A"])) as ArrayRef),
-            (
-                "time",
-                Arc::new(
-                    TimestampMicrosecondArray::from(vec![
-                        us("2024-07-01T10:00:00Z"),
-                        us("2024-07-01T10:01:00Z"),
-                        us("2024-07-01T10:02:00Z"),
-                    ])
-                    .with_timezone("UTC"),
-                ),
-            ),
+            ("time", three_utc_minutes()),
             ("geometry", Arc::new(BinaryArray::from(geoms))),
         ],
     );
@@ -198,17 +194,7 @@ fn bad_rows_and_columns_are_named() {
                 "subject",
                 Arc::new(StringArray::from(vec![Some("A"), None, Some("A")])) as ArrayRef,
             ),
-            (
-                "time",
-                Arc::new(
-                    TimestampMicrosecondArray::from(vec![
-                        us("2024-07-01T10:00:00Z"),
-                        us("2024-07-01T10:01:00Z"),
-                        us("2024-07-01T10:02:00Z"),
-                    ])
-                    .with_timezone("UTC"),
-                ),
-            ),
+            ("time", three_utc_minutes()),
             (
                 "lon",
                 Arc::new(Float64Array::from(vec![Some(0.0), Some(0.0), Some(200.0)])),

@@ -8,10 +8,15 @@ fn main() {
     let all = st
         .load(trailfence::Window::all(), None, trailfence::StoreOptions::default())
         .unwrap();
+    let rss = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        .map_or(f64::NAN, |pages| pages * 4096.0);
     println!(
-        "loaded {} fixes of {} subjects in {:.2} s",
+        "loaded {} fixes of {} subjects in {:.2} s; resident {:.1} bytes/fix",
         all.fix_count(),
         all.subject_count(),
-        t.elapsed().as_secs_f64()
+        t.elapsed().as_secs_f64(),
+        rss / all.fix_count() as f64
     );
 }

@@ -384,40 +384,64 @@ impl ParquetStore {
             .filter(|f| f.day >= d0 && f.day <= d1)
             .filter(|f| buckets.as_ref().is_none_or(|b| b.contains(&f.bucket)))
             .collect();
-        // Files decode in parallel; their columns are then gathered once
-        // (subject ids borrowed from the decoded arrays, never copied per row).
-        let decoded: Vec<Vec<RecordBatch>> = files
-            .par_iter()
-            .map(|f| self.decode_file(f, subjects))
-            .collect::<Result<_, _>>()?;
-        let n: usize = decoded.iter().flatten().map(RecordBatch::num_rows).sum();
-        let mut name: Vec<&str> = Vec::with_capacity(n);
+        // Files decode in parallel, a few at a time; each group's columns are
+        // gathered and its decoded arrays freed before the next group, so the
+        // decode buffers are reused instead of piling up (freed buffers below
+        // live ones would stay resident as heap fragments).
+        let n: usize = if subjects.is_none() {
+            files.iter().map(|f| f.rows as usize).sum()
+        } else {
+            0
+        };
+        let mut names: Vec<String> = Vec::new();
+        let mut number: HashMap<String, u32> = HashMap::new();
+        let mut who: Vec<u32> = Vec::with_capacity(n);
         let (mut t, mut x, mut y, mut a) = (
             Vec::with_capacity(n),
             Vec::with_capacity(n),
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
-        for (f, batches) in files.iter().zip(&decoded) {
-            for batch in batches {
-                let c = FixColumns::of(batch, &self.dir.join(&f.path))?;
-                for i in 0..batch.num_rows() {
-                    let s = c.subject.value(i);
-                    if subjects.is_some_and(|w| !w.contains(&s)) {
-                        continue;
+        for group in files.chunks(2 * rayon::current_num_threads()) {
+            let decoded: Vec<Vec<RecordBatch>> = group
+                .par_iter()
+                .map(|f| self.decode_file(f, subjects))
+                .collect::<Result<_, _>>()?;
+            for (f, batches) in group.iter().zip(&decoded) {
+                for batch in batches {
+                    let c = FixColumns::of(batch, &self.dir.join(&f.path))?;
+                    let mut last: Option<(&str, u32)> = None;
+                    for i in 0..batch.num_rows() {
+                        let s = c.subject.value(i);
+                        if subjects.is_some_and(|w| !w.contains(&s)) {
+                            continue;
+                        }
+                        let k = match last {
+                            Some((l, k)) if l == s => k,
+                            _ => {
+                                let k = *number.entry(s.to_string()).or_insert_with(|| {
+                                    names.push(s.to_string());
+                                    names.len() as u32 - 1
+                                });
+                                last = Some((s, k));
+                                k
+                            }
+                        };
+                        who.push(k);
+                        t.push(c.time.value(i));
+                        x.push(c.lon.value(i));
+                        y.push(c.lat.value(i));
+                        a.push(if c.acc.is_null(i) {
+                            f64::NAN
+                        } else {
+                            f64::from(c.acc.value(i))
+                        });
                     }
-                    name.push(s);
-                    t.push(c.time.value(i));
-                    x.push(c.lon.value(i));
-                    y.push(c.lat.value(i));
-                    a.push(if c.acc.is_null(i) {
-                        f64::NAN
-                    } else {
-                        f64::from(c.acc.value(i))
-                    });
                 }
             }
         }
+        let name: Vec<&str> = who.iter().map(|&k| names[k as usize].as_str()).collect();
+        drop(who);
         let mut builder = TrailStore::builder().max_gap_s(options.max_gap_s)?;
         builder.extend_columns(&name, &t, &x, &y, Some(&a), Mode::Strict)?;
         Ok(builder.build())

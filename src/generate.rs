@@ -358,6 +358,11 @@ pub fn fixes_csv(data: &GeneratedFixes) -> String {
 /// buffer) around one of the places some subjects visit, plus a few shared
 /// exclusion circles.
 pub fn zones_geojson(data: &GeneratedFixes, seed: u64) -> String {
+    feature_collection(&sample_zone_features(data, seed))
+}
+
+/// The features of [`zones_geojson`], one GeoJSON text each.
+fn sample_zone_features(data: &GeneratedFixes, seed: u64) -> Vec<String> {
     let mut rng = SplitMix64::new(seed ^ 0x5A0E);
     let mut feats = Vec::new();
     for (i, name) in data.names.iter().enumerate() {
@@ -396,6 +401,11 @@ pub fn zones_geojson(data: &GeneratedFixes, seed: u64) -> String {
             p.0, p.1
         ));
     }
+    feats
+}
+
+/// Features (GeoJSON texts) as one FeatureCollection, a feature per line.
+fn feature_collection(feats: &[String]) -> String {
     format!(
         "{{\"type\":\"FeatureCollection\",\"features\":[\n{}\n]}}\n",
         feats.join(",\n")
@@ -508,19 +518,8 @@ pub fn bench_zones_geojson(data: &GeneratedFixes, count: usize, seed: u64) -> St
             }
         }
     }
-    let sample = zones_geojson(data, seed);
-    let inner = sample
-        .trim()
-        .trim_start_matches("{\"type\":\"FeatureCollection\",\"features\":[")
-        .trim_end_matches("]}")
-        .trim();
-    if !inner.is_empty() {
-        feats.push(inner.to_string());
-    }
-    format!(
-        "{{\"type\":\"FeatureCollection\",\"features\":[\n{}\n]}}\n",
-        feats.join(",\n")
-    )
+    feats.extend(sample_zone_features(data, seed));
+    feature_collection(&feats)
 }
 
 /// The monitor / breach benchmark zone set: `count` benchmark exclusion zones

@@ -70,6 +70,16 @@ fn report_tuple(r: &trailfence::ReadReport) -> ReportTuple {
 
 type ReportTuple = (u64, u64, u64, Vec<(String, u64)>, Vec<String>);
 
+/// A heatmap as (columns cell, seconds, subjects; suppressed cells; suppressed seconds).
+fn heatmap_tuple<'py>(py: Python<'py>, h: &trailfence::Heatmap) -> PyResult<(Bound<'py, PyDict>, u64, f64)> {
+    let cols = Columns::new(py)
+        .str("cell", h.cells.iter().map(|c| c.cell.clone()).collect())?
+        .f64("seconds", h.cells.iter().map(|c| c.seconds).collect())?
+        .i64("subjects", h.cells.iter().map(|c| i64::from(c.subjects)).collect())?
+        .done();
+    Ok((cols, h.suppressed_cells, h.suppressed_seconds))
+}
+
 /// Builds a dict of columns.
 struct Columns<'py> {
     py: Python<'py>,
@@ -540,12 +550,7 @@ impl PyTrailStore {
         let h = py
             .detach(|| trailfence::heatmap(&self.inner, resolution, w, min_subjects))
             .map_err(to_py)?;
-        let cols = Columns::new(py)
-            .str("cell", h.cells.iter().map(|c| c.cell.clone()).collect())?
-            .f64("seconds", h.cells.iter().map(|c| c.seconds).collect())?
-            .i64("subjects", h.cells.iter().map(|c| c.subjects as i64).collect())?
-            .done();
-        Ok((cols, h.suppressed_cells, h.suppressed_seconds))
+        heatmap_tuple(py, &h)
     }
 
     /// Fix-in-zone flags: every (fix, zone) pair where the zone covers the fix
@@ -842,12 +847,7 @@ fn heatmap_from_counts<'py>(
         .map_err(|_| ValidationError::new_err("subjects: counts must be 0 to 4294967295"))?;
     let counts = trailfence::DwellCounts::from_columns(&c, dwell_half_us.as_slice()?, &n).map_err(to_py)?;
     let h = counts.suppress(min_subjects);
-    let cols = Columns::new(py)
-        .str("cell", h.cells.iter().map(|c| c.cell.clone()).collect())?
-        .f64("seconds", h.cells.iter().map(|c| c.seconds).collect())?
-        .i64("subjects", h.cells.iter().map(|c| c.subjects as i64).collect())?
-        .done();
-    Ok((cols, h.suppressed_cells, h.suppressed_seconds))
+    heatmap_tuple(py, &h)
 }
 
 /// The H3 cell (hex string) of (lon, lat) at `resolution`.

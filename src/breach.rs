@@ -155,12 +155,23 @@ struct Last {
     covered: bool,
 }
 
-/// Cached active windows of a schedule over `[from, to)`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Cached active windows of a schedule over `[from, to)` (shared between
+/// copies of a tracker: snapshots clone trackers often).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct ActiveCache {
     from_us: i64,
     to_us: i64,
-    windows: Vec<(i64, i64)>,
+    windows: std::sync::Arc<[(i64, i64)]>,
+}
+
+impl Default for ActiveCache {
+    fn default() -> Self {
+        ActiveCache {
+            from_us: 0,
+            to_us: 0,
+            windows: std::sync::Arc::from(Vec::new()),
+        }
+    }
 }
 
 const DAY_US: i64 = 86_400_000_000;
@@ -188,7 +199,7 @@ type Intervals = Vec<(f64, f64)>;
 
 /// The incremental episode state machine of one (subject, zone, kind).
 /// Serialisable, and bounded in size whatever the trail length.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct EpisodeTracker {
     zone: u32,
     kind: EpisodeKind,
@@ -198,6 +209,31 @@ pub struct EpisodeTracker {
     /// Scratch space for a segment's intervals (not state).
     #[serde(skip)]
     scratch: (Intervals, Intervals),
+}
+
+impl Clone for EpisodeTracker {
+    /// Copies the state; the scratch space starts empty (it is not state).
+    fn clone(&self) -> Self {
+        EpisodeTracker {
+            zone: self.zone,
+            kind: self.kind,
+            last: self.last,
+            open: self.open,
+            cache: self.cache.clone(),
+            scratch: (Vec::new(), Vec::new()),
+        }
+    }
+}
+
+impl PartialEq for EpisodeTracker {
+    /// Equal state (the scratch space is not compared).
+    fn eq(&self, other: &Self) -> bool {
+        self.zone == other.zone
+            && self.kind == other.kind
+            && self.last == other.last
+            && self.open == other.open
+            && self.cache == other.cache
+    }
 }
 
 /// Engine parameters shared by all trackers of an evaluation.
@@ -353,17 +389,12 @@ impl EpisodeTracker {
                     for &(s0, s1) in ivs.iter() {
                         let (a, b) = (at(s0), at(s1));
                         if scheduled {
-                            let pieces: Vec<(i64, i64)> = self
-                                .cache
-                                .windows
-                                .iter()
-                                .filter_map(|&(ws, we)| {
-                                    let (x, y) = (a.max(ws), b.min(we));
-                                    (x < y || (a == b && ws <= a && a < we)).then_some((x, y))
-                                })
-                                .collect();
-                            for (x, y) in pieces {
-                                self.extend_or_open(x, y, out);
+                            let windows = std::sync::Arc::clone(&self.cache.windows);
+                            for &(ws, we) in windows.iter() {
+                                let (x, y) = (a.max(ws), b.min(we));
+                                if x < y || (a == b && ws <= a && a < we) {
+                                    self.extend_or_open(x, y, out);
+                                }
                             }
                         } else {
                             self.extend_or_open(a, b, out);

@@ -160,12 +160,16 @@ mod as_pairs {
     }
 }
 
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+/// A subject's trackers, sorted by key (zone number, kind code), with the
+/// time of the last fix each was fed.
+type Slots = Vec<((u32, u8), (EpisodeTracker, i64))>;
+
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Trackers {
     /// Inclusion trackers (always fed) and nearby exclusion/buffer trackers,
-    /// with the time of the last fix each was fed.
-    #[serde(with = "as_pairs")]
-    map: BTreeMap<(u32, u8), (EpisodeTracker, i64)>,
+    /// with the time of the last fix each was fed; sorted by key (serialised
+    /// as the (key, value) pairs of the map it replaced).
+    map: Slots,
     last: Option<TrackFix>,
     /// The subject's inclusion zones (computed on first use).
     inclusion: Option<Vec<u32>>,
@@ -174,9 +178,23 @@ struct Trackers {
     cand: Vec<u32>,
     #[serde(skip)]
     cand_box: Option<[f64; 4]>,
-    /// Scratch: the trackers a fix needs (reused between fixes).
+    /// Scratch: the tracker keys a fix needs (reused between fixes).
     #[serde(skip)]
-    wanted: Vec<(u32, EpisodeKind)>,
+    wanted: Vec<(u32, u8)>,
+}
+
+impl Clone for Trackers {
+    /// Copies the state, not the caches (snapshots clone trackers often).
+    fn clone(&self) -> Self {
+        Trackers {
+            map: self.map.clone(),
+            last: self.last,
+            inclusion: self.inclusion.clone(),
+            cand: Vec::new(),
+            cand_box: None,
+            wanted: Vec::new(),
+        }
+    }
 }
 
 /// Margin of the candidate-zone cache box, degrees (about 300–500 m).
@@ -187,6 +205,14 @@ fn kind_code(k: EpisodeKind) -> u8 {
         EpisodeKind::Exclusion => 0,
         EpisodeKind::Inclusion => 1,
         EpisodeKind::Buffer => 2,
+    }
+}
+
+fn kind_of_code(c: u8) -> EpisodeKind {
+    match c {
+        0 => EpisodeKind::Exclusion,
+        1 => EpisodeKind::Inclusion,
+        _ => EpisodeKind::Buffer,
     }
 }
 
@@ -216,7 +242,7 @@ impl Trackers {
             );
         }
         for &z in self.inclusion.as_deref().unwrap_or(&[]) {
-            wanted.push((z, EpisodeKind::Inclusion));
+            wanted.push((z, kind_code(EpisodeKind::Inclusion)));
         }
         // Candidate exclusion zones for a box around the recent path, reused
         // while the subject stays inside it (saves an R-tree query per fix).
@@ -240,36 +266,47 @@ impl Trackers {
             self.cand_box = Some(b);
         }
         for &z in &self.cand {
-            let z = z as usize;
-            let pz = zones.get(z);
+            let pz = zones.get(z as usize);
             for k in [EpisodeKind::Exclusion, EpisodeKind::Buffer] {
                 if k == EpisodeKind::Buffer && pz.buffer.is_none() {
                     continue;
                 }
                 let b = region_of(pz, k).bbox();
                 if x0 <= b[2] && x1 >= b[0] && y0 <= b[3] && y1 >= b[1] {
-                    wanted.push((z as u32, k));
+                    wanted.push((z, kind_code(k)));
                 }
             }
         }
-        wanted.sort_unstable_by_key(|&(z, k)| (z, kind_code(k)));
+        wanted.sort_unstable();
         // Trackers no longer near: the segment cannot be in violation there.
-        let is_stale = |k: &(u32, u8)| wanted.binary_search_by_key(k, |&(z, kk)| (z, kind_code(kk))).is_err();
-        if self.map.keys().any(is_stale) {
-            let stale: Vec<(u32, u8)> = self.map.keys().filter(|k| is_stale(k)).copied().collect();
-            for k in stale {
-                if let Some((mut tr, _)) = self.map.remove(&k) {
-                    tr.finish(out);
+        // (`map` and `wanted` are both sorted: one merge walk.)
+        let mut w = 0;
+        self.map.retain_mut(|(key, (tr, _))| {
+            while w < wanted.len() && wanted[w] < *key {
+                w += 1;
+            }
+            let keep = w < wanted.len() && wanted[w] == *key;
+            if !keep {
+                tr.finish(out);
+            }
+            keep
+        });
+        if self.map.len() != wanted.len() {
+            // New trackers: merge them in, keeping the order.
+            let old = std::mem::take(&mut self.map);
+            let mut old = old.into_iter().peekable();
+            for &key in &wanted {
+                match old.next_if(|(k, _)| *k == key) {
+                    Some(slot) => self.map.push(slot),
+                    None => self.map.push((
+                        key,
+                        (EpisodeTracker::new(key.0 as usize, kind_of_code(key.1)), i64::MIN),
+                    )),
                 }
             }
         }
         let prev = self.last;
-        for &(z, k) in &wanted {
-            let entry = self
-                .map
-                .entry((z, kind_code(k)))
-                .or_insert_with(|| (EpisodeTracker::new(z as usize, k), i64::MIN));
-            let (tr, last_t) = entry;
+        for (_, (tr, last_t)) in &mut self.map {
             if let Some(prev) = prev {
                 if *last_t != prev.t_us {
                     tr.break_here(out);
@@ -284,7 +321,7 @@ impl Trackers {
     }
 
     fn finish(&mut self, out: &mut Vec<RawEpisode>) {
-        for (tr, _) in self.map.values_mut() {
+        for (_, (tr, _)) in &mut self.map {
             tr.finish(out);
         }
         self.map.clear();
@@ -292,8 +329,8 @@ impl Trackers {
 
     fn open(&self) -> Vec<RawEpisode> {
         self.map
-            .values()
-            .filter_map(|(t, _)| t.open_episode().copied())
+            .iter()
+            .filter_map(|(_, (t, _))| t.open_episode().copied())
             .collect()
     }
 }
@@ -835,7 +872,7 @@ fn report_closed(
 
 /// Announces open episodes not yet announced.
 fn announce_open(st: &mut SubjectState, zones: &ZoneSet, subject: &str, pt: i64, events: &mut Vec<MonitorEvent>) {
-    for e in st.live.map.values().filter_map(|(t, _)| t.open_episode().copied()) {
+    for e in st.live.map.iter().filter_map(|(_, (t, _))| t.open_episode().copied()) {
         let key = (e.zone, kind_code(e.kind));
         if let std::collections::btree_map::Entry::Vacant(slot) = st.announced.entry(key) {
             events.push(event(

@@ -157,20 +157,34 @@ struct Last {
 
 /// Cached active windows of a schedule over `[from, to)` (shared between
 /// copies of a tracker: snapshots clone trackers often).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct ActiveCache {
     from_us: i64,
     to_us: i64,
-    windows: std::sync::Arc<[(i64, i64)]>,
+    windows: Windows,
 }
 
-impl Default for ActiveCache {
-    fn default() -> Self {
-        ActiveCache {
-            from_us: 0,
-            to_us: 0,
-            windows: std::sync::Arc::from(Vec::new()),
-        }
+/// Active windows `[start, end)`, UTC µs; none allocated until a schedule
+/// is evaluated (serialised as a plain list).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Windows(Option<std::sync::Arc<[(i64, i64)]>>);
+
+impl Windows {
+    fn iter(&self) -> std::slice::Iter<'_, (i64, i64)> {
+        self.0.as_deref().unwrap_or(&[]).iter()
+    }
+}
+
+impl serde::Serialize for Windows {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Windows {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v: Vec<(i64, i64)> = serde::Deserialize::deserialize(d)?;
+        Ok(Windows(if v.is_empty() { None } else { Some(v.into()) }))
     }
 }
 
@@ -184,18 +198,19 @@ impl ActiveCache {
         }
         let from = a.saturating_sub(DAY_US);
         let to = b.max(a.saturating_add(14 * DAY_US)).saturating_add(DAY_US);
-        self.windows = s
+        let windows: Vec<(i64, i64)> = s
             .occurrences(Window::from_us(from, to))
             .into_iter()
             .map(|w| (w.start_us, w.end_us))
             .collect();
+        self.windows = Windows((!windows.is_empty()).then(|| windows.into()));
         self.from_us = from;
         self.to_us = to;
     }
 }
 
 /// Parameter intervals `[s0, s1]` along a segment.
-type Intervals = Vec<(f64, f64)>;
+pub(crate) type Intervals = Vec<(f64, f64)>;
 
 /// The incremental episode state machine of one (subject, zone, kind).
 /// Serialisable, and bounded in size whatever the trail length.
@@ -348,6 +363,21 @@ impl EpisodeTracker {
     /// Feeds the next fix (times must increase; an equal or earlier time is
     /// treated as a break). Closed episodes are appended to `out`.
     pub fn push(&mut self, zones: &ZoneSet, fix: TrackFix, p: &EngineParams, out: &mut Vec<RawEpisode>) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.push_with(zones, fix, p, out, &mut scratch);
+        self.scratch = scratch;
+    }
+
+    /// [`EpisodeTracker::push`] with caller-owned scratch space (callers
+    /// holding many short-lived trackers reuse one).
+    pub(crate) fn push_with(
+        &mut self,
+        zones: &ZoneSet,
+        fix: TrackFix,
+        p: &EngineParams,
+        out: &mut Vec<RawEpisode>,
+        scratch: &mut (Intervals, Intervals),
+    ) {
         let zone = zones.get(self.zone as usize);
         let region = region_of(zone, self.kind);
         let scheduled = zone.zone.schedule.is_some();
@@ -360,7 +390,7 @@ impl EpisodeTracker {
                 }
                 let any_active = !scheduled || self.cache.windows.iter().any(|&(s, e)| s <= t1 && e > t0);
                 if any_active {
-                    let (mut inside, mut comp) = std::mem::take(&mut self.scratch);
+                    let (inside, comp) = scratch;
                     inside.clear();
                     comp.clear();
                     region.covered_intervals_known(
@@ -368,13 +398,13 @@ impl EpisodeTracker {
                         (fix.lon, fix.lat),
                         l.covered,
                         covered,
-                        &mut inside,
+                        inside,
                     );
                     let ivs = if self.kind == EpisodeKind::Inclusion {
-                        complement(&inside, &mut comp);
-                        &comp
+                        complement(inside, comp);
+                        &*comp
                     } else {
-                        &inside
+                        &*inside
                     };
                     let dt = (t1 - t0) as f64;
                     let at = |s: f64| {
@@ -389,7 +419,7 @@ impl EpisodeTracker {
                     for &(s0, s1) in ivs.iter() {
                         let (a, b) = (at(s0), at(s1));
                         if scheduled {
-                            let windows = std::sync::Arc::clone(&self.cache.windows);
+                            let windows = self.cache.windows.clone();
                             for &(ws, we) in windows.iter() {
                                 let (x, y) = (a.max(ws), b.min(we));
                                 if x < y || (a == b && ws <= a && a < we) {
@@ -400,7 +430,6 @@ impl EpisodeTracker {
                             self.extend_or_open(a, b, out);
                         }
                     }
-                    self.scratch = (inside, comp);
                 } else {
                     self.close(out);
                 }

@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::breach::{region_of, Confidence, EngineParams, EpisodeKind, EpisodeTracker, RawEpisode, TrackFix};
+use crate::breach::{region_of, Confidence, EngineParams, EpisodeKind, EpisodeTracker, Intervals, RawEpisode, TrackFix};
 use crate::error::Error;
 use crate::fix::{validate_accuracy, validate_position, validate_subject};
 use crate::zone::{ZoneKind, ZoneSet};
@@ -181,6 +181,9 @@ struct Trackers {
     /// Scratch: the tracker keys a fix needs (reused between fixes).
     #[serde(skip)]
     wanted: Vec<(u32, u8)>,
+    /// Scratch: a segment's intervals, shared by the trackers.
+    #[serde(skip)]
+    scratch: (Intervals, Intervals),
 }
 
 impl Clone for Trackers {
@@ -193,6 +196,7 @@ impl Clone for Trackers {
             cand: Vec::new(),
             cand_box: None,
             wanted: Vec::new(),
+            scratch: (Vec::new(), Vec::new()),
         }
     }
 }
@@ -306,14 +310,15 @@ impl Trackers {
             }
         }
         let prev = self.last;
+        let scratch = &mut self.scratch;
         for (_, (tr, last_t)) in &mut self.map {
             if let Some(prev) = prev {
                 if *last_t != prev.t_us {
                     tr.break_here(out);
-                    tr.push(zones, prev, p, out);
+                    tr.push_with(zones, prev, p, out, scratch);
                 }
             }
-            tr.push(zones, fix, p, out);
+            tr.push_with(zones, fix, p, out, scratch);
             *last_t = fix.t_us;
         }
         self.wanted = wanted;
@@ -363,6 +368,9 @@ struct SubjectState {
     #[serde(with = "as_pairs")]
     announced: BTreeMap<(u32, u8), RawEpisode>,
     signal_lost: bool,
+    /// Scratch: episodes closed by one fix (not state).
+    #[serde(skip)]
+    out: Vec<RawEpisode>,
 }
 
 /// The versioned checkpoint format.
@@ -548,7 +556,7 @@ impl Monitor {
             }
             let mut out = Vec::new();
             st.live.finish(&mut out);
-            report_closed(st, &self.zones, name, out, processing_time_us, &mut events);
+            report_closed(st, &self.zones, name, &out, processing_time_us, &mut events);
         }
         events
     }
@@ -824,11 +832,11 @@ fn report_closed(
     st: &mut SubjectState,
     zones: &ZoneSet,
     subject: &str,
-    closed: Vec<RawEpisode>,
+    closed: &[RawEpisode],
     pt: i64,
     events: &mut Vec<MonitorEvent>,
 ) {
-    for e in closed {
+    for &e in closed {
         let key = (e.zone, kind_code(e.kind));
         match st.announced.remove(&key) {
             Some(a) if a.start_us == e.start_us => {}
@@ -907,7 +915,8 @@ fn feed_final(
         return;
     }
     st.history.push(fix);
-    let mut out = Vec::new();
+    let mut out = std::mem::take(&mut st.out);
+    out.clear();
     st.live.feed(zones, subject, fix, p, &mut out);
     st.since_snap += 1;
     if st.since_snap >= SNAPSHOT_EVERY {
@@ -915,8 +924,9 @@ fn feed_final(
         st.since_snap = 0;
     }
     if !out.is_empty() {
-        report_closed(st, zones, subject, out, pt, events);
+        report_closed(st, zones, subject, &out, pt, events);
     }
+    st.out = out;
     announce_open(st, zones, subject, pt, events);
 }
 

@@ -387,12 +387,18 @@ const CHECKPOINT_VERSION: u32 = 1;
 /// Final fixes between two snapshots of a subject's trackers.
 const SNAPSHOT_EVERY: u32 = 64;
 
+/// Subjects evaluated together by one parallel task of [`Monitor::push_many`].
+const SUBJECTS_PER_TASK: usize = 64;
+
 /// The streaming monitor over a zone set.
 #[derive(Debug, Clone)]
 pub struct Monitor {
     zones: ZoneSet,
     options: MonitorOptions,
-    subjects: std::collections::HashMap<String, SubjectState>,
+    /// Subject name → number (index of `names` and `states`).
+    index: std::collections::HashMap<String, u32, foldhash::fast::RandomState>,
+    names: Vec<String>,
+    states: Vec<SubjectState>,
 }
 
 impl Monitor {
@@ -423,8 +429,29 @@ impl Monitor {
         Ok(Monitor {
             zones,
             options,
-            subjects: std::collections::HashMap::new(),
+            index: Default::default(),
+            names: Vec::new(),
+            states: Vec::new(),
         })
+    }
+
+    /// The number of `subject`, creating its state on first sight.
+    fn subject_number(&mut self, subject: &str) -> usize {
+        if let Some(&i) = self.index.get(subject) {
+            return i as usize;
+        }
+        let i = self.states.len();
+        self.index.insert(subject.to_string(), i as u32);
+        self.names.push(subject.to_string());
+        self.states.push(SubjectState::default());
+        i
+    }
+
+    /// Subject numbers in name order (the order of `tick` and `finish`).
+    fn by_name(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.names.len()).collect();
+        order.sort_by(|&a, &b| self.names[a].cmp(&self.names[b]));
+        order
     }
 
     fn params(&self) -> EngineParams {
@@ -443,12 +470,9 @@ impl Monitor {
     pub fn push(&mut self, subject: &str, fix: TrackFix, processing_time_us: i64) -> Result<Vec<MonitorEvent>, Error> {
         check_fix(subject, &fix, 0)?;
         let mut events = Vec::new();
+        let i = self.subject_number(subject);
         let (p, opts, zones) = (self.params(), self.options, &self.zones);
-        if !self.subjects.contains_key(subject) {
-            self.subjects.insert(subject.to_string(), SubjectState::default());
-        }
-        let st = self.subjects.get_mut(subject).expect("inserted above");
-        push_one(st, zones, &opts, &p, subject, fix, processing_time_us, &mut events);
+        push_one(&mut self.states[i], zones, &opts, &p, subject, fix, processing_time_us, &mut events);
         Ok(events)
     }
 
@@ -470,41 +494,64 @@ impl Monitor {
         for (i, (subject, fix)) in batch.iter().enumerate() {
             check_fix(subject, fix, i + 1)?;
         }
-        // Group by subject, in order of first appearance.
-        let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-        let mut groups: Vec<(&str, Vec<TrackFix>)> = Vec::new();
-        for &(subject, fix) in batch {
-            let g = *group_of.entry(subject).or_insert_with(|| {
-                groups.push((subject, Vec::new()));
-                groups.len() - 1
-            });
-            groups[g].1.push(fix);
+        // Group by subject, in order of first appearance: one counting sort
+        // into a flat buffer (no allocation per subject).
+        let numbers: Vec<usize> = batch.iter().map(|(subject, _)| self.subject_number(subject)).collect();
+        let mut group_of = vec![u32::MAX; self.states.len()];
+        let mut members: Vec<usize> = Vec::new(); // group -> subject number
+        let mut counts: Vec<usize> = Vec::new();
+        for &n in &numbers {
+            if group_of[n] == u32::MAX {
+                group_of[n] = members.len() as u32;
+                members.push(n);
+                counts.push(0);
+            }
+            counts[group_of[n] as usize] += 1;
         }
-        for (subject, _) in &groups {
-            if !self.subjects.contains_key(*subject) {
-                self.subjects.insert(subject.to_string(), SubjectState::default());
+        let mut offsets = Vec::with_capacity(counts.len() + 1);
+        offsets.push(0);
+        for c in &counts {
+            offsets.push(offsets.last().copied().unwrap_or(0) + c);
+        }
+        let mut next = offsets.clone();
+        let Some(&(_, first)) = batch.first() else {
+            return Ok(Vec::new());
+        };
+        let mut flat = vec![first; batch.len()];
+        for (&n, &(_, fix)) in numbers.iter().zip(batch) {
+            let g = group_of[n] as usize;
+            flat[next[g]] = fix;
+            next[g] += 1;
+        }
+        let p = self.params();
+        let mut states: Vec<Option<&mut SubjectState>> = (0..members.len()).map(|_| None).collect();
+        for (n, st) in self.states.iter_mut().enumerate() {
+            if group_of[n] != u32::MAX {
+                states[group_of[n] as usize] = Some(st);
             }
         }
-        let (p, opts, zones) = (self.params(), self.options, &self.zones);
-        let mut states: Vec<Option<&mut SubjectState>> = (0..groups.len()).map(|_| None).collect();
-        for (name, st) in self.subjects.iter_mut() {
-            if let Some(&g) = group_of.get(name.as_str()) {
-                states[g] = Some(st);
-            }
-        }
+        let (opts, zones, names) = (self.options, &self.zones, &self.names);
         let per: Vec<Vec<MonitorEvent>> = states
-            .into_par_iter()
-            .zip(groups.par_iter())
-            .map(|(st, (subject, fixes))| {
-                let st = st.expect("every batch subject has state");
+            .par_chunks_mut(SUBJECTS_PER_TASK)
+            .enumerate()
+            .map(|(c, chunk)| {
                 let mut events = Vec::new();
-                for &fix in fixes {
-                    push_one(st, zones, &opts, &p, subject, fix, processing_time_us, &mut events);
+                for (k, st) in chunk.iter_mut().enumerate() {
+                    let g = c * SUBJECTS_PER_TASK + k;
+                    let st = st.take().expect("every batch subject has state");
+                    let subject = names[members[g]].as_str();
+                    for &fix in &flat[offsets[g]..offsets[g + 1]] {
+                        push_one(st, zones, &opts, &p, subject, fix, processing_time_us, &mut events);
+                    }
                 }
                 events
             })
             .collect();
-        Ok(per.into_iter().flatten().collect())
+        let mut events = Vec::with_capacity(per.iter().map(Vec::len).sum());
+        for v in per {
+            events.extend(v);
+        }
+        Ok(events)
     }
 
     /// [`Monitor::push`] stamped with the wall clock.
@@ -521,15 +568,12 @@ impl Monitor {
     pub fn tick(&mut self, now_us: i64) -> Vec<MonitorEvent> {
         let limit = (self.options.signal_loss_s * 1e6) as i64;
         let mut events = Vec::new();
-        let mut names: Vec<&String> = self.subjects.keys().collect();
-        names.sort();
-        let names: Vec<String> = names.into_iter().cloned().collect();
-        for name in names {
-            let st = self.subjects.get_mut(&name).expect("listed above");
+        for i in self.by_name() {
+            let (name, st) = (&self.names[i], &mut self.states[i]);
             if !st.signal_lost && st.watermark_us != 0 && now_us - st.watermark_us > limit {
                 st.signal_lost = true;
                 events.push(subject_event(
-                    &name,
+                    name,
                     EventKind::SignalLost,
                     st.watermark_us,
                     now_us,
@@ -545,11 +589,8 @@ impl Monitor {
     pub fn finish(&mut self, processing_time_us: i64) -> Vec<MonitorEvent> {
         let p = self.params();
         let mut events = Vec::new();
-        let mut names: Vec<String> = self.subjects.keys().cloned().collect();
-        names.sort();
-        for name in names {
-            let name = name.as_str();
-            let st = self.subjects.get_mut(name).expect("listed above");
+        for i in self.by_name() {
+            let (name, st) = (self.names[i].as_str(), &mut self.states[i]);
             let pending: Vec<TrackFix> = std::mem::take(&mut st.pending).into_iter().collect();
             for f in pending {
                 feed_final(st, &self.zones, name, f, &p, processing_time_us, &mut events);
@@ -570,7 +611,7 @@ impl Monitor {
             version: CHECKPOINT_VERSION,
             options: self.options,
             zone_ids: self.zones.zones().iter().map(|z| z.zone.id.clone()).collect(),
-            subjects: self.subjects.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            subjects: self.names.iter().cloned().zip(self.states.iter().cloned()).collect(),
         };
         serde_json::to_vec(&c).map_err(|e| Error::format("<checkpoint>", e.to_string()))
     }
@@ -590,21 +631,22 @@ impl Monitor {
         if ids != c.zone_ids {
             return Err(Error::format("<checkpoint>", "taken over different zones"));
         }
-        Ok(Monitor {
-            zones,
-            options: c.options,
-            subjects: c.subjects.into_iter().collect(),
-        })
+        let mut m = Monitor::new(zones, c.options)?;
+        for (name, st) in c.subjects {
+            let i = m.subject_number(&name);
+            m.states[i] = st;
+        }
+        Ok(m)
     }
 
     /// Number of subjects with state.
     pub fn subject_count(&self) -> usize {
-        self.subjects.len()
+        self.states.len()
     }
 
     /// Approximate bytes of state held for `subject`.
     pub fn state_bytes(&self, subject: &str) -> usize {
-        self.subjects.get(subject).map_or(0, |st| {
+        self.index.get(subject).map(|&i| &self.states[i as usize]).map_or(0, |st| {
             st.pending.len() * 48
                 + st.history.capacity() * std::mem::size_of::<TrackFix>()
                 + (st.base.map.len() + st.live.map.len() + st.snaps.iter().map(|s| s.1.map.len()).sum::<usize>()) * 200
@@ -712,8 +754,12 @@ fn push_one(
     while st.pending.front().is_some_and(|f| f.t_us <= final_before) {
         let Some(f) = st.pending.pop_front() else { break };
         feed_final(st, zones, subject, f, p, processing_time_us, events);
+        if st.since_snap == 0 {
+            // A snapshot was just taken: the base may move (checked only
+            // then, so the snapshots stay cold between).
+            prune(st, history_us);
+        }
     }
-    prune(st, history_us);
 }
 
 fn now_us() -> i64 {

@@ -12,6 +12,12 @@ use geo::{Coord, MultiPolygon};
 
 use crate::geodesy::LocalFrame;
 
+
+thread_local! {
+    /// Breakpoint buffer of [`PreparedPolygon::covered_intervals_known`].
+    static PARAMS: std::cell::RefCell<Vec<(f64, bool)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Where a point lies relative to a polygon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PointLocation {
@@ -400,8 +406,30 @@ impl PreparedPolygon {
                 _ => {}
             }
         }
-        // Breakpoints: the ends, and every exact meeting with an edge (on the boundary).
-        let mut params: Vec<(f64, bool)> = vec![(0.0, false), (1.0, false)];
+        // Breakpoints: the ends, and every exact meeting with an edge (on the
+        // boundary), in a per-thread buffer (this runs for every segment near
+        // a zone edge: no allocation).
+        let mut params = PARAMS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        params.clear();
+        params.extend([(0.0, false), (1.0, false)]);
+        self.crossings(a, b, sb, ca, cb, &mut params, out);
+        PARAMS.with(|b| *b.borrow_mut() = params);
+    }
+
+    /// The exact part of [`PreparedPolygon::covered_intervals_known`]:
+    /// breakpoints into `params` (holding the two ends), intervals into `out`.
+    #[allow(clippy::too_many_arguments)]
+    fn crossings(
+        &self,
+        a: (f64, f64),
+        b: (f64, f64),
+        sb: [f64; 4],
+        ca: Option<bool>,
+        cb: Option<bool>,
+        params: &mut Vec<(f64, bool)>,
+        out: &mut Vec<(f64, f64)>,
+    ) {
+        let (pa, pb) = (Coord { x: a.0, y: a.1 }, Coord { x: b.0, y: b.1 });
         let d = Coord {
             x: b.0 - a.0,
             y: b.1 - a.1,

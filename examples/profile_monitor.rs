@@ -1,6 +1,7 @@
 //! Pushes a day of fixes for N subjects through the monitor, one by one and
-//! in batches (for profilers): `profile_monitor [subjects] [batch size] [push|many]`
-//! (`push` skips the batch run, `many` the single pushes).
+//! in batches (for profilers): `profile_monitor [subjects] [batch size] [push|many|both] [per-subject]`
+//! (`push` skips the batch run, `many` the single pushes; `per-subject`
+//! gives each benchmark zone to one subject instead of to everyone).
 use std::time::Instant;
 use trailfence::generate::{bench_zones_with_homes, generate_fixes, GeneratorConfig};
 use trailfence::{Monitor, MonitorOptions};
@@ -24,9 +25,22 @@ fn main() {
         days: 1,
         ..Default::default()
     });
-    let zones = bench_zones_with_homes(&data, 2000, 1);
-    let feed = data.arrival_order();
     let mode = std::env::args().nth(3).unwrap_or_default();
+    let per_subject = std::env::args().nth(4).as_deref() == Some("per-subject");
+    let zones_for = || {
+        let zones = bench_zones_with_homes(&data, 2000, 1);
+        if !per_subject {
+            return zones;
+        }
+        // Each benchmark zone for one subject (as exclusion orders are).
+        let mut zs: Vec<_> = zones.zones().iter().map(|z| z.zone.clone()).collect();
+        for (i, z) in zs.iter_mut().enumerate().filter(|(_, z)| z.id.starts_with('Z')) {
+            z.subjects = Some(vec![data.names[i % data.names.len()].clone()]);
+        }
+        trailfence::ZoneSet::new(zs).unwrap()
+    };
+    let zones = zones_for();
+    let feed = data.arrival_order();
     let mut m = Monitor::new(zones, MonitorOptions::default()).unwrap();
     let (t, c) = (Instant::now(), cpu_s());
     let mut n = 0;
@@ -44,7 +58,7 @@ fn main() {
     if mode == "push" {
         return;
     }
-    let zones = bench_zones_with_homes(&data, 2000, 1);
+    let zones = zones_for();
     let mut m = Monitor::new(zones, MonitorOptions::default()).unwrap();
     let (t, c) = (Instant::now(), cpu_s());
     let mut n2 = 0;

@@ -173,9 +173,10 @@ struct Trackers {
     last: Option<TrackFix>,
     /// The subject's inclusion zones (computed on first use).
     inclusion: Option<Vec<u32>>,
-    /// Exclusion zones whose box meets `cand_box` (a cache; not state).
+    /// Exclusion zones whose box meets `cand_box`, with the boxes of their
+    /// exclusion and buffer regions inline (a cache; not state).
     #[serde(skip)]
-    cand: Vec<u32>,
+    cand: Vec<Candidate>,
     #[serde(skip)]
     cand_box: Option<[f64; 4]>,
     /// Scratch: the tracker keys a fix needs (reused between fixes).
@@ -199,6 +200,15 @@ impl Clone for Trackers {
             scratch: (Vec::new(), Vec::new()),
         }
     }
+}
+
+/// A candidate exclusion zone: its number and the boxes of its exclusion
+/// and buffer regions (`None` without a buffer), degrees.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    zone: u32,
+    exclusion: [f64; 4],
+    buffer: Option<[f64; 4]>,
 }
 
 /// Margin of the candidate-zone cache box, degrees (about 300–500 m).
@@ -258,30 +268,40 @@ impl Trackers {
                 x1 + CAND_MARGIN_DEG,
                 y1 + CAND_MARGIN_DEG,
             ];
-            self.cand = zones
-                .candidates(b)
-                .filter(|&z| {
-                    let pz = zones.get(z);
-                    pz.zone.kind == ZoneKind::Exclusion && pz.applies_to(subject)
-                })
-                .map(|z| z as u32)
-                .collect();
-            self.cand.sort_unstable();
+            self.cand.clear();
+            self.cand.extend(
+                zones
+                    .candidates(b)
+                    .filter(|&z| {
+                        let pz = zones.get(z);
+                        pz.zone.kind == ZoneKind::Exclusion && pz.applies_to(subject)
+                    })
+                    .map(|z| {
+                        let pz = zones.get(z);
+                        Candidate {
+                            zone: z as u32,
+                            exclusion: region_of(pz, EpisodeKind::Exclusion).bbox(),
+                            buffer: pz.buffer.as_ref().map(|r| r.bbox()),
+                        }
+                    }),
+            );
+            self.cand.sort_unstable_by_key(|c| c.zone);
             self.cand_box = Some(b);
         }
-        for &z in &self.cand {
-            let pz = zones.get(z as usize);
-            for k in [EpisodeKind::Exclusion, EpisodeKind::Buffer] {
-                if k == EpisodeKind::Buffer && pz.buffer.is_none() {
-                    continue;
-                }
-                let b = region_of(pz, k).bbox();
-                if x0 <= b[2] && x1 >= b[0] && y0 <= b[3] && y1 >= b[1] {
-                    wanted.push((z, kind_code(k)));
-                }
+        let meets = |b: &[f64; 4]| x0 <= b[2] && x1 >= b[0] && y0 <= b[3] && y1 >= b[1];
+        let n_incl = wanted.len();
+        for c in &self.cand {
+            if meets(&c.exclusion) {
+                wanted.push((c.zone, kind_code(EpisodeKind::Exclusion)));
+            }
+            if c.buffer.as_ref().is_some_and(meets) {
+                wanted.push((c.zone, kind_code(EpisodeKind::Buffer)));
             }
         }
-        wanted.sort_unstable();
+        // Both parts are sorted already; sort only when they interleave.
+        if n_incl > 0 && n_incl < wanted.len() && !wanted.is_sorted() {
+            wanted.sort_unstable();
+        }
         // Trackers no longer near: the segment cannot be in violation there.
         // (`map` and `wanted` are both sorted: one merge walk.)
         let mut w = 0;

@@ -203,6 +203,76 @@ proptest! {
         prop_assert_eq!(ids(&ev), ids(&events));
     }
 
+    /// Several subjects interleaved, fixes up to 10 minutes late, batches of
+    /// random sizes with a checkpoint between: `push_many` gives every
+    /// subject exactly the events (ids, in order) of one-by-one pushes.
+    #[test]
+    fn push_many_equals_push_per_subject(seed in any::<u64>()) {
+        let (_, zones) = scenario(seed);
+        // One more zone, for one subject only.
+        let mut zs: Vec<Zone> = zones.zones().iter().map(|z| z.zone.clone()).collect();
+        zs.push(Zone {
+            id: "only-b".into(),
+            kind: ZoneKind::Exclusion,
+            shape: ZoneShape::Circle { lon: ORIGIN.0, lat: ORIGIN.1, radius_m: 80.0 },
+            subjects: Some(vec!["b".into()]),
+            buffer_m: Some(15.0),
+            schedule: None,
+        });
+        let zones = ZoneSet::new(zs).unwrap();
+        let mut rng = SplitMix64::new(seed ^ 5);
+        let mut arrival: Vec<(i64, &str, TrackFix)> = Vec::new();
+        for (k, name) in ["a", "b", "c"].into_iter().enumerate() {
+            let (fixes, _) = scenario(seed.wrapping_add(k as u64 + 1));
+            for f in fixes {
+                arrival.push((f.t_us + (rng.range(0.0, 600.0) * 1e6) as i64, name, f));
+            }
+        }
+        arrival.sort_by_key(|a| a.0);
+        let pairs: Vec<(&str, TrackFix)> = arrival.iter().map(|a| (a.1, a.2)).collect();
+        let options = MonitorOptions { allowed_lateness_s: 120.0, history_s: 1800.0, ..Default::default() };
+        let per_subject = |events: Vec<MonitorEvent>| {
+            let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for e in events {
+                m.entry(e.subject.clone()).or_default().push(e.id);
+            }
+            m
+        };
+        let mut one = Monitor::new(zones.clone(), options).unwrap();
+        let mut ev1 = Vec::new();
+        for &(s, f) in &pairs {
+            ev1.extend(one.push(s, f, 0).unwrap());
+        }
+        ev1.extend(one.finish(0));
+        let mut many = Monitor::new(zones.clone(), options).unwrap();
+        let mut ev2 = Vec::new();
+        let mut i = 0;
+        while i < pairs.len() {
+            if rng.chance(0.1) {
+                many = Monitor::restore(zones.clone(), &many.checkpoint().unwrap()).unwrap();
+            }
+            let n = 1 + (rng.next_u64() % 50) as usize;
+            let batch = &pairs[i..(i + n).min(pairs.len())];
+            let got = many.push_many(batch, 0).unwrap();
+            // Grouped by subject, in order of first appearance in the batch.
+            let mut order: Vec<&str> = Vec::new();
+            for (s, _) in batch {
+                if !order.contains(s) {
+                    order.push(s);
+                }
+            }
+            let firsts: Vec<usize> = got
+                .iter()
+                .map(|e| order.iter().position(|s| *s == e.subject).unwrap())
+                .collect();
+            prop_assert!(firsts.windows(2).all(|w| w[0] <= w[1]), "events grouped by subject");
+            ev2.extend(got);
+            i += n;
+        }
+        ev2.extend(many.finish(0));
+        prop_assert_eq!(per_subject(ev1), per_subject(ev2));
+    }
+
     /// Checkpoint, restore, replay the rest: the same events as an
     /// uninterrupted run.
     #[test]

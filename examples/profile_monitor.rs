@@ -3,7 +3,7 @@
 //! (`push` skips the batch run, `many` the single pushes; `per-subject`
 //! gives each benchmark zone to one subject instead of to everyone).
 use std::time::Instant;
-use trailfence::generate::{bench_zones_with_homes, generate_fixes, GeneratorConfig};
+use trailfence::generate::{bench_zones_per_subject, bench_zones_with_homes, generate_fixes, GeneratorConfig};
 use trailfence::{Monitor, MonitorOptions};
 /// CPU seconds used by this process so far (user + system, from /proc;
 /// 0 elsewhere): less sensitive than wall time to other work on the machine.
@@ -28,16 +28,11 @@ fn main() {
     let mode = std::env::args().nth(3).unwrap_or_default();
     let per_subject = std::env::args().nth(4).as_deref() == Some("per-subject");
     let zones_for = || {
-        let zones = bench_zones_with_homes(&data, 2000, 1);
-        if !per_subject {
-            return zones;
+        if per_subject {
+            bench_zones_per_subject(&data, 2000, 1)
+        } else {
+            bench_zones_with_homes(&data, 2000, 1)
         }
-        // Each benchmark zone for one subject (as exclusion orders are).
-        let mut zs: Vec<_> = zones.zones().iter().map(|z| z.zone.clone()).collect();
-        for (i, z) in zs.iter_mut().enumerate().filter(|(_, z)| z.id.starts_with('Z')) {
-            z.subjects = Some(vec![data.names[i % data.names.len()].clone()]);
-        }
-        trailfence::ZoneSet::new(zs).unwrap()
     };
     let zones = zones_for();
     let feed = data.arrival_order();

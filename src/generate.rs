@@ -490,6 +490,18 @@ pub fn bench_zones(count: usize, seed: u64, centre: (f64, f64), radius_m: f64) -
         .collect()
 }
 
+/// [`bench_zones_with_homes`] with benchmark zone `i` applying to subject
+/// `i mod subjects` only, as exclusion orders do (each protects one
+/// victim from one person), instead of to every subject.
+pub fn bench_zones_per_subject(data: &GeneratedFixes, count: usize, seed: u64) -> crate::zone::ZoneSet {
+    let all = bench_zones_with_homes(data, count, seed);
+    let mut zones: Vec<crate::zone::Zone> = all.zones().iter().map(|z| z.zone.clone()).collect();
+    for (i, z) in zones.iter_mut().take(count).enumerate() {
+        z.subjects = Some(vec![data.names[i % data.names.len()].clone()]);
+    }
+    crate::zone::ZoneSet::new(zones).expect("the same ids as bench_zones_with_homes")
+}
+
 /// [`bench_zones`] (`count` exclusion zones within 12 km of London) plus the
 /// sample zones of [`zones_geojson`] (home curfew zones, victims' streets,
 /// schools) as one GeoJSON FeatureCollection: the benchmark zone file the CLI

@@ -57,7 +57,7 @@ pub use curfew::{curfew, CurfewOptions, CurfewRow};
 pub use error::{Error, Location, Reason, RecordError, Result};
 pub use fix::{validate_accuracy, validate_position, validate_subject, Field, Fix};
 pub use heatmap::{dwell_counts, h3_cell, heatmap, DwellCounts, Heatmap, HeatmapCell};
-pub use monitor::{EventKind, Monitor, MonitorEvent, MonitorOptions};
+pub use monitor::{EventId, EventKind, Monitor, MonitorEvent, MonitorOptions};
 pub use near::{near, near_many, Incident, IncidentRow, NearRow, Target, Verdict};
 pub use proximity::{proximity, ProximityEpisode};
 pub use report::{Mode, ReadReport, DEFAULT_MAX_EXAMPLES};

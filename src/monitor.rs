@@ -17,6 +17,7 @@
 //! re-emitted after a restart from a checkpoint.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::breach::{region_of, Confidence, EngineParams, EpisodeKind, EpisodeTracker, Intervals, RawEpisode, TrackFix};
 use crate::error::Error;
@@ -78,17 +79,57 @@ pub enum EventKind {
     LateFixBeyondHistory,
 }
 
-/// One monitor event.
+/// A deterministic event id: a 64-bit stable hash of the event's subject,
+/// zone, kind and episode interval, written (and serialised) as 16
+/// lower-case hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventId(pub u64);
+
+impl std::fmt::Display for EventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl std::str::FromStr for EventId {
+    type Err = String;
+    /// Parses 16 hex digits.
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.len() != 16 {
+            return Err(format!("event id {s:?}: expected 16 hex digits"));
+        }
+        u64::from_str_radix(s, 16)
+            .map(EventId)
+            .map_err(|_| format!("event id {s:?}: expected 16 hex digits"))
+    }
+}
+
+impl serde::Serialize for EventId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EventId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One monitor event. Subject and zone ids are shared strings (`Arc<str>`:
+/// use them as `&str`), so emitting an event copies no text.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MonitorEvent {
-    /// Deterministic id (16 hex digits).
-    pub id: String,
+    /// Deterministic id (16 hex digits): the same episode event always gets
+    /// the same id, so consumers de-duplicate re-emitted events by it.
+    pub id: EventId,
     /// What happened.
     pub kind: EventKind,
     /// The subject.
-    pub subject: String,
+    pub subject: Arc<str>,
     /// The zone id, for episode events.
-    pub zone: Option<String>,
+    pub zone: Option<Arc<str>>,
     /// The rule, for episode events.
     pub episode_kind: Option<EpisodeKind>,
     /// Episode start (UTC µs) — the new one for amendments.
@@ -110,13 +151,13 @@ pub struct MonitorEvent {
 }
 
 /// A stable id from parts: FNV-1a 64 over each part followed by a 0xff separator.
-fn fnv(parts: &[&[u8]]) -> String {
+fn fnv(parts: &[&[u8]]) -> EventId {
     let mut h = crate::hash::Fnv64::new();
     for p in parts {
         h.write(p);
         h.write(&[0xff]);
     }
-    format!("{:016x}", h.finish())
+    EventId(h.finish())
 }
 
 /// Serialises the pending queue as (time, fix) pairs, the format of the
@@ -416,8 +457,8 @@ pub struct Monitor {
     zones: ZoneSet,
     options: MonitorOptions,
     /// Subject name → number (index of `names` and `states`).
-    index: std::collections::HashMap<String, u32, foldhash::fast::RandomState>,
-    names: Vec<String>,
+    index: std::collections::HashMap<Arc<str>, u32, foldhash::fast::RandomState>,
+    names: Vec<Arc<str>>,
     states: Vec<SubjectState>,
 }
 
@@ -461,8 +502,9 @@ impl Monitor {
             return i as usize;
         }
         let i = self.states.len();
-        self.index.insert(subject.to_string(), i as u32);
-        self.names.push(subject.to_string());
+        let name: Arc<str> = Arc::from(subject);
+        self.index.insert(Arc::clone(&name), i as u32);
+        self.names.push(name);
         self.states.push(SubjectState::default());
         i
     }
@@ -492,7 +534,8 @@ impl Monitor {
         let mut events = Vec::new();
         let i = self.subject_number(subject);
         let (p, opts, zones) = (self.params(), self.options, &self.zones);
-        push_one(&mut self.states[i], zones, &opts, &p, subject, fix, processing_time_us, &mut events);
+        let name = &self.names[i];
+        push_one(&mut self.states[i], zones, &opts, &p, name, fix, processing_time_us, &mut events);
         Ok(events)
     }
 
@@ -562,7 +605,7 @@ impl Monitor {
                 for (k, st) in chunk.iter_mut().enumerate() {
                     let g = c * SUBJECTS_PER_TASK + k;
                     let st = st.take().expect("every batch subject has state");
-                    let subject = names[members[g]].as_str();
+                    let subject = &names[members[g]];
                     for &fix in &flat[offsets[g]..offsets[g + 1]] {
                         push_one(st, zones, &opts, &p, subject, fix, processing_time_us, &mut events);
                     }
@@ -613,7 +656,7 @@ impl Monitor {
         let p = self.params();
         let mut events = Vec::new();
         for i in self.by_name() {
-            let (name, st) = (self.names[i].as_str(), &mut self.states[i]);
+            let (name, st) = (&self.names[i], &mut self.states[i]);
             let pending: Vec<TrackFix> = std::mem::take(&mut st.pending).into_iter().collect();
             for f in pending {
                 feed_final(st, &self.zones, name, f, &p, processing_time_us, &mut events);
@@ -634,7 +677,7 @@ impl Monitor {
             version: CHECKPOINT_VERSION,
             options: self.options,
             zone_ids: self.zones.zones().iter().map(|z| z.zone.id.clone()).collect(),
-            subjects: self.names.iter().cloned().zip(self.states.iter().cloned()).collect(),
+            subjects: self.names.iter().map(|n| n.to_string()).zip(self.states.iter().cloned()).collect(),
         };
         serde_json::to_vec(&c).map_err(|e| Error::format("<checkpoint>", e.to_string()))
     }
@@ -715,7 +758,7 @@ fn push_one(
     zones: &ZoneSet,
     opts: &MonitorOptions,
     p: &EngineParams,
-    subject: &str,
+    subject: &Arc<str>,
     fix: TrackFix,
     processing_time_us: i64,
     events: &mut Vec<MonitorEvent>,
@@ -794,7 +837,7 @@ fn now_us() -> i64 {
 
 #[allow(clippy::too_many_arguments)]
 fn event(
-    subject: &str,
+    subject: &Arc<str>,
     kind: EventKind,
     ep: Option<&RawEpisode>,
     old: Option<&RawEpisode>,
@@ -803,7 +846,7 @@ fn event(
     processing_time_us: i64,
     zones: &ZoneSet,
 ) -> MonitorEvent {
-    let zone = ep.or(old).map(|e| zones.get(e.zone as usize).zone.id.clone());
+    let zone = ep.or(old).map(|e| Arc::clone(zones.shared_id(e.zone as usize)));
     let ek = ep.or(old).map(|e| e.kind);
     let closed = closed.unwrap_or(false);
     let (start, end) = match ep {
@@ -829,7 +872,7 @@ fn event(
     MonitorEvent {
         id,
         kind,
-        subject: subject.to_string(),
+        subject: Arc::clone(subject),
         zone,
         episode_kind: ek,
         start_us: start,
@@ -875,7 +918,7 @@ fn episode_id_name(k: Option<EpisodeKind>) -> &'static str {
 }
 
 /// An event about the subject rather than an episode (signal, late fix).
-fn subject_event(subject: &str, kind: EventKind, event_time_us: i64, pt: i64, zones: &ZoneSet) -> MonitorEvent {
+fn subject_event(subject: &Arc<str>, kind: EventKind, event_time_us: i64, pt: i64, zones: &ZoneSet) -> MonitorEvent {
     event(subject, kind, None, None, None, event_time_us, pt, zones)
 }
 
@@ -900,7 +943,7 @@ fn ended_kind(k: EpisodeKind) -> EventKind {
 fn report_closed(
     st: &mut SubjectState,
     zones: &ZoneSet,
-    subject: &str,
+    subject: &Arc<str>,
     closed: &[RawEpisode],
     pt: i64,
     events: &mut Vec<MonitorEvent>,
@@ -948,7 +991,7 @@ fn report_closed(
 }
 
 /// Announces open episodes not yet announced.
-fn announce_open(st: &mut SubjectState, zones: &ZoneSet, subject: &str, pt: i64, events: &mut Vec<MonitorEvent>) {
+fn announce_open(st: &mut SubjectState, zones: &ZoneSet, subject: &Arc<str>, pt: i64, events: &mut Vec<MonitorEvent>) {
     for e in st.live.map.iter().filter_map(|(_, (t, _))| t.open_episode().copied()) {
         let key = (e.zone, kind_code(e.kind));
         if let std::collections::btree_map::Entry::Vacant(slot) = st.announced.entry(key) {
@@ -970,7 +1013,7 @@ fn announce_open(st: &mut SubjectState, zones: &ZoneSet, subject: &str, pt: i64,
 fn feed_final(
     st: &mut SubjectState,
     zones: &ZoneSet,
-    subject: &str,
+    subject: &Arc<str>,
     fix: TrackFix,
     p: &EngineParams,
     pt: i64,
@@ -1004,7 +1047,7 @@ fn feed_final(
 fn recompute(
     st: &mut SubjectState,
     zones: &ZoneSet,
-    subject: &str,
+    subject: &Arc<str>,
     p: &EngineParams,
     event_time: i64,
     pt: i64,

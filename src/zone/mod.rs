@@ -198,6 +198,8 @@ pub struct ZoneSet {
     global: Vec<u32>,
     /// Zones listing each subject.
     by_subject: HashMap<String, Vec<u32>>,
+    /// Zone ids, shared (events and results name zones without copying).
+    shared_ids: Vec<std::sync::Arc<str>>,
 }
 
 impl ZoneSet {
@@ -263,12 +265,14 @@ impl ZoneSet {
                 }
             }
         }
+        let shared_ids = prepared.iter().map(|z| std::sync::Arc::from(z.zone.id.as_str())).collect();
         Ok(ZoneSet {
             zones: prepared,
             by_id,
             tree,
             global,
             by_subject,
+            shared_ids,
         })
     }
 
@@ -285,6 +289,11 @@ impl ZoneSet {
     /// Zone number `i`.
     pub fn get(&self, i: usize) -> &PreparedZone {
         &self.zones[i]
+    }
+
+    /// The id of zone number `i`, shared (cloning it copies no text).
+    pub fn shared_id(&self, i: usize) -> &std::sync::Arc<str> {
+        &self.shared_ids[i]
     }
 
     /// All zones.

@@ -16,7 +16,7 @@ use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use trailfence::{read_zones, Monitor, MonitorEvent, MonitorOptions, TimeFormat, TimeParser, TrackFix};
+use trailfence::{read_zones, EventId, Monitor, MonitorEvent, MonitorOptions, TimeFormat, TimeParser, TrackFix};
 
 use crate::Failure;
 
@@ -57,7 +57,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Failure + '_ {
 }
 
 /// Reads the ids already logged, dropping a torn last line.
-fn logged_ids(path: &Path) -> Result<HashSet<String>, Failure> {
+fn logged_ids(path: &Path) -> Result<HashSet<EventId>, Failure> {
     let mut ids = HashSet::new();
     let Ok(text) = fs::read_to_string(path) else {
         return Ok(ids);
@@ -111,7 +111,7 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
         .map_err(io(&args.events))?;
     let mut emit = |events: Vec<MonitorEvent>, log: &mut File| -> Result<(), Failure> {
         for e in events {
-            if seen.insert(e.id.clone()) {
+            if seen.insert(e.id) {
                 let mut line = serde_json::to_string(&e).map_err(|e| Failure::Io(e.to_string()))?;
                 line.push('\n');
                 log.write_all(line.as_bytes()).map_err(io(&args.events))?;

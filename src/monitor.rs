@@ -214,10 +214,14 @@ struct Trackers {
     last: Option<TrackFix>,
     /// The subject's inclusion zones (computed on first use).
     inclusion: Option<Vec<u32>>,
-    /// Exclusion zones whose box meets `cand_box`, with the boxes of their
-    /// exclusion and buffer regions inline (a cache; not state).
+    /// Exclusion zones for everyone whose box meets `cand_box`, with the
+    /// boxes of their exclusion and buffer regions inline (a cache; not state).
     #[serde(skip)]
     cand: Vec<Candidate>,
+    /// The exclusion zones listing this subject, boxes inline (computed on
+    /// first use; a cache, not state).
+    #[serde(skip)]
+    own: Option<Vec<Candidate>>,
     #[serde(skip)]
     cand_box: Option<[f64; 4]>,
     /// Scratch: the tracker keys a fix needs (reused between fixes).
@@ -236,6 +240,7 @@ impl Clone for Trackers {
             last: self.last,
             inclusion: self.inclusion.clone(),
             cand: Vec::new(),
+            own: None,
             cand_box: None,
             wanted: Vec::new(),
             scratch: (Vec::new(), Vec::new()),
@@ -299,10 +304,38 @@ impl Trackers {
         for &z in self.inclusion.as_deref().unwrap_or(&[]) {
             wanted.push((z, kind_code(EpisodeKind::Inclusion)));
         }
+        let candidate = |z: usize| {
+            let pz = zones.get(z);
+            Candidate {
+                zone: z as u32,
+                exclusion: region_of(pz, EpisodeKind::Exclusion).bbox(),
+                buffer: pz.buffer.as_ref().map(|r| r.bbox()),
+            }
+        };
+        let own = self.own.get_or_insert_with(|| {
+            zones
+                .listing(subject)
+                .iter()
+                .filter(|&&z| zones.get(z as usize).zone.kind == ZoneKind::Exclusion)
+                .map(|&z| candidate(z as usize))
+                .collect()
+        });
+        let meets = |b: &[f64; 4]| x0 <= b[2] && x1 >= b[0] && y0 <= b[3] && y1 >= b[1];
+        let wanted_from = |c: &Candidate, wanted: &mut Vec<(u32, u8)>| {
+            if meets(&c.exclusion) {
+                wanted.push((c.zone, kind_code(EpisodeKind::Exclusion)));
+            }
+            if c.buffer.as_ref().is_some_and(meets) {
+                wanted.push((c.zone, kind_code(EpisodeKind::Buffer)));
+            }
+        };
+        for c in own.iter() {
+            wanted_from(c, &mut wanted);
+        }
         // Candidate exclusion zones for a box around the recent path, reused
         // while the subject stays inside it (saves an R-tree query per fix).
         let inside = |b: &[f64; 4]| x0 >= b[0] && x1 <= b[2] && y0 >= b[1] && y1 <= b[3];
-        if !self.cand_box.as_ref().is_some_and(inside) {
+        if zones.has_global_exclusions() && !self.cand_box.as_ref().is_some_and(inside) {
             let b = [
                 x0 - CAND_MARGIN_DEG,
                 y0 - CAND_MARGIN_DEG,
@@ -310,37 +343,15 @@ impl Trackers {
                 y1 + CAND_MARGIN_DEG,
             ];
             self.cand.clear();
-            self.cand.extend(
-                zones
-                    .candidates(b)
-                    .filter(|&z| {
-                        let pz = zones.get(z);
-                        pz.zone.kind == ZoneKind::Exclusion && pz.applies_to(subject)
-                    })
-                    .map(|z| {
-                        let pz = zones.get(z);
-                        Candidate {
-                            zone: z as u32,
-                            exclusion: region_of(pz, EpisodeKind::Exclusion).bbox(),
-                            buffer: pz.buffer.as_ref().map(|r| r.bbox()),
-                        }
-                    }),
-            );
+            self.cand.extend(zones.global_exclusion_candidates(b).map(candidate));
             self.cand.sort_unstable_by_key(|c| c.zone);
             self.cand_box = Some(b);
         }
-        let meets = |b: &[f64; 4]| x0 <= b[2] && x1 >= b[0] && y0 <= b[3] && y1 >= b[1];
-        let n_incl = wanted.len();
         for c in &self.cand {
-            if meets(&c.exclusion) {
-                wanted.push((c.zone, kind_code(EpisodeKind::Exclusion)));
-            }
-            if c.buffer.as_ref().is_some_and(meets) {
-                wanted.push((c.zone, kind_code(EpisodeKind::Buffer)));
-            }
+            wanted_from(c, &mut wanted);
         }
-        // Both parts are sorted already; sort only when they interleave.
-        if n_incl > 0 && n_incl < wanted.len() && !wanted.is_sorted() {
+        // Each part is sorted already; sort only when they interleave.
+        if !wanted.is_sorted() {
             wanted.sort_unstable();
         }
         // Trackers no longer near: the segment cannot be in violation there.
@@ -408,7 +419,7 @@ struct SubjectState {
     #[serde(with = "pending_pairs")]
     pending: std::collections::VecDeque<TrackFix>,
     /// Final fixes since the history horizon, sorted.
-    history: Vec<TrackFix>,
+    history: std::collections::VecDeque<TrackFix>,
     /// Trackers after every fix before `history` (a snapshot at or before
     /// the horizon).
     base: Trackers,
@@ -1019,14 +1030,14 @@ fn feed_final(
     pt: i64,
     events: &mut Vec<MonitorEvent>,
 ) {
-    if st.history.last().is_some_and(|h| h.t_us >= fix.t_us) {
+    if st.history.back().is_some_and(|h| h.t_us >= fix.t_us) {
         // Became final out of order (cannot happen with a single watermark); be safe.
-        st.history.push(fix);
-        st.history.sort_by_key(|f| f.t_us);
+        st.history.push_back(fix);
+        st.history.make_contiguous().sort_by_key(|f| f.t_us);
         recompute(st, zones, subject, p, fix.t_us, pt, events);
         return;
     }
-    st.history.push(fix);
+    st.history.push_back(fix);
     let mut out = std::mem::take(&mut st.out);
     out.clear();
     st.live.feed(zones, subject, fix, p, &mut out);
@@ -1168,7 +1179,7 @@ fn prune(st: &mut SubjectState, history_us: i64) {
     st.base = trackers;
     let cut = st.history.partition_point(|f| f.t_us <= t_cut);
     st.history.drain(..cut);
-    let first = st.history.first().map_or(i64::MAX, |f| f.t_us);
+    let first = st.history.front().map_or(i64::MAX, |f| f.t_us);
     st.closed.retain(|_, e| e.end_us >= first);
 }
 

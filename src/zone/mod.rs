@@ -200,6 +200,9 @@ pub struct ZoneSet {
     by_subject: HashMap<String, Vec<u32>>,
     /// Zone ids, shared (events and results name zones without copying).
     shared_ids: Vec<std::sync::Arc<str>>,
+    /// The exclusion zones without a subject list (they apply to everyone),
+    /// indexed alone: per-subject zones need no spatial search.
+    global_exclusion_tree: RTree<ZoneEnvelope>,
 }
 
 impl ZoneSet {
@@ -237,17 +240,20 @@ impl ZoneSet {
                 subjects,
             });
         }
-        let tree = RTree::bulk_load(
+        let envelope = |(i, z): (usize, &PreparedZone)| {
+            let b = z.buffer.as_ref().unwrap_or(&z.region).bbox();
+            ZoneEnvelope {
+                index: i as u32,
+                envelope: AABB::from_corners([b[0], b[1]], [b[2], b[3]]),
+            }
+        };
+        let tree = RTree::bulk_load(prepared.iter().enumerate().map(envelope).collect());
+        let global_exclusion_tree = RTree::bulk_load(
             prepared
                 .iter()
                 .enumerate()
-                .map(|(i, z)| {
-                    let b = z.buffer.as_ref().unwrap_or(&z.region).bbox();
-                    ZoneEnvelope {
-                        index: i as u32,
-                        envelope: AABB::from_corners([b[0], b[1]], [b[2], b[3]]),
-                    }
-                })
+                .filter(|(_, z)| z.zone.kind == ZoneKind::Exclusion && z.zone.subjects.is_none())
+                .map(envelope)
                 .collect(),
         );
         let mut global = Vec::new();
@@ -273,6 +279,7 @@ impl ZoneSet {
             global,
             by_subject,
             shared_ids,
+            global_exclusion_tree,
         })
     }
 
@@ -316,6 +323,25 @@ impl ZoneSet {
             v.dedup();
         }
         v
+    }
+
+    /// Numbers of the zones that list `subject` (not those for everyone),
+    /// ascending.
+    pub fn listing(&self, subject: &str) -> &[u32] {
+        self.by_subject.get(subject).map_or(&[], Vec::as_slice)
+    }
+
+    /// Numbers of the exclusion zones for everyone (no subject list) whose
+    /// bounding box (buffer included) meets `bbox`, in no particular order.
+    pub fn global_exclusion_candidates(&self, bbox: [f64; 4]) -> impl Iterator<Item = usize> + '_ {
+        self.global_exclusion_tree
+            .locate_in_envelope_intersecting(&AABB::from_corners([bbox[0], bbox[1]], [bbox[2], bbox[3]]))
+            .map(|e| e.index as usize)
+    }
+
+    /// Whether any exclusion zone applies to everyone.
+    pub fn has_global_exclusions(&self) -> bool {
+        self.global_exclusion_tree.size() > 0
     }
 
     /// Numbers of the zones whose bounding box (buffer included) meets the box

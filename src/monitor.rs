@@ -565,12 +565,32 @@ impl Monitor {
         processing_time_us: i64,
     ) -> Result<Vec<MonitorEvent>, Error> {
         use rayon::prelude::*;
-        for (i, (subject, fix)) in batch.iter().enumerate() {
-            check_fix(subject, fix, i + 1)?;
+        // Validation and subject lookup in parallel (the first bad row in
+        // batch order is the one reported).
+        let bad = batch
+            .par_iter()
+            .enumerate()
+            .find_map_first(|(i, (subject, fix))| check_fix(subject, fix, i + 1).err());
+        if let Some(e) = bad {
+            return Err(e);
         }
+        let known: Vec<u32> = batch
+            .par_iter()
+            .map(|(subject, _)| self.index.get(*subject).copied().unwrap_or(u32::MAX))
+            .collect();
         // Group by subject, in order of first appearance: one counting sort
         // into a flat buffer (no allocation per subject).
-        let numbers: Vec<usize> = batch.iter().map(|(subject, _)| self.subject_number(subject)).collect();
+        let numbers: Vec<usize> = known
+            .iter()
+            .zip(batch)
+            .map(|(&n, (subject, _))| {
+                if n == u32::MAX {
+                    self.subject_number(subject) // first sight
+                } else {
+                    n as usize
+                }
+            })
+            .collect();
         let mut group_of = vec![u32::MAX; self.states.len()];
         let mut members: Vec<usize> = Vec::new(); // group -> subject number
         let mut counts: Vec<usize> = Vec::new();

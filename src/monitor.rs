@@ -422,7 +422,7 @@ struct SubjectState {
     history: std::collections::VecDeque<TrackFix>,
     /// Trackers after every fix before `history` (a snapshot at or before
     /// the horizon).
-    base: Trackers,
+    base: Box<Trackers>,
     /// Snapshots of `live` taken every [`SNAPSHOT_EVERY`] final fixes: (time
     /// of the last fix fed, trackers). Pruning moves the horizon to the
     /// newest snapshot older than it, so no fix is fed twice.
@@ -1084,7 +1084,7 @@ fn recompute(
     pt: i64,
     events: &mut Vec<MonitorEvent>,
 ) {
-    let mut live = st.base.clone();
+    let mut live = (*st.base).clone();
     let mut closed = Vec::new();
     st.snaps.clear();
     st.since_snap = 0;
@@ -1196,7 +1196,7 @@ fn prune(st: &mut SubjectState, history_us: i64) {
     let Some((t_cut, trackers)) = st.snaps.drain(..k).next_back() else {
         return;
     };
-    st.base = trackers;
+    st.base = Box::new(trackers);
     let cut = st.history.partition_point(|f| f.t_us <= t_cut);
     st.history.drain(..cut);
     let first = st.history.front().map_or(i64::MAX, |f| f.t_us);

@@ -214,41 +214,19 @@ pub(crate) type Intervals = Vec<(f64, f64)>;
 
 /// The incremental episode state machine of one (subject, zone, kind).
 /// Serialisable, and bounded in size whatever the trail length.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpisodeTracker {
     zone: u32,
     kind: EpisodeKind,
     last: Option<Last>,
     open: Option<RawEpisode>,
     cache: ActiveCache,
-    /// Scratch space for a segment's intervals (not state).
-    #[serde(skip)]
-    scratch: (Intervals, Intervals),
 }
 
-impl Clone for EpisodeTracker {
-    /// Copies the state; the scratch space starts empty (it is not state).
-    fn clone(&self) -> Self {
-        EpisodeTracker {
-            zone: self.zone,
-            kind: self.kind,
-            last: self.last,
-            open: self.open,
-            cache: self.cache.clone(),
-            scratch: (Vec::new(), Vec::new()),
-        }
-    }
-}
-
-impl PartialEq for EpisodeTracker {
-    /// Equal state (the scratch space is not compared).
-    fn eq(&self, other: &Self) -> bool {
-        self.zone == other.zone
-            && self.kind == other.kind
-            && self.last == other.last
-            && self.open == other.open
-            && self.cache == other.cache
-    }
+thread_local! {
+    /// Scratch space of [`EpisodeTracker::push`]: a segment's intervals.
+    static INTERVALS: std::cell::RefCell<(Intervals, Intervals)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Engine parameters shared by all trackers of an evaluation.
@@ -291,7 +269,6 @@ impl EpisodeTracker {
             last: None,
             open: None,
             cache: ActiveCache::default(),
-            scratch: (Vec::new(), Vec::new()),
         }
     }
 
@@ -363,9 +340,11 @@ impl EpisodeTracker {
     /// Feeds the next fix (times must increase; an equal or earlier time is
     /// treated as a break). Closed episodes are appended to `out`.
     pub fn push(&mut self, zones: &ZoneSet, fix: TrackFix, p: &EngineParams, out: &mut Vec<RawEpisode>) {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        self.push_with(zones, fix, p, out, &mut scratch);
-        self.scratch = scratch;
+        INTERVALS.with(|b| {
+            let mut scratch = std::mem::take(&mut *b.borrow_mut());
+            self.push_with(zones, fix, p, out, &mut scratch);
+            *b.borrow_mut() = scratch;
+        });
     }
 
     /// [`EpisodeTracker::push`] with caller-owned scratch space (callers

@@ -224,12 +224,18 @@ struct Trackers {
     own: Option<Vec<Candidate>>,
     #[serde(skip)]
     cand_box: Option<[f64; 4]>,
-    /// Scratch: the tracker keys a fix needs (reused between fixes).
-    #[serde(skip)]
+}
+
+/// Scratch space of an evaluation, reused from fix to fix and subject to
+/// subject (one per monitor, one per parallel task): not state.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    /// The tracker keys a fix needs.
     wanted: Vec<(u32, u8)>,
-    /// Scratch: a segment's intervals, shared by the trackers.
-    #[serde(skip)]
-    scratch: (Intervals, Intervals),
+    /// A segment's intervals.
+    intervals: (Intervals, Intervals),
+    /// Episodes closed by one fix.
+    out: Vec<RawEpisode>,
 }
 
 impl Clone for Trackers {
@@ -242,8 +248,6 @@ impl Clone for Trackers {
             cand: Vec::new(),
             own: None,
             cand_box: None,
-            wanted: Vec::new(),
-            scratch: (Vec::new(), Vec::new()),
         }
     }
 }
@@ -278,7 +282,15 @@ fn kind_of_code(c: u8) -> EpisodeKind {
 
 impl Trackers {
     /// Feeds one final fix (time order) and appends closed episodes.
-    fn feed(&mut self, zones: &ZoneSet, subject: &str, fix: TrackFix, p: &EngineParams, out: &mut Vec<RawEpisode>) {
+    fn feed(
+        &mut self,
+        zones: &ZoneSet,
+        subject: &str,
+        fix: TrackFix,
+        p: &EngineParams,
+        out: &mut Vec<RawEpisode>,
+        scratch: &mut Scratch,
+    ) {
         // Inclusion zones always; exclusion zones whose box the segment meets.
         let (x0, y0, x1, y1) = match self.last {
             Some(l) => (
@@ -289,7 +301,7 @@ impl Trackers {
             ),
             None => (fix.lon, fix.lat, fix.lon, fix.lat),
         };
-        let mut wanted = std::mem::take(&mut self.wanted);
+        let mut wanted = std::mem::take(&mut scratch.wanted);
         wanted.clear();
         if self.inclusion.is_none() {
             self.inclusion = Some(
@@ -382,18 +394,18 @@ impl Trackers {
             }
         }
         let prev = self.last;
-        let scratch = &mut self.scratch;
+        let intervals = &mut scratch.intervals;
         for (_, (tr, last_t)) in &mut self.map {
             if let Some(prev) = prev {
                 if *last_t != prev.t_us {
                     tr.break_here(out);
-                    tr.push_with(zones, prev, p, out, scratch);
+                    tr.push_with(zones, prev, p, out, intervals);
                 }
             }
-            tr.push_with(zones, fix, p, out, scratch);
+            tr.push_with(zones, fix, p, out, intervals);
             *last_t = fix.t_us;
         }
-        self.wanted = wanted;
+        scratch.wanted = wanted;
         self.last = Some(fix);
     }
 
@@ -440,9 +452,6 @@ struct SubjectState {
     #[serde(with = "as_pairs")]
     announced: BTreeMap<(u32, u8), RawEpisode>,
     signal_lost: bool,
-    /// Scratch: episodes closed by one fix (not state).
-    #[serde(skip)]
-    out: Vec<RawEpisode>,
 }
 
 /// The versioned checkpoint format.
@@ -471,6 +480,8 @@ pub struct Monitor {
     index: std::collections::HashMap<Arc<str>, u32, foldhash::fast::RandomState>,
     names: Vec<Arc<str>>,
     states: Vec<SubjectState>,
+    /// Scratch space of single pushes.
+    scratch: Scratch,
 }
 
 impl Monitor {
@@ -504,6 +515,7 @@ impl Monitor {
             index: Default::default(),
             names: Vec::new(),
             states: Vec::new(),
+            scratch: Scratch::default(),
         })
     }
 
@@ -546,7 +558,8 @@ impl Monitor {
         let i = self.subject_number(subject);
         let (p, opts, zones) = (self.params(), self.options, &self.zones);
         let name = &self.names[i];
-        push_one(&mut self.states[i], zones, &opts, &p, name, fix, processing_time_us, &mut events);
+        let ctx = Ctx { zones, opts: &opts, p: &p, pt: processing_time_us };
+        push_one(&mut self.states[i], &ctx, &mut self.scratch, name, fix, &mut events);
         Ok(events)
     }
 
@@ -633,12 +646,14 @@ impl Monitor {
                 // rather than growing a list of large events.
                 let (g0, g1) = (c * SUBJECTS_PER_TASK, c * SUBJECTS_PER_TASK + chunk.len());
                 let mut events = Vec::with_capacity((offsets[g1] - offsets[g0]) / 4 + 16);
+                let ctx = Ctx { zones, opts: &opts, p: &p, pt: processing_time_us };
+                let mut scratch = Scratch::default();
                 for (k, st) in chunk.iter_mut().enumerate() {
                     let g = c * SUBJECTS_PER_TASK + k;
                     let st = st.take().expect("every batch subject has state");
                     let subject = &names[members[g]];
                     for &fix in &flat[offsets[g]..offsets[g + 1]] {
-                        push_one(st, zones, &opts, &p, subject, fix, processing_time_us, &mut events);
+                        push_one(st, &ctx, &mut scratch, subject, fix, &mut events);
                     }
                 }
                 events
@@ -690,7 +705,8 @@ impl Monitor {
             let (name, st) = (&self.names[i], &mut self.states[i]);
             let pending: Vec<TrackFix> = std::mem::take(&mut st.pending).into_iter().collect();
             for f in pending {
-                feed_final(st, &self.zones, name, f, &p, processing_time_us, &mut events);
+                let ctx = Ctx { zones: &self.zones, opts: &self.options, p: &p, pt: processing_time_us };
+                feed_final(st, &ctx, &mut self.scratch, name, f, &mut events);
             }
             let mut out = Vec::new();
             st.live.finish(&mut out);
@@ -782,18 +798,25 @@ fn check_fix(subject: &str, fix: &TrackFix, row: usize) -> Result<(), Error> {
     }
 }
 
+/// What every evaluation step reads: the zones, options, engine parameters
+/// and the processing time stamped on events.
+struct Ctx<'a> {
+    zones: &'a ZoneSet,
+    opts: &'a MonitorOptions,
+    p: &'a EngineParams,
+    pt: i64,
+}
+
 /// One valid fix of one subject: the whole per-fix state machine.
-#[allow(clippy::too_many_arguments)]
 fn push_one(
     st: &mut SubjectState,
-    zones: &ZoneSet,
-    opts: &MonitorOptions,
-    p: &EngineParams,
+    ctx: &Ctx<'_>,
+    scratch: &mut Scratch,
     subject: &Arc<str>,
     fix: TrackFix,
-    processing_time_us: i64,
     events: &mut Vec<MonitorEvent>,
 ) {
+    let (zones, opts, processing_time_us) = (ctx.zones, ctx.opts, ctx.pt);
     if st.signal_lost && fix.t_us > st.watermark_us {
         st.signal_lost = false;
         events.push(subject_event(
@@ -828,7 +851,7 @@ fn push_one(
             }
             Err(i) => st.history.insert(i, fix),
         }
-        recompute(st, zones, subject, p, fix.t_us, processing_time_us, events);
+        recompute(st, ctx, scratch, subject, fix.t_us, events);
         return;
     }
     // In time: buffer until final.
@@ -850,7 +873,7 @@ fn push_one(
     let final_before = st.watermark_us.saturating_sub(lateness_us);
     while st.pending.front().is_some_and(|f| f.t_us <= final_before) {
         let Some(f) = st.pending.pop_front() else { break };
-        feed_final(st, zones, subject, f, p, processing_time_us, events);
+        feed_final(st, ctx, scratch, subject, f, events);
         if st.since_snap == 0 {
             // A snapshot was just taken: the base may move (checked only
             // then, so the snapshots stay cold between).
@@ -1043,24 +1066,24 @@ fn announce_open(st: &mut SubjectState, zones: &ZoneSet, subject: &Arc<str>, pt:
 
 fn feed_final(
     st: &mut SubjectState,
-    zones: &ZoneSet,
+    ctx: &Ctx<'_>,
+    scratch: &mut Scratch,
     subject: &Arc<str>,
     fix: TrackFix,
-    p: &EngineParams,
-    pt: i64,
     events: &mut Vec<MonitorEvent>,
 ) {
+    let (zones, pt) = (ctx.zones, ctx.pt);
     if st.history.back().is_some_and(|h| h.t_us >= fix.t_us) {
         // Became final out of order (cannot happen with a single watermark); be safe.
         st.history.push_back(fix);
         st.history.make_contiguous().sort_by_key(|f| f.t_us);
-        recompute(st, zones, subject, p, fix.t_us, pt, events);
+        recompute(st, ctx, scratch, subject, fix.t_us, events);
         return;
     }
     st.history.push_back(fix);
-    let mut out = std::mem::take(&mut st.out);
+    let mut out = std::mem::take(&mut scratch.out);
     out.clear();
-    st.live.feed(zones, subject, fix, p, &mut out);
+    st.live.feed(zones, subject, fix, ctx.p, &mut out, scratch);
     st.since_snap += 1;
     if st.since_snap >= SNAPSHOT_EVERY {
         st.snaps.push((fix.t_us, st.live.clone()));
@@ -1069,7 +1092,7 @@ fn feed_final(
     if !out.is_empty() {
         report_closed(st, zones, subject, &out, pt, events);
     }
-    st.out = out;
+    scratch.out = out;
     announce_open(st, zones, subject, pt, events);
 }
 
@@ -1077,19 +1100,19 @@ fn feed_final(
 /// and reports every difference as an amendment.
 fn recompute(
     st: &mut SubjectState,
-    zones: &ZoneSet,
+    ctx: &Ctx<'_>,
+    scratch: &mut Scratch,
     subject: &Arc<str>,
-    p: &EngineParams,
     event_time: i64,
-    pt: i64,
     events: &mut Vec<MonitorEvent>,
 ) {
+    let (zones, pt) = (ctx.zones, ctx.pt);
     let mut live = (*st.base).clone();
     let mut closed = Vec::new();
     st.snaps.clear();
     st.since_snap = 0;
     for &f in &st.history {
-        live.feed(zones, subject, f, p, &mut closed);
+        live.feed(zones, subject, f, ctx.p, &mut closed, scratch);
         st.since_snap += 1;
         if st.since_snap >= SNAPSHOT_EVERY {
             st.snaps.push((f.t_us, live.clone()));

@@ -19,7 +19,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::breach::{region_of, Confidence, EngineParams, EpisodeKind, EpisodeTracker, Intervals, RawEpisode, TrackFix};
+use crate::breach::{
+    region_of, Confidence, EngineParams, EpisodeKind, EpisodeTracker, Intervals, RawEpisode, TrackFix,
+};
 use crate::error::Error;
 use crate::fix::{validate_accuracy, validate_position, validate_subject};
 use crate::zone::{ZoneKind, ZoneSet};
@@ -558,7 +560,12 @@ impl Monitor {
         let i = self.subject_number(subject);
         let (p, opts, zones) = (self.params(), self.options, &self.zones);
         let name = &self.names[i];
-        let ctx = Ctx { zones, opts: &opts, p: &p, pt: processing_time_us };
+        let ctx = Ctx {
+            zones,
+            opts: &opts,
+            p: &p,
+            pt: processing_time_us,
+        };
         push_one(&mut self.states[i], &ctx, &mut self.scratch, name, fix, &mut events);
         Ok(events)
     }
@@ -646,7 +653,12 @@ impl Monitor {
                 // rather than growing a list of large events.
                 let (g0, g1) = (c * SUBJECTS_PER_TASK, c * SUBJECTS_PER_TASK + chunk.len());
                 let mut events = Vec::with_capacity((offsets[g1] - offsets[g0]) / 4 + 16);
-                let ctx = Ctx { zones, opts: &opts, p: &p, pt: processing_time_us };
+                let ctx = Ctx {
+                    zones,
+                    opts: &opts,
+                    p: &p,
+                    pt: processing_time_us,
+                };
                 let mut scratch = Scratch::default();
                 for (k, st) in chunk.iter_mut().enumerate() {
                     let g = c * SUBJECTS_PER_TASK + k;
@@ -705,7 +717,12 @@ impl Monitor {
             let (name, st) = (&self.names[i], &mut self.states[i]);
             let pending: Vec<TrackFix> = std::mem::take(&mut st.pending).into_iter().collect();
             for f in pending {
-                let ctx = Ctx { zones: &self.zones, opts: &self.options, p: &p, pt: processing_time_us };
+                let ctx = Ctx {
+                    zones: &self.zones,
+                    opts: &self.options,
+                    p: &p,
+                    pt: processing_time_us,
+                };
                 feed_final(st, &ctx, &mut self.scratch, name, f, &mut events);
             }
             let mut out = Vec::new();
@@ -724,7 +741,12 @@ impl Monitor {
             version: CHECKPOINT_VERSION,
             options: self.options,
             zone_ids: self.zones.zones().iter().map(|z| z.zone.id.clone()).collect(),
-            subjects: self.names.iter().map(|n| n.to_string()).zip(self.states.iter().cloned()).collect(),
+            subjects: self
+                .names
+                .iter()
+                .map(|n| n.to_string())
+                .zip(self.states.iter().cloned())
+                .collect(),
         };
         serde_json::to_vec(&c).map_err(|e| Error::format("<checkpoint>", e.to_string()))
     }
@@ -759,13 +781,17 @@ impl Monitor {
 
     /// Approximate bytes of state held for `subject`.
     pub fn state_bytes(&self, subject: &str) -> usize {
-        self.index.get(subject).map(|&i| &self.states[i as usize]).map_or(0, |st| {
-            st.pending.len() * 48
-                + st.history.capacity() * std::mem::size_of::<TrackFix>()
-                + (st.base.map.len() + st.live.map.len() + st.snaps.iter().map(|s| s.1.map.len()).sum::<usize>()) * 200
-                + (st.closed.len() + st.announced.len()) * 64
-                + 160
-        })
+        self.index
+            .get(subject)
+            .map(|&i| &self.states[i as usize])
+            .map_or(0, |st| {
+                st.pending.len() * 48
+                    + st.history.capacity() * std::mem::size_of::<TrackFix>()
+                    + (st.base.map.len() + st.live.map.len() + st.snaps.iter().map(|s| s.1.map.len()).sum::<usize>())
+                        * 200
+                    + (st.closed.len() + st.announced.len()) * 64
+                    + 160
+            })
     }
 }
 
@@ -1219,7 +1245,7 @@ fn prune(st: &mut SubjectState, history_us: i64) {
     let Some((t_cut, trackers)) = st.snaps.drain(..k).next_back() else {
         return;
     };
-    st.base = Box::new(trackers);
+    *st.base = trackers;
     let cut = st.history.partition_point(|f| f.t_us <= t_cut);
     st.history.drain(..cut);
     let first = st.history.front().map_or(i64::MAX, |f| f.t_us);

@@ -199,7 +199,7 @@ proptest! {
             ev.extend(m.push_many(chunk, 0).unwrap());
         }
         ev.extend(m.finish(0));
-        let ids = |v: &[MonitorEvent]| v.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+        let ids = |v: &[MonitorEvent]| v.iter().map(|e| e.id).collect::<Vec<_>>();
         prop_assert_eq!(ids(&ev), ids(&events));
     }
 
@@ -293,7 +293,7 @@ proptest! {
             ev.extend(m.push("S", *f, 0).unwrap());
         }
         ev.extend(m.finish(0));
-        let ids = |v: &[MonitorEvent]| v.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+        let ids = |v: &[MonitorEvent]| v.iter().map(|e| e.id).collect::<Vec<_>>();
         prop_assert_eq!(ids(&ev), ids(&whole));
     }
 }

@@ -271,7 +271,10 @@ impl ZoneSet {
                 }
             }
         }
-        let shared_ids = prepared.iter().map(|z| std::sync::Arc::from(z.zone.id.as_str())).collect();
+        let shared_ids = prepared
+            .iter()
+            .map(|z| std::sync::Arc::from(z.zone.id.as_str()))
+            .collect();
         Ok(ZoneSet {
             zones: prepared,
             by_id,

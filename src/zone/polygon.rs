@@ -12,7 +12,6 @@ use geo::{Coord, MultiPolygon};
 
 use crate::geodesy::LocalFrame;
 
-
 thread_local! {
     /// Breakpoint buffer of [`PreparedPolygon::covered_intervals_known`].
     static PARAMS: std::cell::RefCell<Vec<(f64, bool)>> = const { std::cell::RefCell::new(Vec::new()) };

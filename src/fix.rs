@@ -88,7 +88,7 @@ pub fn validate_accuracy(accuracy_m: Option<f64>) -> Result<(), Reason> {
 /// [`Reason::MissingSubject`].
 #[inline]
 pub fn validate_subject(subject: &str) -> Result<(), Reason> {
-    if subject.trim().is_empty() {
+    if subject.chars().all(char::is_whitespace) {
         Err(Reason::MissingSubject)
     } else {
         Ok(())

@@ -591,26 +591,29 @@ impl Monitor {
         processing_time_us: i64,
     ) -> Result<Vec<MonitorEvent>, Error> {
         use rayon::prelude::*;
-        // Validation and subject lookup in parallel (the first bad row in
-        // batch order is the one reported).
-        let bad = batch
+        // Validation and subject lookup in one parallel pass (the first bad
+        // row in batch order is the one reported).
+        const NEW: u32 = u32::MAX;
+        const BAD: u32 = u32::MAX - 1;
+        let known: Vec<u32> = batch
             .par_iter()
-            .position_first(|(subject, fix)| check_fix(subject, fix, 0).is_err());
-        if let Some(i) = bad {
+            .map(|(subject, fix)| {
+                if check_fix(subject, fix, 0).is_err() {
+                    BAD
+                } else {
+                    self.index.get(*subject).copied().unwrap_or(NEW)
+                }
+            })
+            .collect();
+        if let Some(i) = known.iter().position(|&n| n == BAD) {
             let (subject, fix) = batch[i];
             check_fix(subject, &fix, i + 1)?;
         }
-        let known: Vec<u32> = batch
-            .par_iter()
-            .map(|(subject, _)| self.index.get(*subject).copied().unwrap_or(u32::MAX))
-            .collect();
-        // Group by subject, in order of first appearance: one counting sort
-        // into a flat buffer (no allocation per subject).
         let numbers: Vec<usize> = known
             .iter()
             .zip(batch)
             .map(|(&n, (subject, _))| {
-                if n == u32::MAX {
+                if n == NEW {
                     self.subject_number(subject) // first sight
                 } else {
                     n as usize

@@ -470,10 +470,16 @@ const V1_IDS: &str = include_str!("../tests/fixtures/monitor_checkpoint_v1_ids.t
 #[test]
 fn checkpoint_from_earlier_release_resumes_exactly() {
     let (fixes, zones) = scenario(37);
-    let options = MonitorOptions { allowed_lateness_s: 120.0, ..Default::default() };
+    let options = MonitorOptions {
+        allowed_lateness_s: 120.0,
+        ..Default::default()
+    };
     let whole: Vec<String> = run(&fixes, &zones, options).iter().map(|e| e.id.to_string()).collect();
     let mut ids: Vec<String> = V1_IDS.lines().map(str::to_string).collect();
-    assert!(ids.len() > 10 && whole.len() > ids.len() + 10, "both halves have events");
+    assert!(
+        ids.len() > 10 && whole.len() > ids.len() + 10,
+        "both halves have events"
+    );
     let mut m = Monitor::restore(zones, V1_CHECKPOINT.as_bytes()).unwrap();
     for f in &fixes[fixes.len() / 2..] {
         ids.extend(m.push("S", *f, 0).unwrap().iter().map(|e| e.id.to_string()));

@@ -15,6 +15,8 @@ use crate::geodesy::LocalFrame;
 thread_local! {
     /// Breakpoint buffer of [`PreparedPolygon::covered_intervals_known`].
     static PARAMS: std::cell::RefCell<Vec<(f64, bool)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Interval buffer of [`PreparedPolygon::within_intervals`].
+    static PARTS: std::cell::RefCell<Vec<(f64, f64)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Where a point lies relative to a polygon.
@@ -564,10 +566,12 @@ impl PreparedPolygon {
         {
             return;
         }
-        let mut parts = Vec::new();
+        let mut parts = PARTS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        parts.clear();
         self.covered_intervals(a, b, &mut parts);
         let pa = self.frame.to_xy(a.0, a.1);
         let pb = self.frame.to_xy(b.0, b.1);
+        let len = ((pb.0 - pa.0).powi(2) + (pb.1 - pa.1).powi(2)).sqrt();
         let at = |s: f64| (pa.0 + s * (pb.0 - pa.0), pa.1 + s * (pb.1 - pa.1));
         for c in &self.comps {
             for &(p, q) in &c.edges {
@@ -580,6 +584,14 @@ impl PreparedPolygon {
                 }
                 let e0 = self.frame.to_xy(p.x, p.y);
                 let e1 = self.frame.to_xy(q.x, q.y);
+                // The distance to the edge changes by at most the distance
+                // moved: no point of the segment is nearer than
+                // (d(a) + d(b) - len) / 2. Clear of the buffer by a margin,
+                // the edge needs no search (the search would find nothing).
+                let (da, db) = (point_segment_distance(pa, e0, e1), point_segment_distance(pb, e0, e1));
+                if 0.5 * (da + db - len) > distance_m + 1e-6 {
+                    continue;
+                }
                 let f = |s: f64| point_segment_distance(at(s), e0, e1) - distance_m;
                 if let Some(iv) = sublevel_interval(f) {
                     parts.push(iv);
@@ -587,7 +599,8 @@ impl PreparedPolygon {
             }
         }
         merge_intervals(&mut parts);
-        out.extend(parts);
+        out.extend(parts.iter().copied());
+        PARTS.with(|b| *b.borrow_mut() = parts);
     }
 }
 
@@ -660,14 +673,18 @@ pub(crate) fn sublevel_interval(f: impl Fn(f64) -> f64) -> Option<(f64, f64)> {
 /// Sorts and merges overlapping closed intervals in place.
 pub(crate) fn merge_intervals(v: &mut Vec<(f64, f64)>) {
     v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut out: Vec<(f64, f64)> = Vec::with_capacity(v.len());
-    for &(a, b) in v.iter() {
-        match out.last_mut() {
-            Some(last) if a <= last.1 => last.1 = last.1.max(b),
-            _ => out.push((a, b)),
+    // In place: `w` intervals kept so far.
+    let mut w = 0;
+    for r in 0..v.len() {
+        let (a, b) = v[r];
+        if w > 0 && a <= v[w - 1].1 {
+            v[w - 1].1 = v[w - 1].1.max(b);
+        } else {
+            v[w] = (a, b);
+            w += 1;
         }
     }
-    *v = out;
+    v.truncate(w);
 }
 
 #[cfg(test)]

@@ -693,6 +693,51 @@ mod tests {
     use crate::generate::{offset_m, SplitMix64};
     use geo::{LineString, Polygon};
 
+    /// Skipping edges by the distance bound never changes an answer: random
+    /// star polygons, buffers of 5–60 m, segments of 0–300 m around them,
+    /// against a search on every edge (bit for bit).
+    #[test]
+    fn buffer_edge_skipping_agrees_with_searching_every_edge() {
+        let mut rng = SplitMix64::new(12);
+        let c = (-0.12, 51.5);
+        for _ in 0..100 {
+            let k = 4 + (rng.next_u64() % 40) as usize;
+            let mut pts: Vec<Coord<f64>> = (0..k)
+                .map(|j| {
+                    let t = std::f64::consts::TAU * (j as f64 + rng.range(0.05, 0.95)) / k as f64;
+                    let r = rng.range(50.0, 200.0);
+                    let p = offset_m(c, r * t.cos(), r * t.sin());
+                    Coord { x: p.0, y: p.1 }
+                })
+                .collect();
+            pts.push(pts[0]);
+            let poly = PreparedPolygon::new(&MultiPolygon(vec![Polygon::new(LineString(pts), vec![])]));
+            for _ in 0..50 {
+                let d = rng.range(5.0, 60.0);
+                let a = offset_m(c, rng.range(-300.0, 300.0), rng.range(-300.0, 300.0));
+                let len = rng.range(0.0, 300.0);
+                let t = rng.range(0.0, std::f64::consts::TAU);
+                let b = offset_m(a, len * t.cos(), len * t.sin());
+                let mut got = Vec::new();
+                poly.within_intervals(a, b, d, &mut got);
+                let mut want = Vec::new();
+                poly.covered_intervals(a, b, &mut want);
+                let (pa, pb) = (poly.frame.to_xy(a.0, a.1), poly.frame.to_xy(b.0, b.1));
+                let at = |s: f64| (pa.0 + s * (pb.0 - pa.0), pa.1 + s * (pb.1 - pa.1));
+                for comp in &poly.comps {
+                    for &(p, q) in &comp.edges {
+                        let (e0, e1) = (poly.frame.to_xy(p.x, p.y), poly.frame.to_xy(q.x, q.y));
+                        if let Some(iv) = sublevel_interval(|s| point_segment_distance(at(s), e0, e1) - d) {
+                            want.push(iv);
+                        }
+                    }
+                }
+                merge_intervals(&mut want);
+                assert_eq!(got, want, "segment {a:?}-{b:?}, buffer {d} m");
+            }
+        }
+    }
+
     /// The cell grid never changes an answer: random star polygons (with
     /// holes), random points, points on the bounding box and on vertices.
     #[test]

@@ -17,6 +17,14 @@ fn cpu_s() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Resident bytes of this process (from /proc; 0 elsewhere).
+fn resident_bytes() -> usize {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<usize>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
 fn main() {
     let subjects: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let batch_size: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
@@ -55,6 +63,7 @@ fn main() {
     }
     let zones = zones_for();
     let mut m = Monitor::new(zones, MonitorOptions::default()).unwrap();
+    let before = resident_bytes();
     let (t, c) = (Instant::now(), cpu_s());
     let mut n2 = 0;
     for chunk in feed.chunks(batch_size) {
@@ -66,6 +75,10 @@ fn main() {
         rayon::current_num_threads(),
         feed.len() as f64 / s / 1e6,
         feed.len() as f64 / cs / 1e6
+    );
+    println!(
+        "resident growth while monitoring: {:.1} KB per subject",
+        resident_bytes().saturating_sub(before) as f64 / subjects as f64 / 1024.0
     );
     assert!(mode == "many" || n == n2, "push_many emits the same events as push");
 }

@@ -487,3 +487,31 @@ fn checkpoint_from_earlier_release_resumes_exactly() {
     ids.extend(m.finish(0).iter().map(|e| e.id.to_string()));
     assert_eq!(ids, whole);
 }
+
+/// Subject names of any length (kept inline in the index up to 23 bytes,
+/// on the heap beyond) are found again, also after a restore.
+#[test]
+fn long_and_short_subject_names_are_found_again() {
+    let (fixes, zones) = scenario(37);
+    let names = [
+        "S",
+        "exactly-23-bytes-long..",
+        "a-subject-name-well-over-twenty-three-bytes",
+        "ünïcödé-名前",
+    ];
+    assert_eq!(names[1].len(), 23);
+    let mut m = Monitor::new(zones.clone(), MonitorOptions::default()).unwrap();
+    for (i, f) in fixes.iter().enumerate() {
+        let name = names[i % names.len()];
+        for e in m.push(name, *f, 0).unwrap() {
+            assert_eq!(&*e.subject, name);
+        }
+        if i == fixes.len() / 2 {
+            m = Monitor::restore(zones.clone(), &m.checkpoint().unwrap()).unwrap();
+        }
+    }
+    assert_eq!(m.subject_count(), names.len());
+    for name in names {
+        assert!(m.state_bytes(name) > 0, "{name} has state");
+    }
+}

@@ -171,17 +171,15 @@ fn fnv(parts: &[&[u8]]) -> EventId {
 /// Serialises the pending queue as (time, fix) pairs, the format of the
 /// time-keyed map it replaced (checkpoints stay readable).
 mod pending_pairs {
-    use std::collections::VecDeque;
-
     use serde::{Deserialize, Deserializer, Serializer};
 
     use crate::breach::TrackFix;
 
-    pub fn serialize<S: Serializer>(q: &VecDeque<TrackFix>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(q: &[TrackFix], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(q.iter().map(|f| (f.t_us, f)))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VecDeque<TrackFix>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<TrackFix>, D::Error> {
         let mut v: Vec<(i64, TrackFix)> = Deserialize::deserialize(d)?;
         v.sort_by_key(|p| p.0);
         Ok(v.into_iter().map(|p| p.1).collect())
@@ -432,34 +430,106 @@ impl Trackers {
     }
 }
 
+/// A subject's state. Serialised as [`StateRepr`] (the layout of format 1).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "StateRepr", into = "StateRepr")]
 struct SubjectState {
     watermark_us: i64,
-    /// Not yet final, sorted by time (in-order arrivals append at the back).
-    #[serde(with = "pending_pairs")]
-    pending: std::collections::VecDeque<TrackFix>,
-    /// Final fixes since the history horizon, sorted.
-    history: std::collections::VecDeque<TrackFix>,
-    /// Trackers after every fix before `history` (a snapshot at or before
+    /// The retained fixes, sorted by time: the final ones since the history
+    /// horizon (`..n_final`), then the pending ones, not yet final (in-order
+    /// arrivals append at the back). One buffer, so a push reads one place.
+    /// Every final fix is older than every pending one: a fix is pending
+    /// only while newer than the watermark minus the allowed lateness.
+    fixes: std::collections::VecDeque<TrackFix>,
+    /// How many of `fixes` are final.
+    n_final: usize,
+    /// Trackers after every fix before the history (a snapshot at or before
     /// the horizon).
     base: Box<Trackers>,
     /// Snapshots of `live` taken every [`SNAPSHOT_EVERY`] final fixes: (time
     /// of the last fix fed, trackers). Pruning moves the horizon to the
     /// newest snapshot older than it, so no fix is fed twice.
-    #[serde(default)]
     snaps: Vec<(i64, Trackers)>,
     /// Final fixes fed since the last snapshot.
-    #[serde(default)]
     since_snap: u32,
     /// Trackers after every final fix.
     live: Trackers,
     /// Closed episodes reported since the horizon.
-    #[serde(with = "as_pairs")]
     closed: BTreeMap<(u32, u8, i64), RawEpisode>,
     /// Open episodes announced as started.
+    announced: BTreeMap<(u32, u8), RawEpisode>,
+    signal_lost: bool,
+}
+
+impl SubjectState {
+    /// The final fixes since the horizon.
+    fn history(&self) -> impl Iterator<Item = &TrackFix> {
+        self.fixes.iter().take(self.n_final)
+    }
+}
+
+/// A subject's state as checkpoints hold it (format 1): pending fixes as
+/// (time, fix) pairs and the history apart.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StateRepr {
+    watermark_us: i64,
+    #[serde(with = "pending_pairs")]
+    pending: Vec<TrackFix>,
+    history: Vec<TrackFix>,
+    base: Box<Trackers>,
+    #[serde(default)]
+    snaps: Vec<(i64, Trackers)>,
+    #[serde(default)]
+    since_snap: u32,
+    live: Trackers,
+    #[serde(with = "as_pairs")]
+    closed: BTreeMap<(u32, u8, i64), RawEpisode>,
     #[serde(with = "as_pairs")]
     announced: BTreeMap<(u32, u8), RawEpisode>,
     signal_lost: bool,
+}
+
+impl From<SubjectState> for StateRepr {
+    fn from(st: SubjectState) -> Self {
+        let mut fixes = st.fixes;
+        let pending = fixes.split_off(st.n_final).into();
+        StateRepr {
+            watermark_us: st.watermark_us,
+            pending,
+            history: fixes.into(),
+            base: st.base,
+            snaps: st.snaps,
+            since_snap: st.since_snap,
+            live: st.live,
+            closed: st.closed,
+            announced: st.announced,
+            signal_lost: st.signal_lost,
+        }
+    }
+}
+
+impl TryFrom<StateRepr> for SubjectState {
+    type Error = String;
+    fn try_from(r: StateRepr) -> Result<Self, String> {
+        let n_final = r.history.len();
+        let mut fixes: std::collections::VecDeque<TrackFix> = r.history.into();
+        fixes.extend(r.pending);
+        if !fixes.iter().zip(fixes.iter().skip(1)).all(|(a, b)| a.t_us < b.t_us) {
+            return Err("a subject's fixes are out of order".into());
+        }
+        Ok(SubjectState {
+            watermark_us: r.watermark_us,
+            fixes,
+            n_final,
+            base: r.base,
+            snaps: r.snaps,
+            since_snap: r.since_snap,
+            live: r.live,
+            closed: r.closed,
+            announced: r.announced,
+            signal_lost: r.signal_lost,
+        })
+    }
 }
 
 /// The versioned checkpoint format.
@@ -777,14 +847,15 @@ impl Monitor {
         let mut events = Vec::new();
         for i in self.by_name() {
             let (name, st) = (&self.names[i], &mut self.states[i]);
-            let pending: Vec<TrackFix> = std::mem::take(&mut st.pending).into_iter().collect();
-            for f in pending {
-                let ctx = Ctx {
-                    zones: &self.zones,
-                    opts: &self.options,
-                    p: &p,
-                    pt: processing_time_us,
-                };
+            let ctx = Ctx {
+                zones: &self.zones,
+                opts: &self.options,
+                p: &p,
+                pt: processing_time_us,
+            };
+            while st.n_final < st.fixes.len() {
+                let f = st.fixes[st.n_final];
+                st.n_final += 1;
                 feed_final(st, &ctx, &mut self.scratch, name, f, &mut events);
             }
             let mut out = Vec::new();
@@ -847,8 +918,7 @@ impl Monitor {
             .get(subject)
             .map(|&i| &self.states[i as usize])
             .map_or(0, |st| {
-                st.pending.len() * 48
-                    + st.history.capacity() * std::mem::size_of::<TrackFix>()
+                st.fixes.capacity() * std::mem::size_of::<TrackFix>()
                     + (st.base.map.len() + st.live.map.len() + st.snaps.iter().map(|s| s.1.map.len()).sum::<usize>())
                         * 200
                     + (st.closed.len() + st.announced.len()) * 64
@@ -931,36 +1001,43 @@ fn push_one(
             return;
         }
         // Too late for in-order processing: insert and recompute.
-        match st.history.binary_search_by_key(&fix.t_us, |f| f.t_us) {
-            Ok(i) if st.history[i] == fix => return, // exact duplicate
+        // (Older than every pending fix: the search finds a final one.)
+        match st.fixes.binary_search_by_key(&fix.t_us, |f| f.t_us) {
+            Ok(i) if st.fixes[i] == fix => return, // exact duplicate
             Ok(i) => {
                 // Conflict: keep neither (as the store does).
-                st.history.remove(i);
+                st.fixes.remove(i);
+                st.n_final -= 1;
             }
-            Err(i) => st.history.insert(i, fix),
+            Err(i) => {
+                st.fixes.insert(i, fix);
+                st.n_final += 1;
+            }
         }
         recompute(st, ctx, scratch, subject, fix.t_us, events);
         return;
     }
     // In time: buffer until final.
-    let at = if st.pending.back().is_none_or(|b| b.t_us < fix.t_us) {
-        Err(st.pending.len()) // the usual case: in order
+    // (Newer than every final fix: the search lands among the pending ones.)
+    let at = if st.fixes.back().is_none_or(|b| b.t_us < fix.t_us) {
+        Err(st.fixes.len()) // the usual case: in order
     } else {
-        st.pending.binary_search_by_key(&fix.t_us, |f| f.t_us)
+        st.fixes.binary_search_by_key(&fix.t_us, |f| f.t_us)
     };
     match at {
-        Ok(i) if st.pending[i] == fix => return,
+        Ok(i) if st.fixes[i] == fix => return,
         Ok(i) => {
             // Conflict: keep neither (as the store does).
-            st.pending.remove(i);
+            st.fixes.remove(i);
             return;
         }
-        Err(i) => st.pending.insert(i, fix),
+        Err(i) => st.fixes.insert(i, fix),
     }
     st.watermark_us = st.watermark_us.max(fix.t_us);
     let final_before = st.watermark_us.saturating_sub(lateness_us);
-    while st.pending.front().is_some_and(|f| f.t_us <= final_before) {
-        let Some(f) = st.pending.pop_front() else { break };
+    while st.fixes.get(st.n_final).is_some_and(|f| f.t_us <= final_before) {
+        let f = st.fixes[st.n_final];
+        st.n_final += 1;
         feed_final(st, ctx, scratch, subject, f, events);
         if st.since_snap == 0 {
             // A snapshot was just taken: the base may move (checked only
@@ -1161,14 +1238,8 @@ fn feed_final(
     events: &mut Vec<MonitorEvent>,
 ) {
     let (zones, pt) = (ctx.zones, ctx.pt);
-    if st.history.back().is_some_and(|h| h.t_us >= fix.t_us) {
-        // Became final out of order (cannot happen with a single watermark); be safe.
-        st.history.push_back(fix);
-        st.history.make_contiguous().sort_by_key(|f| f.t_us);
-        recompute(st, ctx, scratch, subject, fix.t_us, events);
-        return;
-    }
-    st.history.push_back(fix);
+    // `fix` is the newest final fix (`fixes[n_final - 1]`): fixes become
+    // final in time order.
     let mut out = std::mem::take(&mut scratch.out);
     out.clear();
     st.live.feed(zones, subject, fix, ctx.p, &mut out, scratch);
@@ -1199,7 +1270,7 @@ fn recompute(
     let mut closed = Vec::new();
     st.snaps.clear();
     st.since_snap = 0;
-    for &f in &st.history {
+    for &f in st.fixes.iter().take(st.n_final) {
         live.feed(zones, subject, f, ctx.p, &mut closed, scratch);
         st.since_snap += 1;
         if st.since_snap >= SNAPSHOT_EVERY {
@@ -1308,9 +1379,10 @@ fn prune(st: &mut SubjectState, history_us: i64) {
         return;
     };
     *st.base = trackers;
-    let cut = st.history.partition_point(|f| f.t_us <= t_cut);
-    st.history.drain(..cut);
-    let first = st.history.front().map_or(i64::MAX, |f| f.t_us);
+    let cut = st.fixes.partition_point(|f| f.t_us <= t_cut).min(st.n_final);
+    st.fixes.drain(..cut);
+    st.n_final -= cut;
+    let first = st.history().next().map_or(i64::MAX, |f| f.t_us);
     st.closed.retain(|_, e| e.end_us >= first);
 }
 

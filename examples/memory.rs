@@ -5,11 +5,9 @@
 use trailfence::generate::{generate_fixes, GeneratorConfig};
 use trailfence::{Mode, TrailStore};
 
-fn rss_bytes() -> usize {
-    let s = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: usize = s.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
-    pages * 4096
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::resident_bytes as rss_bytes;
 
 fn main() {
     for (label, subjects, days) in [("1 subject x 365 days", 1, 365), ("10,000 subjects x 1 day", 10_000, 1)] {

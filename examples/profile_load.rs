@@ -1,6 +1,10 @@
 //! Loads a whole store into memory, for profiling the read path.
 //! `cargo run --release --example profile_load -- STORE_DIR`.
 use std::time::Instant;
+
+#[path = "support/mod.rs"]
+mod support;
+
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "/tmp/tf-sb".into());
     let t = Instant::now();
@@ -8,10 +12,7 @@ fn main() {
     let all = st
         .load(trailfence::Window::all(), None, trailfence::StoreOptions::default())
         .unwrap();
-    let rss = std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
-        .map_or(f64::NAN, |pages| pages * 4096.0);
+    let rss = support::resident_bytes() as f64;
     println!(
         "loaded {} fixes of {} subjects in {:.2} s; resident {:.1} bytes/fix",
         all.fix_count(),

@@ -5,25 +5,9 @@
 use std::time::Instant;
 use trailfence::generate::{bench_zones_per_subject, bench_zones_with_homes, generate_fixes, GeneratorConfig};
 use trailfence::{Monitor, MonitorOptions};
-/// CPU seconds used by this process so far (user + system, from /proc;
-/// 0 elsewhere): less sensitive than wall time to other work on the machine.
-fn cpu_s() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let f: Vec<&str> = s.rsplit(')').next()?.split_whitespace().collect();
-            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
-        })
-        .unwrap_or(0.0)
-}
-
-/// Resident bytes of this process (from /proc; 0 elsewhere).
-fn resident_bytes() -> usize {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<usize>().ok())
-        .map_or(0, |pages| pages * 4096)
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::{cpu_s, resident_bytes};
 
 fn main() {
     let subjects: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1000);

@@ -30,7 +30,7 @@ pub fn bench(c: &mut Criterion) {
         bch.iter(|| {
             k = (k + 1) % queries.len();
             let (x, y, w) = queries[k];
-            let rows = near(&store, &Target::Point(x, y), 100.0, w);
+            let rows = near(&store, &Target::Point(x, y), 100.0, w).unwrap();
             assert!(!rows.is_empty());
             black_box(rows.len())
         })
@@ -50,7 +50,7 @@ pub fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("near_many_100_incidents_rule_outs", |bch| {
         bch.iter(|| {
-            let rows = near_many(&store, &incidents, true);
+            let rows = near_many(&store, &incidents, true).unwrap();
             assert_eq!(rows.len(), 100 * store.subject_count());
             black_box(rows.len())
         })

@@ -44,7 +44,7 @@ pub fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(breach_store.fix_count() as u64));
     g.bench_function("breach_episodes_500x1day_2000_zones", |b| {
         b.iter(|| {
-            let eps = one.install(|| breaches(&breach_store, &zones, Window::all(), &BreachOptions::default()));
+            let eps = one.install(|| breaches(&breach_store, &zones, Window::all(), &BreachOptions::default()).unwrap());
             assert!(!eps.is_empty());
             black_box(eps.len())
         })
@@ -55,7 +55,7 @@ pub fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(curfew_store.fix_count() as u64));
     g.bench_function("curfew_1000x1day", |b| {
         b.iter(|| {
-            let rows = one.install(|| curfew(&curfew_store, &homes, Window::all(), &CurfewOptions::default()));
+            let rows = one.install(|| curfew(&curfew_store, &homes, Window::all(), &CurfewOptions::default()).unwrap());
             assert!(rows.len() >= curfew_store.subject_count());
             black_box(rows.len())
         })

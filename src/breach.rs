@@ -14,6 +14,8 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::error::Error;
+use crate::options;
 use crate::store::TrailStore;
 use crate::time::{from_us, Window};
 use crate::trail::Trail;
@@ -70,6 +72,26 @@ pub struct BreachOptions {
     /// Longest interpolated interval between fixes, seconds; `None` (the
     /// default) uses the store's.
     pub max_gap_s: Option<f64>,
+}
+
+impl BreachOptions {
+    /// Checks every option: `min_duration_s` and `merge_gap_s` finite
+    /// seconds >= 0, `assumed_accuracy_m` finite metres >= 0, `max_gap_s`
+    /// finite seconds > 0.
+    ///
+    /// # Errors
+    /// [`Error::Option`] naming the first bad option.
+    pub fn validate(&self) -> Result<(), Error> {
+        options::seconds("min_duration_s", self.min_duration_s)?;
+        options::seconds("merge_gap_s", self.merge_gap_s)?;
+        if let Some(a) = self.assumed_accuracy_m {
+            options::accuracy("assumed_accuracy_m", a)?;
+        }
+        if let Some(g) = self.max_gap_s {
+            options::positive_seconds("max_gap_s", g)?;
+        }
+        Ok(())
+    }
 }
 
 impl Default for BreachOptions {
@@ -715,12 +737,21 @@ pub fn debounce(
 /// let store = b.build();
 /// let zones = zones_from_geojson_str(r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"z",
 ///   "properties":{"kind":"exclusion","radius_m":50},"geometry":{"type":"Point","coordinates":[0,51.5]}}]}"#, "z")?;
-/// let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default());
+/// let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default())?;
 /// assert_eq!(eps.len(), 1);               // walked through between two fixes
 /// assert!((eps[0].duration_s() - 21.5).abs() < 1.0);
 /// # Ok::<(), trailfence::Error>(())
 /// ```
-pub fn breaches(store: &TrailStore, zones: &ZoneSet, window: Window, options: &BreachOptions) -> Vec<BreachEpisode> {
+///
+/// # Errors
+/// [`Error::Option`] for an invalid option (see [`BreachOptions::validate`]).
+pub fn breaches(
+    store: &TrailStore,
+    zones: &ZoneSet,
+    window: Window,
+    options: &BreachOptions,
+) -> Result<Vec<BreachEpisode>, Error> {
+    options.validate()?;
     let p = EngineParams {
         max_gap_s: options.max_gap_s.unwrap_or(store.max_gap_s()),
         assumed_accuracy_m: options.assumed_accuracy_m,
@@ -749,5 +780,5 @@ pub fn breaches(store: &TrailStore, zones: &ZoneSet, window: Window, options: &B
         .collect();
     let mut all: Vec<BreachEpisode> = per_subject.into_iter().flatten().collect();
     all.sort_by(|a, b| (&a.subject, &a.zone, a.kind, a.start_us).cmp(&(&b.subject, &b.zone, b.kind, b.start_us)));
-    all
+    Ok(all)
 }

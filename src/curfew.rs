@@ -9,6 +9,8 @@
 use rayon::prelude::*;
 
 use crate::breach::{episodes_of, EngineParams, EpisodeKind};
+use crate::error::Error;
+use crate::options;
 use crate::store::TrailStore;
 use crate::time::{from_us, Window};
 use crate::zone::{ZoneKind, ZoneSet};
@@ -19,6 +21,16 @@ pub struct CurfewOptions {
     /// An outside episode counts as a violation when it lasts at least this
     /// many seconds (default 0: every episode counts).
     pub grace_s: f64,
+}
+
+impl CurfewOptions {
+    /// Checks every option: `grace_s` finite seconds >= 0.
+    ///
+    /// # Errors
+    /// [`Error::Option`] naming the bad option.
+    pub fn validate(&self) -> Result<(), Error> {
+        options::seconds("grace_s", self.grace_s)
+    }
 }
 
 /// Compliance with one occurrence of one curfew window.
@@ -64,13 +76,26 @@ impl CurfewRow {
 /// A bounded side of `window` is honoured as given, so nights without any
 /// data are reported (all unknown); an unbounded side (`Window::all()`) is
 /// taken as the first / last fix in the store.
-pub fn curfew(store: &TrailStore, zones: &ZoneSet, window: Window, options: &CurfewOptions) -> Vec<CurfewRow> {
+///
+/// Every row keeps `scheduled_s = inside_s + outside_s + unknown_s` exactly
+/// (in integer microseconds): outside time comes from episodes, which never
+/// span a gap, and unknown time from gaps, so the two never overlap.
+///
+/// # Errors
+/// [`Error::Option`] for an invalid option (see [`CurfewOptions::validate`]).
+pub fn curfew(
+    store: &TrailStore,
+    zones: &ZoneSet,
+    window: Window,
+    options: &CurfewOptions,
+) -> Result<Vec<CurfewRow>, Error> {
+    options.validate()?;
     let span = (0..store.subject_count())
         .map(|s| store.trail_at(s).times_us())
         .filter(|t| !t.is_empty())
         .fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t[0]), b.max(t[t.len() - 1])));
     if span.0 > span.1 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let window = Window::from_us(
         if window.start_us == i64::MIN {
@@ -124,7 +149,14 @@ pub fn curfew(store: &TrailStore, zones: &ZoneSet, window: Window, options: &Cur
                     }
                     let unknown_us: i64 = trail.gaps(occ, p.max_gap_s).iter().map(|g| g.end_us - g.start_us).sum();
                     let scheduled_us = occ.end_us - occ.start_us;
-                    let inside_us = (scheduled_us - outside_us - unknown_us).max(0);
+                    // Not clamped: a negative remainder would mean outside and
+                    // unknown time overlap, a bug to see, not to hide.
+                    let inside_us = scheduled_us - outside_us - unknown_us;
+                    debug_assert!(
+                        inside_us >= 0,
+                        "curfew identity broken for {name} / {}: scheduled {scheduled_us} µs < outside {outside_us} + unknown {unknown_us}",
+                        z.zone.id
+                    );
                     rows.push(CurfewRow {
                         subject: name.clone(),
                         zone: z.zone.id.clone(),
@@ -144,5 +176,5 @@ pub fn curfew(store: &TrailStore, zones: &ZoneSet, window: Window, options: &Cur
         .collect();
     let mut all: Vec<CurfewRow> = rows.into_iter().flatten().collect();
     all.sort_by(|a, b| (&a.subject, &a.zone, a.window_start_us).cmp(&(&b.subject, &b.zone, b.window_start_us)));
-    all
+    Ok(all)
 }

@@ -59,6 +59,20 @@ pub enum Reason {
     NegativeAccuracy,
     /// The geometry is not what the reader expects (e.g. not a Point).
     BadGeometry,
+    /// Horizontal accuracy above [`crate::MAX_ACCURACY_M`]: not a position at
+    /// all, and (above `f32::MAX`) not storable.
+    AccuracyTooLarge,
+    /// A CSV row whose number of fields differs from the header's (a decimal
+    /// comma or a stray separator would otherwise shift values into the
+    /// wrong columns).
+    FieldCount,
+    /// A distance (radius) that is not a number of metres in 0..=20,000 km.
+    DistanceOutOfRange,
+    /// A time range whose end is before its start.
+    EndBeforeStart,
+    /// A leap second (`23:59:60`): UTC instants here have no 61st second, and
+    /// reading it as `:59` would collide with the real `:59` fix.
+    LeapSecond,
 }
 
 impl Reason {
@@ -81,6 +95,13 @@ impl Reason {
             Reason::LatitudeOutOfRange => "latitude outside [-90, 90] degrees",
             Reason::NegativeAccuracy => "accuracy must be zero or more metres",
             Reason::BadGeometry => "geometry must be a Point with [lon, lat]",
+            Reason::AccuracyTooLarge => "accuracy is larger than 20,000 km (half the Earth's circumference)",
+            Reason::FieldCount => "row has a different number of fields than the header (a decimal comma or stray separator?)",
+            Reason::DistanceOutOfRange => "distance must be 0 to 20,000 km (metres)",
+            Reason::EndBeforeStart => "end is before start",
+            Reason::LeapSecond => {
+                "leap second (:60) has no distinct UTC instant here; the supplier must send it as :59.999999 or drop it"
+            }
         }
     }
 }

@@ -63,10 +63,17 @@ pub fn validate_position(lon: f64, lat: f64) -> Result<(), (Field, Reason)> {
     Ok(())
 }
 
-/// Validates an optional horizontal accuracy in metres.
+/// The largest horizontal accuracy accepted, metres: 20,000 km, half the
+/// Earth's circumference. A larger radius says nothing about where the
+/// subject was (and above `f32::MAX` it could not even be stored).
+pub const MAX_ACCURACY_M: f64 = 2.0e7;
+
+/// Validates an optional horizontal accuracy in metres: finite, not
+/// subnormal, in `0..=MAX_ACCURACY_M`.
 ///
 /// # Errors
-/// [`Reason::NotFinite`], [`Reason::Subnormal`] or [`Reason::NegativeAccuracy`].
+/// [`Reason::NotFinite`], [`Reason::Subnormal`], [`Reason::NegativeAccuracy`]
+/// or [`Reason::AccuracyTooLarge`].
 #[inline]
 pub fn validate_accuracy(accuracy_m: Option<f64>) -> Result<(), Reason> {
     match accuracy_m {
@@ -75,6 +82,8 @@ pub fn validate_accuracy(accuracy_m: Option<f64>) -> Result<(), Reason> {
             check_real(a)?;
             if a < 0.0 {
                 Err(Reason::NegativeAccuracy)
+            } else if a > MAX_ACCURACY_M {
+                Err(Reason::AccuracyTooLarge)
             } else {
                 Ok(())
             }

@@ -41,6 +41,7 @@ mod heatmap;
 pub mod io;
 mod monitor;
 mod near;
+mod options;
 mod proximity;
 mod report;
 mod stops;
@@ -55,9 +56,13 @@ pub use breach::{
 };
 pub use curfew::{curfew, CurfewOptions, CurfewRow};
 pub use error::{Error, Location, Reason, RecordError, Result};
-pub use fix::{validate_accuracy, validate_position, validate_subject, Field, Fix};
+pub use fix::{validate_accuracy, validate_position, validate_subject, Field, Fix, MAX_ACCURACY_M};
 pub use heatmap::{dwell_counts, h3_cell, heatmap, DwellCounts, Heatmap, HeatmapCell};
 pub use monitor::{EventId, EventKind, Monitor, MonitorEvent, MonitorOptions};
+pub use options::{
+    DEFAULT_H3_RESOLUTION, DEFAULT_MIN_SUBJECTS, DEFAULT_STOP_MIN_DURATION_S, DEFAULT_STOP_RADIUS_M, MAX_DISTANCE_M,
+    MAX_DURATION_S,
+};
 pub use near::{near, near_many, Incident, IncidentRow, NearRow, Target, Verdict};
 pub use proximity::{proximity, ProximityEpisode};
 pub use report::{Mode, ReadReport, DEFAULT_MAX_EXAMPLES};
@@ -66,7 +71,7 @@ pub use store::{
     CompactSummary, Conflict, ImportSummary, IngestSummary, ParquetStore, SegmentRef, SegmentRun, StoreOptions,
     StoredFile, TrailRequest, TrailStore, TrailStoreBuilder, DEFAULT_BUCKETS, MAX_FILES_PER_PARTITION, RUN_LEN,
 };
-pub use time::{from_us, parse_time, to_us, TimeFormat, TimeParser, Window};
+pub use time::{from_us, parse_time, to_us, wall_clock_to_us, TimeFormat, TimeParser, Window};
 pub use trail::{FixRef, Gap, Trail, DEFAULT_MAX_GAP_S};
 pub use zone::{
     fix_zone_hits, read_zones, resolve_local, zones_from_geojson_str, Circle, FixZoneHit, PointLocation,

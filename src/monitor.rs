@@ -52,10 +52,29 @@ pub struct MonitorOptions {
     pub assumed_accuracy_m: Option<f64>,
 }
 
+impl MonitorOptions {
+    /// Checks every option: `max_gap_s` finite seconds > 0;
+    /// `allowed_lateness_s`, `history_s` and `signal_loss_s` finite seconds
+    /// >= 0; `assumed_accuracy_m` finite metres >= 0.
+    ///
+    /// # Errors
+    /// [`Error::Option`] naming the first bad option.
+    pub fn validate(&self) -> Result<(), Error> {
+        crate::options::positive_seconds("max_gap_s", self.max_gap_s)?;
+        crate::options::seconds("allowed_lateness_s", self.allowed_lateness_s)?;
+        crate::options::seconds("history_s", self.history_s)?;
+        crate::options::seconds("signal_loss_s", self.signal_loss_s)?;
+        if let Some(a) = self.assumed_accuracy_m {
+            crate::options::accuracy("assumed_accuracy_m", a)?;
+        }
+        Ok(())
+    }
+}
+
 impl Default for MonitorOptions {
     fn default() -> Self {
         MonitorOptions {
-            max_gap_s: 600.0,
+            max_gap_s: crate::trail::DEFAULT_MAX_GAP_S,
             allowed_lateness_s: 300.0,
             history_s: 21_600.0,
             signal_loss_s: 900.0,
@@ -620,27 +639,9 @@ impl Monitor {
     /// A monitor over `zones`.
     ///
     /// # Errors
-    /// [`Error::Option`] for non-positive or non-finite durations.
+    /// [`Error::Option`] for an invalid option (see [`MonitorOptions::validate`]).
     pub fn new(zones: ZoneSet, options: MonitorOptions) -> Result<Self, Error> {
-        for (name, v) in [
-            ("max_gap_s", options.max_gap_s),
-            ("allowed_lateness_s", options.allowed_lateness_s),
-            ("history_s", options.history_s),
-            ("signal_loss_s", options.signal_loss_s),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(Error::Option {
-                    name: match name {
-                        "max_gap_s" => "max_gap_s",
-                        "allowed_lateness_s" => "allowed_lateness_s",
-                        "history_s" => "history_s",
-                        _ => "signal_loss_s",
-                    },
-                    value: v.to_string(),
-                    reason: "must be a finite number of seconds >= 0",
-                });
-            }
-        }
+        options.validate()?;
         Ok(Monitor {
             zones,
             options,

@@ -10,7 +10,10 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
+use crate::error::{Error, Location, RecordError};
+use crate::fix::validate_position;
 use crate::geodesy::{distance_m, metres_per_degree};
+use crate::options;
 use crate::store::TrailStore;
 use crate::time::{from_us, Window};
 use crate::trail::Trail;
@@ -338,13 +341,27 @@ fn evaluate(
 /// let csv = "subject,time,lon,lat,accuracy_m\nA,2024-01-01T02:00:00Z,-0.002,51.5,5\nA,2024-01-01T02:01:00Z,0.002,51.5,5\n";
 /// let mut b = TrailStore::builder();
 /// io::read_csv_from(csv.as_bytes(), "a.csv", &Default::default(), &mut b)?;
-/// let rows = near(&b.build(), &Target::Point(0.0, 51.5), 50.0, Window::all());
+/// let rows = near(&b.build(), &Target::Point(0.0, 51.5), 50.0, Window::all())?;
 /// assert_eq!(rows[0].verdict, Verdict::Hit);   // passed between the two fixes
 /// assert!(rows[0].min_distance_m < 0.01);
 /// # Ok::<(), trailfence::Error>(())
 /// ```
-pub fn near(store: &TrailStore, target: &Target, radius_m: f64, window: Window) -> Vec<NearRow> {
-    near_with_accuracy(store, target, radius_m, window, store.max_accuracy_m())
+///
+/// # Errors
+/// [`Error::Option`] for a point target outside WGS84 (`lon`/`lat`) or a
+/// radius that is not a finite number of metres in 0..=20,000 km.
+pub fn near(store: &TrailStore, target: &Target, radius_m: f64, window: Window) -> Result<Vec<NearRow>, Error> {
+    if let Target::Point(lon, lat) = *target {
+        if let Err((field, reason)) = validate_position(lon, lat) {
+            return Err(Error::Option {
+                name: if field == crate::fix::Field::Lon { "lon" } else { "lat" },
+                value: format!("{lon}, {lat}"),
+                reason: reason.describe(),
+            });
+        }
+    }
+    options::metres("radius_m", radius_m)?;
+    Ok(near_with_accuracy(store, target, radius_m, window, store.max_accuracy_m()))
 }
 
 fn near_with_accuracy(
@@ -433,6 +450,36 @@ pub struct Incident {
     pub end_us: i64,
 }
 
+impl Incident {
+    /// Checks the incident: WGS84 position, radius finite metres in
+    /// 0..=20,000 km, start not after end. `source` and `location` say where
+    /// the incident came from (file and line, or `<incidents>` and row).
+    ///
+    /// # Errors
+    /// [`Error::Record`] naming the source, location, field and reason.
+    pub fn validate_at(&self, source: &str, location: Location) -> Result<(), Error> {
+        let bad = |field: &str, value: String, reason| Err(Error::Record(RecordError::new(source, location, field, &value, reason)));
+        if let Err((field, reason)) = validate_position(self.lon, self.lat) {
+            return match field {
+                crate::fix::Field::Lon => bad("lon", self.lon.to_string(), reason),
+                _ => bad("lat", self.lat.to_string(), reason),
+            };
+        }
+        if options::metres("radius_m", self.radius_m).is_err() {
+            let reason = if self.radius_m.is_finite() {
+                crate::error::Reason::DistanceOutOfRange
+            } else {
+                crate::error::Reason::NotFinite
+            };
+            return bad("radius_m", self.radius_m.to_string(), reason);
+        }
+        if self.start_us > self.end_us {
+            return bad("end", crate::time::from_us(self.end_us).to_string(), crate::error::Reason::EndBeforeStart);
+        }
+        Ok(())
+    }
+}
+
 /// One (incident, subject) row of batch correlation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct IncidentRow {
@@ -447,7 +494,15 @@ pub struct IncidentRow {
 /// other subject of the store also gets a row: `ruled_out` when its data
 /// covers the whole window without a gap longer than `max_gap_s`, otherwise
 /// `no_data`. Sorted by incident order, then subject.
-pub fn near_many(store: &TrailStore, incidents: &[Incident], rule_outs: bool) -> Vec<IncidentRow> {
+///
+/// # Errors
+/// [`Error::Record`] naming the first invalid incident (0-based row, field
+/// `lon`, `lat`, `radius_m` or `end`): position outside WGS84, radius not a
+/// finite number of metres in 0..=20,000 km, or start after end.
+pub fn near_many(store: &TrailStore, incidents: &[Incident], rule_outs: bool) -> Result<Vec<IncidentRow>, Error> {
+    for (i, inc) in incidents.iter().enumerate() {
+        inc.validate_at("<incidents>", Location::Row(i))?;
+    }
     let max_acc = store.max_accuracy_m();
     let per: Vec<Vec<IncidentRow>> = incidents
         .par_iter()
@@ -483,5 +538,5 @@ pub fn near_many(store: &TrailStore, incidents: &[Incident], rule_outs: bool) ->
                 .collect()
         })
         .collect();
-    per.into_iter().flatten().collect()
+    Ok(per.into_iter().flatten().collect())
 }

@@ -40,7 +40,8 @@ impl ProximityEpisode {
 /// longer than `max_gap_s`).
 ///
 /// # Errors
-/// [`Error::UnknownSubject`] for either subject.
+/// [`Error::UnknownSubject`] for either subject; [`Error::Option`] for a
+/// distance that is not a finite number of metres in 0..=20,000 km.
 pub fn proximity(
     store: &TrailStore,
     subject_a: &str,
@@ -48,6 +49,7 @@ pub fn proximity(
     distance_m_max: f64,
     window: Window,
 ) -> Result<Vec<ProximityEpisode>, Error> {
+    crate::options::metres("distance_m", distance_m_max)?;
     let ta = store.trail_of(subject_a)?;
     let tb = store.trail_of(subject_b)?;
     let g = store.max_gap_s();

@@ -50,19 +50,8 @@ pub fn stops(
     radius_m: f64,
     min_duration_s: f64,
 ) -> Result<Vec<Stop>, Error> {
-    for (name, v) in [("radius_m", radius_m), ("min_duration_s", min_duration_s)] {
-        if !(v.is_finite() && v >= 0.0) {
-            return Err(Error::Option {
-                name: if name == "radius_m" {
-                    "radius_m"
-                } else {
-                    "min_duration_s"
-                },
-                value: v.to_string(),
-                reason: "must be a finite number >= 0",
-            });
-        }
-    }
+    crate::options::metres("radius_m", radius_m)?;
+    crate::options::seconds("min_duration_s", min_duration_s)?;
     let t = store.trail_of(subject)?;
     let r = t.range(window);
     let (lon, lat, ts) = (t.lons(), t.lats(), t.times_us());

@@ -122,13 +122,38 @@ impl TimeParser {
         local_to_instant_strict(tz, TimeZone::UTC.to_datetime(naive))
     }
 
+    /// Whether this parser names an IANA time zone.
+    pub fn has_time_zone(&self) -> bool {
+        self.tz.is_some()
+    }
+
     fn parse_text(&self, s: &str) -> Result<Timestamp, Reason> {
+        if is_leap_second(s) {
+            return Err(Reason::LeapSecond);
+        }
         if let Ok(t) = s.parse::<Timestamp>() {
             return Ok(t);
         }
         let dt: DateTime = s.parse().map_err(|_| Reason::UnparseableTime)?;
         let tz = self.tz.as_ref().ok_or(Reason::TimeWithoutOffset)?;
         local_to_instant_strict(tz, dt)
+    }
+}
+
+/// Whether an ISO 8601 / RFC 3339 date-time names second 60 (a leap
+/// second), extended (`23:59:60`) or basic (`235960`) form. jiff reads such a
+/// second as `:59`, which would silently move the fix.
+fn is_leap_second(s: &str) -> bool {
+    let b = s.as_bytes();
+    let Some(sep) = b.iter().position(|&c| c == b'T' || c == b't' || c == b' ') else {
+        return false;
+    };
+    let t = &b[sep + 1..];
+    let digits = |r: std::ops::Range<usize>| t.len() >= r.end && t[r].iter().all(u8::is_ascii_digit);
+    if t.len() >= 8 && t[2] == b':' && t[5] == b':' {
+        digits(0..2) && digits(3..5) && &t[6..8] == b"60"
+    } else {
+        digits(0..6) && &t[4..6] == b"60"
     }
 }
 
@@ -142,6 +167,61 @@ fn parse_epoch(s: &str, us_per_unit: f64) -> Result<Timestamp, Reason> {
         return Err(Reason::UnparseableTime);
     }
     Timestamp::from_microsecond(us as i64).map_err(|_| Reason::UnparseableTime)
+}
+
+/// The error for zone-less (naive) times given without a time zone.
+pub(crate) fn naive_without_zone() -> Error {
+    Error::Option {
+        name: "tz",
+        value: "none".into(),
+        reason: "times without a time zone (naive datetimes) are wall-clock times with no known instant: \
+                 name their IANA zone (e.g. tz=\"Europe/London\") or give timezone-aware times",
+    }
+}
+
+/// A wall-clock time in microseconds since 1970-01-01T00:00 local, as text
+/// (for error messages).
+pub(crate) fn wall_clock_text(local_us: i64) -> String {
+    match Timestamp::from_microsecond(local_us) {
+        Ok(t) => format!("{} (no time zone)", TimeZone::UTC.to_datetime(t)),
+        Err(_) => format!("{local_us} µs (no time zone)"),
+    }
+}
+
+/// Resolves a column of zone-less wall-clock times (microseconds since
+/// 1970-01-01T00:00 local time in the IANA zone `tz`) to UTC microseconds,
+/// with the same rule as every reader: a local time that a DST change skips
+/// or repeats is refused, never guessed.
+///
+/// # Errors
+/// [`Error::Option`] for an unknown zone; [`Error::Record`] naming the first
+/// bad row (0-based, field `time`).
+///
+/// # Example
+/// ```
+/// // 2024-07-01T19:00 in London (BST) is 18:00 UTC.
+/// let local = jiff::civil::date(2024, 7, 1).at(19, 0, 0, 0).to_zoned(jiff::tz::TimeZone::UTC)?.timestamp();
+/// let utc = trailfence::wall_clock_to_us(&[local.as_microsecond()], "Europe/London")?;
+/// assert_eq!(trailfence::from_us(utc[0]).to_string(), "2024-07-01T18:00:00Z");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn wall_clock_to_us(local_us: &[i64], tz: &str) -> Result<Vec<i64>, Error> {
+    let parser = TimeParser::new(TimeFormat::Auto).with_time_zone(tz)?;
+    local_us
+        .iter()
+        .enumerate()
+        .map(|(i, &us)| {
+            parser.wall_clock(us).map(to_us).map_err(|reason| {
+                Error::Record(crate::error::RecordError::new(
+                    "<memory>",
+                    crate::error::Location::Row(i),
+                    "time",
+                    &wall_clock_text(us),
+                    reason,
+                ))
+            })
+        })
+        .collect()
 }
 
 /// Resolves a local date-time in `tz`, rejecting gaps and folds.

@@ -47,6 +47,24 @@ fn window(start: Option<i64>, end: Option<i64>) -> PyResult<Window> {
     Ok(Window::from_us(s, e))
 }
 
+/// A store builder with the core's default `max_gap_s` unless one is given.
+fn builder(max_gap_s: Option<f64>) -> Result<trailfence::TrailStoreBuilder, trailfence::Error> {
+    let b = trailfence::TrailStore::builder();
+    match max_gap_s {
+        Some(g) => b.max_gap_s(g),
+        None => Ok(b),
+    }
+}
+
+/// Store options with the core's default `max_gap_s` unless one is given.
+fn store_options(max_gap_s: Option<f64>) -> trailfence::StoreOptions {
+    let mut o = trailfence::StoreOptions::default();
+    if let Some(g) = max_gap_s {
+        o.max_gap_s = g;
+    }
+    o
+}
+
 fn parser(tz: Option<&str>) -> PyResult<TimeParser> {
     let p = TimeParser::new(TimeFormat::Auto);
     match tz {
@@ -176,7 +194,7 @@ struct PyTrailStore {
 impl PyTrailStore {
     /// Reads fixes from a CSV file.
     #[staticmethod]
-    #[pyo3(signature = (path, *, strict=true, subject="subject", time="time", lon="lon", lat="lat", accuracy="accuracy_m", tz=None, max_gap_s=600.0))]
+    #[pyo3(signature = (path, *, strict=true, subject="subject", time="time", lon="lon", lat="lat", accuracy="accuracy_m", tz=None, max_gap_s=None))]
     #[allow(clippy::too_many_arguments)]
     fn from_csv(
         py: Python<'_>,
@@ -188,7 +206,7 @@ impl PyTrailStore {
         lat: &str,
         accuracy: &str,
         tz: Option<&str>,
-        max_gap_s: f64,
+        max_gap_s: Option<f64>,
     ) -> PyResult<Self> {
         let options = ReadOptions {
             mode: if strict { Mode::Strict } else { Mode::Lenient },
@@ -203,7 +221,7 @@ impl PyTrailStore {
             subject: None,
         };
         py.detach(|| {
-            let mut builder = trailfence::TrailStore::builder().max_gap_s(max_gap_s)?;
+            let mut builder = builder(max_gap_s)?;
             let report = read_csv(&path, &options, &mut builder)?;
             Ok(PyTrailStore {
                 inner: builder.build(),
@@ -216,14 +234,14 @@ impl PyTrailStore {
     /// Reads fixes from a file, choosing the reader by extension (.csv,
     /// .geojson/.json, .gpx, .parquet).
     #[staticmethod]
-    #[pyo3(signature = (path, *, strict=true, tz=None, subject=None, max_gap_s=600.0))]
+    #[pyo3(signature = (path, *, strict=true, tz=None, subject=None, max_gap_s=None))]
     fn from_file(
         py: Python<'_>,
         path: PathBuf,
         strict: bool,
         tz: Option<&str>,
         subject: Option<String>,
-        max_gap_s: f64,
+        max_gap_s: Option<f64>,
     ) -> PyResult<Self> {
         let options = ReadOptions {
             mode: if strict { Mode::Strict } else { Mode::Lenient },
@@ -232,7 +250,7 @@ impl PyTrailStore {
             ..Default::default()
         };
         py.detach(|| {
-            let mut builder = trailfence::TrailStore::builder().max_gap_s(max_gap_s)?;
+            let mut builder = builder(max_gap_s)?;
             let report = trailfence::io::read_path(&path, &options, &mut builder)?;
             Ok(PyTrailStore {
                 inner: builder.build(),
@@ -242,9 +260,11 @@ impl PyTrailStore {
         .map_err(to_py)
     }
 
-    /// From columns: subject ids, UTC µs (int64) or time strings, lon, lat, accuracy (NaN = none).
+    /// From columns: subject ids, times as UTC µs (`t_us`), as zone-less
+    /// wall-clock µs resolved in `tz` (`t_local_us`) or as strings, lon, lat,
+    /// accuracy (NaN = none).
     #[staticmethod]
-    #[pyo3(signature = (subject, lon, lat, *, t_us=None, times=None, accuracy_m=None, strict=true, tz=None, max_gap_s=600.0))]
+    #[pyo3(signature = (subject, lon, lat, *, t_us=None, t_local_us=None, times=None, accuracy_m=None, strict=true, tz=None, max_gap_s=None))]
     #[allow(clippy::too_many_arguments)]
     fn from_columns(
         py: Python<'_>,
@@ -252,11 +272,12 @@ impl PyTrailStore {
         lon: PyReadonlyArray1<'_, f64>,
         lat: PyReadonlyArray1<'_, f64>,
         t_us: Option<PyReadonlyArray1<'_, i64>>,
+        t_local_us: Option<PyReadonlyArray1<'_, i64>>,
         times: Option<Vec<String>>,
         accuracy_m: Option<PyReadonlyArray1<'_, f64>>,
         strict: bool,
         tz: Option<&str>,
-        max_gap_s: f64,
+        max_gap_s: Option<f64>,
     ) -> PyResult<Self> {
         let mode = if strict { Mode::Strict } else { Mode::Lenient };
         let (lon, lat) = (lon.as_slice()?, lat.as_slice()?);
@@ -268,17 +289,24 @@ impl PyTrailStore {
             Some(t) => Some(t.as_slice()?),
             None => None,
         };
+        let local = match &t_local_us {
+            Some(t) => Some(t.as_slice()?),
+            None => None,
+        };
         let p = parser(tz)?;
         py.detach(|| {
-            let mut builder = trailfence::TrailStore::builder().max_gap_s(max_gap_s)?;
-            let report = match (t, &times) {
-                (Some(t), _) => builder.extend_columns(&subject, t, lon, lat, acc, mode)?,
-                (None, Some(texts)) => builder.extend_columns_text_times(&subject, texts, &p, lon, lat, acc, mode)?,
-                (None, None) => {
+            let mut builder = builder(max_gap_s)?;
+            let report = match (t, local, &times) {
+                (Some(t), None, None) => builder.extend_columns(&subject, t, lon, lat, acc, mode)?,
+                (None, Some(l), None) => builder.extend_columns_wall_clock(&subject, l, &p, lon, lat, acc, mode)?,
+                (None, None, Some(texts)) => {
+                    builder.extend_columns_text_times(&subject, texts, &p, lon, lat, acc, mode)?
+                }
+                _ => {
                     return Err(trailfence::Error::Option {
                         name: "time",
-                        value: "none".into(),
-                        reason: "give t_us or times",
+                        value: "none or several".into(),
+                        reason: "give exactly one of t_us, t_local_us or times",
                     })
                 }
             };
@@ -344,7 +372,7 @@ impl PyTrailStore {
     }
 
     /// Breach episodes as columns.
-    #[pyo3(signature = (zones, start=None, end=None, *, max_gap_s=None, min_fixes=0, min_duration_s=0.0, merge_gap_s=0.0, assumed_accuracy_m=None))]
+    #[pyo3(signature = (zones, start=None, end=None, *, max_gap_s=None, min_fixes=None, min_duration_s=None, merge_gap_s=None, assumed_accuracy_m=None))]
     #[allow(clippy::too_many_arguments)]
     fn breaches<'py>(
         &self,
@@ -353,20 +381,23 @@ impl PyTrailStore {
         start: Option<i64>,
         end: Option<i64>,
         max_gap_s: Option<f64>,
-        min_fixes: u32,
-        min_duration_s: f64,
-        merge_gap_s: f64,
+        min_fixes: Option<u32>,
+        min_duration_s: Option<f64>,
+        merge_gap_s: Option<f64>,
         assumed_accuracy_m: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let w = window(start, end)?;
+        let d = BreachOptions::default();
         let opts = BreachOptions {
-            min_fixes,
-            min_duration_s,
-            merge_gap_s,
-            assumed_accuracy_m,
-            max_gap_s,
+            min_fixes: min_fixes.unwrap_or(d.min_fixes),
+            min_duration_s: min_duration_s.unwrap_or(d.min_duration_s),
+            merge_gap_s: merge_gap_s.unwrap_or(d.merge_gap_s),
+            assumed_accuracy_m: assumed_accuracy_m.or(d.assumed_accuracy_m),
+            max_gap_s: max_gap_s.or(d.max_gap_s),
         };
-        let eps = py.detach(|| trailfence::breaches(&self.inner, &zones.inner, w, &opts));
+        let eps = py
+            .detach(|| trailfence::breaches(&self.inner, &zones.inner, w, &opts))
+            .map_err(to_py)?;
         Columns::new(py)
             .str("subject", eps.iter().map(|e| e.subject.clone()).collect())?
             .str("zone", eps.iter().map(|e| e.zone.clone()).collect())?
@@ -388,17 +419,22 @@ impl PyTrailStore {
     }
 
     /// Curfew rows as columns.
-    #[pyo3(signature = (zones, start=None, end=None, *, grace_s=0.0))]
+    #[pyo3(signature = (zones, start=None, end=None, *, grace_s=None))]
     fn curfew<'py>(
         &self,
         py: Python<'py>,
         zones: &PyZones,
         start: Option<i64>,
         end: Option<i64>,
-        grace_s: f64,
+        grace_s: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let w = window(start, end)?;
-        let rows = py.detach(|| trailfence::curfew(&self.inner, &zones.inner, w, &CurfewOptions { grace_s }));
+        let opts = CurfewOptions {
+            grace_s: grace_s.unwrap_or(CurfewOptions::default().grace_s),
+        };
+        let rows = py
+            .detach(|| trailfence::curfew(&self.inner, &zones.inner, w, &opts))
+            .map_err(to_py)?;
         Columns::new(py)
             .str("subject", rows.iter().map(|r| r.subject.clone()).collect())?
             .str("zone", rows.iter().map(|r| r.zone.clone()).collect())?
@@ -428,9 +464,9 @@ impl PyTrailStore {
         end: Option<i64>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let w = window(start, end)?;
-        trailfence::validate_position(lon, lat)
-            .map_err(|(_, r)| ValidationError::new_err(format!("({lon}, {lat}): {r}")))?;
-        let rows = py.detach(|| trailfence::near(&self.inner, &Target::Point(lon, lat), radius_m, w));
+        let rows = py
+            .detach(|| trailfence::near(&self.inner, &Target::Point(lon, lat), radius_m, w))
+            .map_err(to_py)?;
         near_columns(py, None, rows.iter().collect())
     }
 
@@ -464,15 +500,6 @@ impl PyTrailStore {
         }
         let mut incidents = Vec::with_capacity(n);
         for i in 0..n {
-            trailfence::validate_position(lon[i], lat[i]).map_err(|(_, why)| {
-                ValidationError::new_err(format!("incident row {i} ({}): position: {why}", ids[i]))
-            })?;
-            if !(r[i].is_finite() && r[i] >= 0.0) || s[i] > e[i] {
-                return Err(ValidationError::new_err(format!(
-                    "incident row {i} ({}): radius_m must be >= 0 and start <= end",
-                    ids[i]
-                )));
-            }
             incidents.push(Incident {
                 id: ids[i].clone(),
                 lon: lon[i],
@@ -482,7 +509,9 @@ impl PyTrailStore {
                 end_us: e[i],
             });
         }
-        let rows = py.detach(|| trailfence::near_many(&self.inner, &incidents, rule_outs));
+        let rows = py
+            .detach(|| trailfence::near_many(&self.inner, &incidents, rule_outs))
+            .map_err(to_py)?;
         let inc: Vec<String> = rows.iter().map(|r| r.incident.clone()).collect();
         near_columns(py, Some(inc), rows.iter().map(|r| &r.row).collect())
     }
@@ -512,17 +541,19 @@ impl PyTrailStore {
     }
 
     /// Stops as columns.
-    #[pyo3(signature = (subject, start=None, end=None, *, radius_m=50.0, min_duration_s=600.0))]
+    #[pyo3(signature = (subject, start=None, end=None, *, radius_m=None, min_duration_s=None))]
     fn stops<'py>(
         &self,
         py: Python<'py>,
         subject: &str,
         start: Option<i64>,
         end: Option<i64>,
-        radius_m: f64,
-        min_duration_s: f64,
+        radius_m: Option<f64>,
+        min_duration_s: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let w = window(start, end)?;
+        let radius_m = radius_m.unwrap_or(trailfence::DEFAULT_STOP_RADIUS_M);
+        let min_duration_s = min_duration_s.unwrap_or(trailfence::DEFAULT_STOP_MIN_DURATION_S);
         let st = py
             .detach(|| trailfence::stops(&self.inner, subject, w, radius_m, min_duration_s))
             .map_err(to_py)?;
@@ -537,16 +568,17 @@ impl PyTrailStore {
     }
 
     /// H3 dwell heatmap: (columns, suppressed cells, suppressed seconds).
-    #[pyo3(signature = (resolution, start=None, end=None, *, min_subjects=1))]
+    #[pyo3(signature = (resolution, start=None, end=None, *, min_subjects=None))]
     fn heatmap<'py>(
         &self,
         py: Python<'py>,
         resolution: u8,
         start: Option<i64>,
         end: Option<i64>,
-        min_subjects: u32,
+        min_subjects: Option<u32>,
     ) -> PyResult<(Bound<'py, PyDict>, u64, f64)> {
         let w = window(start, end)?;
+        let min_subjects = min_subjects.unwrap_or(trailfence::DEFAULT_MIN_SUBJECTS);
         let h = py
             .detach(|| trailfence::heatmap(&self.inner, resolution, w, min_subjects))
             .map_err(to_py)?;
@@ -643,21 +675,22 @@ fn events_json(events: &[trailfence::MonitorEvent]) -> PyResult<String> {
 #[pymethods]
 impl PyMonitor {
     #[new]
-    #[pyo3(signature = (zones, *, max_gap_s=600.0, allowed_lateness_s=300.0, history_s=21600.0, signal_loss_s=900.0, assumed_accuracy_m=None))]
+    #[pyo3(signature = (zones, *, max_gap_s=None, allowed_lateness_s=None, history_s=None, signal_loss_s=None, assumed_accuracy_m=None))]
     fn new(
         zones: &PyZones,
-        max_gap_s: f64,
-        allowed_lateness_s: f64,
-        history_s: f64,
-        signal_loss_s: f64,
+        max_gap_s: Option<f64>,
+        allowed_lateness_s: Option<f64>,
+        history_s: Option<f64>,
+        signal_loss_s: Option<f64>,
         assumed_accuracy_m: Option<f64>,
     ) -> PyResult<Self> {
+        let d = trailfence::MonitorOptions::default();
         let options = trailfence::MonitorOptions {
-            max_gap_s,
-            allowed_lateness_s,
-            history_s,
-            signal_loss_s,
-            assumed_accuracy_m,
+            max_gap_s: max_gap_s.unwrap_or(d.max_gap_s),
+            allowed_lateness_s: allowed_lateness_s.unwrap_or(d.allowed_lateness_s),
+            history_s: history_s.unwrap_or(d.history_s),
+            signal_loss_s: signal_loss_s.unwrap_or(d.signal_loss_s),
+            assumed_accuracy_m: assumed_accuracy_m.or(d.assumed_accuracy_m),
         };
         Ok(PyMonitor {
             inner: trailfence::Monitor::new(zones.inner.clone(), options).map_err(to_py)?,
@@ -781,7 +814,7 @@ impl PyParquetStore {
     }
 
     /// Loads the window's partitions, of `subjects` or of `buckets` (all when neither).
-    #[pyo3(signature = (start=None, end=None, *, subjects=None, buckets=None, max_gap_s=600.0))]
+    #[pyo3(signature = (start=None, end=None, *, subjects=None, buckets=None, max_gap_s=None))]
     fn load(
         &self,
         py: Python<'_>,
@@ -789,10 +822,10 @@ impl PyParquetStore {
         end: Option<i64>,
         subjects: Option<Vec<String>>,
         buckets: Option<Vec<u32>>,
-        max_gap_s: f64,
+        max_gap_s: Option<f64>,
     ) -> PyResult<PyTrailStore> {
         let w = window(start, end)?;
-        let options = trailfence::StoreOptions { max_gap_s };
+        let options = store_options(max_gap_s);
         let store = py
             .detach(|| match (&subjects, &buckets) {
                 (Some(_), Some(_)) => Err(trailfence::Error::Option {
@@ -830,14 +863,15 @@ impl PyParquetStore {
 /// A published heatmap from merged dwell counts (rows of a cell are summed;
 /// subjects of different rows must be disjoint): (columns, suppressed cells, suppressed seconds).
 #[pyfunction]
-#[pyo3(signature = (cell, dwell_half_us, subjects, *, min_subjects=1))]
+#[pyo3(signature = (cell, dwell_half_us, subjects, *, min_subjects=None))]
 fn heatmap_from_counts<'py>(
     py: Python<'py>,
     cell: PyReadonlyArray1<'py, i64>,
     dwell_half_us: PyReadonlyArray1<'py, i64>,
     subjects: PyReadonlyArray1<'py, i64>,
-    min_subjects: u32,
+    min_subjects: Option<u32>,
 ) -> PyResult<(Bound<'py, PyDict>, u64, f64)> {
+    let min_subjects = min_subjects.unwrap_or(trailfence::DEFAULT_MIN_SUBJECTS);
     let c: Vec<u64> = cell.as_slice()?.iter().map(|&c| c as u64).collect();
     let n: Vec<u32> = subjects
         .as_slice()?
@@ -858,6 +892,38 @@ fn h3_cell(lon: f64, lat: f64, resolution: u8) -> PyResult<String> {
     Ok(trailfence::h3_cell(lon, lat, resolution).map_err(to_py)?.to_string())
 }
 
+/// Zone-less wall-clock µs (local time in `tz`) → UTC µs, refusing DST gaps
+/// and folds with the row named.
+#[pyfunction]
+fn wall_clock_to_us<'py>(
+    py: Python<'py>,
+    local_us: PyReadonlyArray1<'py, i64>,
+    tz: &str,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let v = trailfence::wall_clock_to_us(local_us.as_slice()?, tz).map_err(to_py)?;
+    Ok(PyArray1::from_vec(py, v))
+}
+
+/// Default option values of the core, for the façade's documentation.
+#[pyfunction]
+fn defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    let m = trailfence::MonitorOptions::default();
+    let b = BreachOptions::default();
+    d.set_item("max_gap_s", trailfence::DEFAULT_MAX_GAP_S)?;
+    d.set_item("min_subjects", trailfence::DEFAULT_MIN_SUBJECTS)?;
+    d.set_item("stop_radius_m", trailfence::DEFAULT_STOP_RADIUS_M)?;
+    d.set_item("stop_min_duration_s", trailfence::DEFAULT_STOP_MIN_DURATION_S)?;
+    d.set_item("grace_s", CurfewOptions::default().grace_s)?;
+    d.set_item("min_fixes", b.min_fixes)?;
+    d.set_item("min_duration_s", b.min_duration_s)?;
+    d.set_item("merge_gap_s", b.merge_gap_s)?;
+    d.set_item("allowed_lateness_s", m.allowed_lateness_s)?;
+    d.set_item("history_s", m.history_s)?;
+    d.set_item("signal_loss_s", m.signal_loss_s)?;
+    Ok(d)
+}
+
 /// Parses a time with the core parser to UTC µs (RFC 3339 with offset, epoch, or local with `tz`).
 #[pyfunction]
 #[pyo3(signature = (text, tz=None))]
@@ -874,6 +940,8 @@ fn _trailfence(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(heatmap_from_counts, m)?)?;
     m.add_function(wrap_pyfunction!(h3_cell, m)?)?;
     m.add_function(wrap_pyfunction!(parse_time_us, m)?)?;
+    m.add_function(wrap_pyfunction!(wall_clock_to_us, m)?)?;
+    m.add_function(wrap_pyfunction!(defaults, m)?)?;
     m.add("TrailfenceError", m.py().get_type::<TrailfenceError>())?;
     m.add("ValidationError", m.py().get_type::<ValidationError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

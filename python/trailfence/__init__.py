@@ -6,8 +6,14 @@ Every rule lives in the Rust core; this package only converts Python values
 
 Times out are timezone-aware UTC pandas columns. Times in may be a
 timezone-aware ``datetime`` or pandas ``Timestamp``, a ``numpy.datetime64``
-(taken as UTC), or an ISO 8601 string with an offset; a naive ``datetime``
-is a ``ValueError``.
+scalar (taken as UTC), or an ISO 8601 string with an offset; a naive
+``datetime`` is a ``ValueError``. A *column* of zone-less datetimes (pandas
+``datetime64`` without a zone, numpy ``datetime64`` arrays) holds wall-clock
+times: it is localised with ``tz=`` (times a DST change skips or repeats are
+refused, naming the row) and refused without it.
+
+Option defaults live in the Rust core: ``None`` means "the core default"
+(``trailfence.DEFAULTS`` lists them).
 
 Example::
 
@@ -83,30 +89,57 @@ def _to_us(t: Any) -> int | None:
     )
 
 
-def _time_column(values: Any) -> tuple[Any, list[str] | None]:
-    """A column of times → (int64 µs array, None) or (None, strings for the core parser)."""
+class _Times:
+    """A converted time column: exactly one of UTC µs, zone-less wall-clock µs, or strings."""
+
+    __slots__ = ("utc_us", "local_us", "texts")
+
+    def __init__(self, utc_us: Any = None, local_us: Any = None, texts: list[str] | None = None) -> None:
+        self.utc_us, self.local_us, self.texts = utc_us, local_us, texts
+
+    def to_utc_us(self, tz: str | None) -> Any:
+        """UTC µs for every row: wall-clock times resolved in ``tz`` by the core (refused without
+        one), strings parsed by the core (local ones in ``tz``)."""
+        if self.utc_us is not None:
+            return _np.ascontiguousarray(self.utc_us, dtype=_np.int64)
+        if self.local_us is not None:
+            if tz is None:
+                raise ValidationError(_NAIVE_COLUMN)
+            return _trailfence.wall_clock_to_us(_np.ascontiguousarray(self.local_us, dtype=_np.int64), tz)
+        assert self.texts is not None
+        return _np.array([_trailfence.parse_time_us(t, tz) for t in self.texts], dtype=_np.int64)
+
+
+_NAIVE_COLUMN = (
+    "invalid option `tz` (got none): the time column has no time zone (naive datetimes are wall-clock "
+    "times with no known instant): pass tz=\"Europe/London\" (their IANA zone) or give timezone-aware times"
+)
+
+
+def _time_column(values: Any) -> _Times:
+    """A column of times → UTC µs (zone-aware), wall-clock µs (zone-less) or strings for the core parser."""
     pd = _pd()
     if isinstance(values, (pd.Series, pd.Index)):
         values = pd.Series(values)
         if isinstance(values.dtype, pd.DatetimeTZDtype):
             naive = values.dt.tz_convert("UTC").dt.tz_localize(None)
-            return naive.astype("datetime64[us]").to_numpy().astype(_np.int64), None
+            return _Times(utc_us=naive.astype("datetime64[us]").to_numpy().astype(_np.int64))
         if pd.api.types.is_datetime64_dtype(values.dtype):
-            return values.astype("datetime64[us]").to_numpy().astype(_np.int64), None
+            return _Times(local_us=values.astype("datetime64[us]").to_numpy().astype(_np.int64))
         if pd.api.types.is_string_dtype(values.dtype) and not values.isna().any():
-            return None, values.astype(str).tolist()
+            return _Times(texts=values.astype(str).tolist())
         values = values.to_numpy(dtype=object)
     arr = _np.asarray(values)
     if _np.issubdtype(arr.dtype, _np.datetime64):
-        return arr.astype("datetime64[us]").astype(_np.int64), None
+        return _Times(local_us=arr.astype("datetime64[us]").astype(_np.int64))
     if arr.dtype.kind in "US":
-        return None, [str(v) for v in arr]
+        return _Times(texts=[str(v) for v in arr])
     if arr.dtype == object:
         if all(isinstance(v, str) for v in arr):
-            return None, list(arr)
-        return _np.array([_to_us(v) for v in arr], dtype=_np.int64), None
+            return _Times(texts=list(arr))
+        return _Times(utc_us=_np.array([_to_us(v) for v in arr], dtype=_np.int64))
     raise ValidationError(
-        f"time column of dtype {arr.dtype}: give datetimes (timezone-aware, or numpy datetime64 taken as UTC) "
+        f"time column of dtype {arr.dtype}: give datetimes (timezone-aware, or zone-less with tz=) "
         "or strings (RFC 3339 with offset)"
     )
 
@@ -235,7 +268,7 @@ class TrailStore:
         lat: str = "lat",
         accuracy: str = "accuracy_m",
         tz: str | None = None,
-        max_gap_s: float = 600.0,
+        max_gap_s: float | None = None,
     ) -> "TrailStore":
         """Read fixes from a CSV file with a header row (column names configurable).
 
@@ -257,7 +290,7 @@ class TrailStore:
         strict: bool = True,
         tz: str | None = None,
         subject: str | None = None,
-        max_gap_s: float = 600.0,
+        max_gap_s: float | None = None,
     ) -> "TrailStore":
         """Read fixes from a .csv, .geojson/.json, .gpx or .parquet file (reader chosen by extension).
 
@@ -280,10 +313,13 @@ class TrailStore:
         *,
         strict: bool = True,
         tz: str | None = None,
-        max_gap_s: float = 600.0,
+        max_gap_s: float | None = None,
     ) -> "TrailStore":
-        """Fixes from arrays: subject ids, times, lon/lat degrees, optional accuracy in metres."""
-        t_us, texts = _time_column(time)
+        """Fixes from arrays: subject ids, times, lon/lat degrees, optional accuracy in metres.
+
+        Zone-less times (pandas/numpy ``datetime64`` without a zone, strings without an offset)
+        are wall-clock times in ``tz``; without ``tz`` they are refused."""
+        times = _time_column(time)
         acc = None if accuracy_m is None else _np.asarray(accuracy_m, dtype=_np.float64)
         subjects = _subject_list(subject)
         return cls(
@@ -291,8 +327,9 @@ class TrailStore:
                 subjects,
                 _np.ascontiguousarray(lon, dtype=_np.float64),
                 _np.ascontiguousarray(lat, dtype=_np.float64),
-                t_us=None if t_us is None else _np.ascontiguousarray(t_us, dtype=_np.int64),
-                times=texts,
+                t_us=None if times.utc_us is None else _np.ascontiguousarray(times.utc_us, dtype=_np.int64),
+                t_local_us=None if times.local_us is None else _np.ascontiguousarray(times.local_us, dtype=_np.int64),
+                times=times.texts,
                 accuracy_m=None if acc is None else _np.ascontiguousarray(acc),
                 strict=strict,
                 tz=tz,
@@ -312,7 +349,7 @@ class TrailStore:
         lat: str = "lat",
         accuracy: str = "accuracy_m",
         tz: str | None = None,
-        max_gap_s: float = 600.0,
+        max_gap_s: float | None = None,
     ) -> "TrailStore":
         """Fixes from a pandas, polars or pyarrow frame (or any ``__arrow_c_stream__``)."""
         df = _to_pandas(frame)
@@ -363,9 +400,9 @@ class TrailStore:
         end: Any = None,
         *,
         max_gap_s: float | None = None,
-        min_fixes: int = 0,
-        min_duration_s: float = 0.0,
-        merge_gap_s: float = 0.0,
+        min_fixes: int | None = None,
+        min_duration_s: float | None = None,
+        merge_gap_s: float | None = None,
         assumed_accuracy_m: float | None = None,
     ) -> Any:
         """Breach episodes: DataFrame subject, zone, kind, start, end, duration_s, fixes, confidence."""
@@ -376,7 +413,7 @@ class TrailStore:
         return _frame(cols, ("start", "end"))
 
     @_convert_errors
-    def curfew(self, zones: Zones, start: Any = None, end: Any = None, *, grace_s: float = 0.0) -> Any:
+    def curfew(self, zones: Zones, start: Any = None, end: Any = None, *, grace_s: float | None = None) -> Any:
         """Curfew compliance per subject, zone and night: window_start, window_end, scheduled_s,
         inside_s, outside_s, unknown_s, violations, first_exit."""
         cols = self._native.curfew(zones._native, _to_us(start), _to_us(end), grace_s=grace_s)
@@ -390,15 +427,16 @@ class TrailStore:
         return _frame(cols, ("closest_time", "first_time", "last_time"))
 
     @_convert_errors
-    def near_many(self, incidents: Any, *, rule_outs: bool = False) -> Any:
+    def near_many(self, incidents: Any, *, rule_outs: bool = False, tz: str | None = None) -> Any:
         """Near queries for a table of incidents (id, lon, lat, radius_m, start, end), with an
-        ``incident`` column; ``rule_outs=True`` adds ruled_out / no_data rows for everyone else."""
+        ``incident`` column; ``rule_outs=True`` adds ruled_out / no_data rows for everyone else.
+        Zone-less start/end columns are wall-clock times in ``tz`` (refused without)."""
         df = _to_pandas(incidents)
         for name in ("id", "lon", "lat", "radius_m", "start", "end"):
             if name not in df.columns:
                 raise ValidationError(f"incidents have no column {name!r}")
-        start = _as_us_column(df["start"])
-        end = _as_us_column(df["end"])
+        start = _as_us_column(df["start"], tz)
+        end = _as_us_column(df["end"], tz)
         cols = self._native.near_many(
             [str(v) for v in df["id"]],
             _np.ascontiguousarray(df["lon"], dtype=_np.float64),
@@ -415,16 +453,16 @@ class TrailStore:
         return _frame(cols, ("start", "end", "closest_time"))
 
     @_convert_errors
-    def stops(self, subject: str, start: Any = None, end: Any = None, *, radius_m: float = 50.0,
-              min_duration_s: float = 600.0) -> Any:
+    def stops(self, subject: str, start: Any = None, end: Any = None, *, radius_m: float | None = None,
+              min_duration_s: float | None = None) -> Any:
         """Stays: start, end, lon, lat (centre), duration_s, fixes."""
         cols = self._native.stops(subject, _to_us(start), _to_us(end), radius_m=radius_m, min_duration_s=min_duration_s)
         return _frame(cols, ("start", "end"))
 
     @_convert_errors
-    def heatmap(self, resolution: int, start: Any = None, end: Any = None, *, min_subjects: int = 1) -> Any:
+    def heatmap(self, resolution: int, start: Any = None, end: Any = None, *, min_subjects: int | None = None) -> Any:
         """H3 dwell heatmap: cell, seconds, subjects. Cells with fewer than ``min_subjects`` subjects
-        are suppressed; ``df.attrs`` holds ``suppressed_cells`` and ``suppressed_seconds``."""
+        (default: the core's, ``DEFAULTS["min_subjects"]`` = 5, as on the CLI and in Dask) are suppressed; ``df.attrs`` holds ``suppressed_cells`` and ``suppressed_seconds``."""
         cols, n, secs = self._native.heatmap(int(resolution), _to_us(start), _to_us(end), min_subjects=min_subjects)
         return _heatmap_frame(cols, n, secs)
 
@@ -459,7 +497,7 @@ def _heatmap_frame(cols: dict, n: int, secs: float) -> Any:
 
 
 @_convert_errors
-def heatmap_from_counts(counts: Any, *, min_subjects: int = 1) -> Any:
+def heatmap_from_counts(counts: Any, *, min_subjects: int | None = None) -> Any:
     """The published heatmap (cell, seconds, subjects; ``attrs`` suppressed_cells and
     suppressed_seconds) from dwell counts of disjoint subject sets, e.g. the concatenated
     :meth:`TrailStore.dwell_counts` of several store buckets: rows of a cell are summed
@@ -522,7 +560,7 @@ class ParquetStore:
         *,
         subjects: list[str] | None = None,
         buckets: list[int] | None = None,
-        max_gap_s: float = 600.0,
+        max_gap_s: float | None = None,
     ) -> TrailStore:
         """An in-memory :class:`TrailStore` of the fixes of ``subjects`` (or of every subject in
         ``buckets``; everyone when neither) in the partitions the window touches, plus a day on
@@ -561,8 +599,8 @@ class Monitor:
     ``Monitor.restore()`` resume after a restart (event ``id`` values are
     deterministic, so a consumer can drop re-emitted events)."""
 
-    def __init__(self, zones: Zones, *, max_gap_s: float = 600.0, allowed_lateness_s: float = 300.0,
-                 history_s: float = 21_600.0, signal_loss_s: float = 900.0,
+    def __init__(self, zones: Zones, *, max_gap_s: float | None = None, allowed_lateness_s: float | None = None,
+                 history_s: float | None = None, signal_loss_s: float | None = None,
                  assumed_accuracy_m: float | None = None, _native: Any = None) -> None:
         self._native = _native if _native is not None else _trailfence.Monitor(
             zones._native, max_gap_s=max_gap_s, allowed_lateness_s=allowed_lateness_s,
@@ -585,15 +623,13 @@ class Monitor:
             _np.array([_np.nan if accuracy_m is None else accuracy_m], dtype=_np.float64), pt))
 
     @_convert_errors
-    def push_many(self, frame: Any, *, processing_time: Any = None) -> Any:
+    def push_many(self, frame: Any, *, processing_time: Any = None, tz: str | None = None) -> Any:
         """Push a frame of fixes in row (arrival) order, subjects evaluated in parallel; returns the
         events as a DataFrame (exactly those of pushing the rows one by one, grouped by subject in
         order of first appearance). A bad row raises ``ValidationError`` naming it (from 1) and
-        changes nothing."""
+        changes nothing. A zone-less time column is wall-clock time in ``tz`` (refused without)."""
         df = _to_pandas(frame)
-        t_us, texts = _time_column(df["time"])
-        if texts is not None:
-            t_us = _np.array([_trailfence.parse_time_us(t) for t in texts], dtype=_np.int64)
+        t_us = _time_column(df["time"]).to_utc_us(tz)
         acc = df["accuracy_m"] if "accuracy_m" in df.columns else _np.full(len(df), _np.nan)
         pt = _to_us(processing_time) if processing_time is not None else _now_us()
         events = self._events(self._native.push_columns(
@@ -646,11 +682,8 @@ def _events_frame(events: list[dict[str, Any]]) -> Any:
     return df.drop(columns=[c for c in cols if c.endswith("_us")])
 
 
-def _as_us_column(values: Any) -> Any:
-    t_us, texts = _time_column(values)
-    if texts is not None:
-        t_us = _np.array([_trailfence.parse_time_us(t) for t in texts], dtype=_np.int64)
-    return _np.ascontiguousarray(t_us, dtype=_np.int64)
+def _as_us_column(values: Any, tz: str | None = None) -> Any:
+    return _time_column(values).to_utc_us(tz)
 
 
 @_convert_errors
@@ -659,7 +692,10 @@ def h3_cell(lon: float, lat: float, resolution: int) -> str:
     return _trailfence.h3_cell(float(lon), float(lat), int(resolution))
 
 
+DEFAULTS: dict[str, Any] = dict(_trailfence.defaults())
+"""The core's option defaults (what ``None`` means): max_gap_s, min_subjects, grace_s, ..."""
+
 __all__ = [
-    "Monitor", "ParquetStore", "TrailStore", "Zones", "TrailfenceError", "ValidationError", "h3_cell",
+    "DEFAULTS", "Monitor", "ParquetStore", "TrailStore", "Zones", "TrailfenceError", "ValidationError", "h3_cell",
     "heatmap_from_counts", "__version__",
 ]

@@ -27,11 +27,12 @@ On a cluster: create a ``distributed.Client`` first (it becomes the default), or
 from __future__ import annotations
 
 import os as _os
+import uuid as _uuid
 from typing import Any
 
 import numpy as _np
 
-from . import ParquetStore, TrailStore, ValidationError, Zones, _to_pandas, _to_us, heatmap_from_counts
+from . import ParquetStore, TrailStore, ValidationError, Zones, _as_us_column, _to_pandas, _to_us, heatmap_from_counts
 
 __all__ = ["breaches", "curfew", "heatmap", "near_many", "trails", "tasks"]
 
@@ -77,7 +78,7 @@ def _load(store_dir: str, buckets: list[int], start_us: int | None, end_us: int 
 
 
 def _task(kind: str, store_dir: str, buckets: list[int], start_us: int | None, end_us: int | None,
-          max_gap_s: float, args: dict[str, Any]) -> Any:
+          max_gap_s: float | None, args: dict[str, Any]) -> Any:
     """One task: load the buckets' trails for the window on this worker and answer."""
     trails = _load(store_dir, buckets, start_us, end_us, max_gap_s)
     start, end = _stamp(start_us), _stamp(end_us)
@@ -86,7 +87,7 @@ def _task(kind: str, store_dir: str, buckets: list[int], start_us: int | None, e
     if kind == "curfew":
         return trails.curfew(args["zones"], start, end, grace_s=args["grace_s"])
     if kind == "near_many":
-        return trails.near_many(args["incidents"], rule_outs=args["rule_outs"])
+        return trails.near_many(args["incidents"], rule_outs=args["rule_outs"], tz=args["tz"])
     if kind == "heatmap":
         return trails.dwell_counts(args["resolution"], start, end)
     if kind == "trails":
@@ -103,13 +104,18 @@ def _task(kind: str, store_dir: str, buckets: list[int], start_us: int | None, e
     raise ValueError(kind)  # pragma: no cover
 
 
-def _run(kind: str, store: Any, groups: list[list[int]], start: Any, end: Any, max_gap_s: float,
+def _run(kind: str, store: Any, groups: list[list[int]], start: Any, end: Any, max_gap_s: float | None,
          args: dict[str, Any], client: Any) -> list[Any]:
     dask = _dask()
     store_dir = _store_dir(store)
     s, e = _to_us(start), _to_us(end)
+    # Task keys are unique per call: two calls (concurrent, or sequential while the first one's
+    # futures are alive) must never share a key, or the scheduler hands one call the other's
+    # result. Not derived from the arguments alone either: the store may change between calls.
+    call = _uuid.uuid4().hex
     delayed = [
-        dask.delayed(_task, pure=True)(kind, store_dir, g, s, e, max_gap_s, args, dask_key_name=f"trailfence-{kind}-{i}")
+        dask.delayed(_task, pure=False)(kind, store_dir, g, s, e, max_gap_s, args,
+                                        dask_key_name=f"trailfence-{kind}-{call}-{i}")
         for i, g in enumerate(groups)
     ]
     if client is not None:
@@ -127,7 +133,7 @@ def _concat(kind: str, parts: list[Any]) -> Any:
 
 
 def breaches(store: ParquetStore | str | _os.PathLike, zones: Zones, start: Any = None, end: Any = None, *,
-             max_gap_s: float = 600.0, buckets_per_task: int = 1, client: Any = None, **options: Any) -> Any:
+             max_gap_s: float | None = None, buckets_per_task: int = 1, client: Any = None, **options: Any) -> Any:
     """Breach episodes of every subject in the store (see :meth:`TrailStore.breaches` for the
     columns and ``options``), sorted by subject, zone, start, end."""
     parts = _run("breaches", store, tasks(store, buckets_per_task), start, end, max_gap_s,
@@ -136,7 +142,7 @@ def breaches(store: ParquetStore | str | _os.PathLike, zones: Zones, start: Any 
 
 
 def curfew(store: ParquetStore | str | _os.PathLike, zones: Zones, start: Any = None, end: Any = None, *,
-           grace_s: float = 0.0, max_gap_s: float = 600.0, buckets_per_task: int = 1, client: Any = None) -> Any:
+           grace_s: float | None = None, max_gap_s: float | None = None, buckets_per_task: int = 1, client: Any = None) -> Any:
     """Curfew compliance per subject, zone and night (see :meth:`TrailStore.curfew`), sorted by
     subject, zone, window_start."""
     parts = _run("curfew", store, tasks(store, buckets_per_task), start, end, max_gap_s,
@@ -145,7 +151,8 @@ def curfew(store: ParquetStore | str | _os.PathLike, zones: Zones, start: Any = 
 
 
 def near_many(store: ParquetStore | str | _os.PathLike, incidents: Any, *, rule_outs: bool = False,
-              max_gap_s: float = 600.0, buckets_per_task: int = 1, client: Any = None) -> Any:
+              tz: str | None = None,
+              max_gap_s: float | None = None, buckets_per_task: int = 1, client: Any = None) -> Any:
     """Near queries for a table of incidents (see :meth:`TrailStore.near_many`), over the
     partitions from the earliest incident start to the latest end; sorted by incident, subject.
 
@@ -155,22 +162,20 @@ def near_many(store: ParquetStore | str | _os.PathLike, incidents: Any, *, rule_
     for name in ("start", "end"):
         if name not in df.columns:
             raise ValidationError(f"incidents have no column {name!r}")
-    import pandas as pd
-
-    starts = [u for v in pd.to_datetime(df["start"], utc=True) if (u := _to_us(v)) is not None]
-    ends = [u for v in pd.to_datetime(df["end"], utc=True) if (u := _to_us(v)) is not None]
+    starts = [int(u) for u in _as_us_column(df["start"], tz)]
+    ends = [int(u) for u in _as_us_column(df["end"], tz)]
     start = _stamp(min(starts)) if starts else None
     end = _stamp(max(ends)) if ends else None
     parts = _run("near_many", store, tasks(store, buckets_per_task), start, end, max_gap_s,
-                 {"incidents": df, "rule_outs": rule_outs}, client)
+                 {"incidents": df, "rule_outs": rule_outs, "tz": tz}, client)
     return _concat("near_many", parts)
 
 
 def heatmap(store: ParquetStore | str | _os.PathLike, resolution: int, start: Any = None, end: Any = None, *,
-            min_subjects: int = 1, max_gap_s: float = 600.0, buckets_per_task: int = 1, client: Any = None) -> Any:
+            min_subjects: int | None = None, max_gap_s: float | None = None, buckets_per_task: int = 1, client: Any = None) -> Any:
     """The H3 dwell heatmap of every subject (see :meth:`TrailStore.heatmap`): tasks return exact
-    dwell counts, which are summed per cell before ``min_subjects`` suppression is applied to the
-    global counts."""
+    dwell counts, which are summed per cell before ``min_subjects`` suppression (default: the
+    core's, as on one machine and the CLI) is applied to the global counts."""
     parts = _run("heatmap", store, tasks(store, buckets_per_task), start, end, max_gap_s,
                  {"resolution": int(resolution)}, client)
     import pandas as pd
@@ -179,7 +184,7 @@ def heatmap(store: ParquetStore | str | _os.PathLike, resolution: int, start: An
 
 
 def trails(store: ParquetStore | str | _os.PathLike, start: Any = None, end: Any = None, *,
-           subjects: list[str] | None = None, max_gap_s: float = 600.0, buckets_per_task: int = 1,
+           subjects: list[str] | None = None, max_gap_s: float | None = None, buckets_per_task: int = 1,
            client: Any = None) -> Any:
     """Bulk trail export: the fixes with ``start <= t < end`` of ``subjects`` (everyone when
     ``None``) as one DataFrame (subject, time, lon, lat, accuracy_m) sorted by subject and time.

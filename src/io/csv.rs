@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::text::Out;
 use super::{accept, io_err, source_name, Num, ReadOptions, Tm};
-use crate::error::{Error, Location};
+use crate::error::{Error, Location, Reason, RecordError};
 use crate::report::ReadReport;
 use crate::store::{TrailRequest, TrailStoreBuilder};
 
@@ -14,7 +14,9 @@ use crate::store::{TrailRequest, TrailStoreBuilder};
 ///
 /// Required columns: subject (unless [`ReadOptions::subject`] names one),
 /// time, lon, lat; the accuracy column is optional and an empty cell means
-/// "not reported". Line numbers in errors are 1-based file lines.
+/// "not reported". Every row must have as many fields as the header (a row
+/// with more or fewer is a bad record of field `row`, never re-aligned).
+/// Line numbers in errors are 1-based file lines.
 ///
 /// # Errors
 /// [`Error::Io`], [`Error::Format`] (missing column, malformed CSV) or, in
@@ -74,6 +76,15 @@ pub fn read_csv_from<R: Read>(
             }
         }
         let line = rec.position().map_or(0, |p| p.line());
+        if rec.len() != headers.len() {
+            // A decimal comma or a stray separator shifts every later value
+            // into the wrong column: the row is not the fix it looks like.
+            report.records += 1;
+            let value = format!("{} fields, the header has {}", rec.len(), headers.len());
+            let err = RecordError::new(source_name, Location::Line(line), "row", &value, Reason::FieldCount);
+            report.reject(options.mode, err)?;
+            continue;
+        }
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i));
         accept(
             builder,

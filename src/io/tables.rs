@@ -352,29 +352,18 @@ pub fn read_incidents(
                 .map_err(|_| err(f, get(i), Reason::UnparseableNumber))
         };
         let (lon, lat, radius_m) = (num(cx, "lon")?, num(cy, "lat")?, num(cr, "radius_m")?);
-        crate::fix::validate_position(lon, lat).map_err(|(f, r)| {
-            if f == crate::fix::Field::Lon {
-                err("lon", get(cx), r)
-            } else {
-                err("lat", get(cy), r)
-            }
-        })?;
-        if !(radius_m.is_finite() && radius_m >= 0.0) {
-            return Err(err("radius_m", get(cr), Reason::NotFinite));
-        }
         let start = parser.parse(get(cs)).map_err(|r| err("start", get(cs), r))?;
         let end = parser.parse(get(ce)).map_err(|r| err("end", get(ce), r))?;
-        if start > end {
-            return Err(Error::format(&src, format!("line {line}: field `end`: before `start`")));
-        }
-        out.push(crate::near::Incident {
+        let incident = crate::near::Incident {
             id: get(ci).to_string(),
             lon,
             lat,
             radius_m,
             start_us: start.as_microsecond(),
             end_us: end.as_microsecond(),
-        });
+        };
+        incident.validate_at(&src, Location::Line(line))?;
+        out.push(incident);
     }
     Ok(out)
 }

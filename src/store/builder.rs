@@ -77,13 +77,7 @@ impl TrailStoreBuilder {
     /// # Errors
     /// [`Error::Option`] unless `max_gap_s` is finite and > 0.
     pub fn max_gap_s(mut self, max_gap_s: f64) -> Result<Self, Error> {
-        if !(max_gap_s.is_finite() && max_gap_s > 0.0) {
-            return Err(Error::Option {
-                name: "max_gap_s",
-                value: max_gap_s.to_string(),
-                reason: "must be a finite number of seconds above zero",
-            });
-        }
+        crate::options::positive_seconds("max_gap_s", max_gap_s)?;
         self.options.max_gap_s = max_gap_s;
         Ok(self)
     }
@@ -193,6 +187,44 @@ impl TrailStoreBuilder {
             .into_iter()
             .map(|(i, r)| (i, r, times[i].as_ref().to_string()))
             .collect();
+        self.extend_columns_checked(subject, &t_us, &bad_rows, lon, lat, accuracy_m, mode)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    /// [`TrailStoreBuilder::extend_columns`] with zone-less wall-clock times
+    /// (e.g. a pandas `datetime64` column without a time zone): microseconds
+    /// since 1970-01-01T00:00 *local time* in `parser`'s IANA zone. Each is
+    /// resolved to its UTC instant; a local time that a DST change skips or
+    /// repeats is a bad record of field `time` at its row, never a guess.
+    ///
+    /// # Errors
+    /// [`Error::Option`] (`tz`) when `parser` names no time zone: a naive time
+    /// has no instant without one. Otherwise as
+    /// [`TrailStoreBuilder::extend_columns`].
+    pub fn extend_columns_wall_clock<S: AsRef<str>>(
+        &mut self,
+        subject: &[S],
+        local_us: &[i64],
+        parser: &crate::time::TimeParser,
+        lon: &[f64],
+        lat: &[f64],
+        accuracy_m: Option<&[f64]>,
+        mode: Mode,
+    ) -> Result<ReadReport, Error> {
+        if !parser.has_time_zone() {
+            return Err(crate::time::naive_without_zone());
+        }
+        let mut t_us = Vec::with_capacity(local_us.len());
+        let mut bad_rows = Vec::new();
+        for (i, &us) in local_us.iter().enumerate() {
+            match parser.wall_clock(us) {
+                Ok(ts) => t_us.push(crate::time::to_us(ts)),
+                Err(r) => {
+                    t_us.push(0);
+                    bad_rows.push((i, r, crate::time::wall_clock_text(us)));
+                }
+            }
+        }
         self.extend_columns_checked(subject, &t_us, &bad_rows, lon, lat, accuracy_m, mode)
     }
 

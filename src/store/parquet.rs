@@ -326,12 +326,15 @@ impl ParquetStore {
     }
 
     /// Loads the fixes of `subjects` (all when `None`) in the partitions that
-    /// `window` touches — plus the day before, so interpolation reaches the
-    /// window start — into an in-memory store.
+    /// `window` touches — plus the neighbouring days on each side (one, or
+    /// `ceil(max_gap_s / 1 day)` for longer gaps), so interpolation reaches
+    /// across the window's edges — into an in-memory store. Files of other
+    /// days are not opened.
     ///
     /// # Errors
     /// [`Error::Io`] or [`Error::Format`] naming a missing, corrupt or
-    /// truncated file.
+    /// truncated file; [`Error::Option`] for a `max_gap_s` that is not a
+    /// finite number of seconds above zero.
     pub fn load(&self, window: Window, subjects: Option<&[&str]>, options: StoreOptions) -> Result<TrailStore, Error> {
         let buckets: Option<Vec<u32>> = subjects.map(|s| s.iter().map(|s| self.bucket_of(s)).collect());
         self.load_filtered(window, subjects, buckets, options)
@@ -373,9 +376,13 @@ impl ParquetStore {
         buckets: Option<Vec<u32>>,
         options: StoreOptions,
     ) -> Result<TrailStore, Error> {
+        // Neighbouring days so that interpolation across the window's edges
+        // (up to max_gap_s) finds its fixes: one day, or more for longer gaps.
+        crate::options::positive_seconds("max_gap_s", options.max_gap_s)?;
+        let margin = ((options.max_gap_s * 1e6 / DAY_US as f64).ceil() as i64).max(1);
         let (d0, d1) = (
-            window.start_us().div_euclid(DAY_US).saturating_sub(1),
-            window.end_us().saturating_sub(1).div_euclid(DAY_US) + 1,
+            window.start_us().div_euclid(DAY_US).saturating_sub(margin),
+            window.end_us().saturating_sub(1).div_euclid(DAY_US).saturating_add(margin),
         );
         let files: Vec<&StoredFile> = self
             .manifest

@@ -189,6 +189,9 @@ fn parse_ring(v: &Value, field: &str, ctx: &Ctx<'_>) -> Result<LineString<f64>, 
             ),
         ));
     }
+    if !super::polygon::ring_has_area(&coords) {
+        return Err(ctx.err(field, "ring has zero area (all its positions lie on one line): it can contain nothing"));
+    }
     Ok(LineString(coords))
 }
 

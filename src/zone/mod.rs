@@ -209,8 +209,9 @@ impl ZoneSet {
     /// Prepares zones.
     ///
     /// # Errors
-    /// [`Error::Zone`] for a duplicate id (other checks happen when zones are
-    /// read; zones built in code are trusted to be valid).
+    /// [`Error::Zone`] for a duplicate id or a polygon ring of zero area
+    /// (other checks happen when zones are read; zones built in code are
+    /// otherwise trusted to be valid).
     pub fn new(zones: Vec<Zone>) -> Result<Self, Error> {
         let mut by_id = HashMap::new();
         let mut prepared = Vec::with_capacity(zones.len());
@@ -223,6 +224,18 @@ impl ZoneSet {
                     field: "id".into(),
                     reason: "duplicate zone id".into(),
                 });
+            }
+            if let ZoneShape::Polygon(mp) = &z.shape {
+                let rings = mp.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()));
+                if mp.0.is_empty() || rings.clone().any(|r| !polygon::ring_has_area(&r.0)) {
+                    return Err(Error::Zone {
+                        source_name: "<memory>".into(),
+                        index: i,
+                        id: Some(z.id.clone()),
+                        field: "geometry".into(),
+                        reason: "a polygon ring has zero area (all its positions lie on one line)".into(),
+                    });
+                }
             }
             let region = match &z.shape {
                 ZoneShape::Polygon(mp) => Region::Polygon(PreparedPolygon::new(mp)),

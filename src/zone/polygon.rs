@@ -45,6 +45,18 @@ fn orient(p: Coord<f64>, q: Coord<f64>, r: Coord<f64>) -> Orientation {
     <RobustKernel as Kernel<f64>>::orient2d(p, q, r)
 }
 
+/// Whether a closed ring encloses any area: at least one vertex lies off
+/// the line through the first two distinct vertices (exact, robust
+/// orientation). A ring whose vertices are all collinear (or all equal) has
+/// zero area, so a "zone" of it could only ever produce zero-second episodes.
+pub(crate) fn ring_has_area(ring: &[Coord<f64>]) -> bool {
+    let Some(&p) = ring.first() else { return false };
+    let Some(&q) = ring.iter().find(|&&c| c != p) else {
+        return false;
+    };
+    ring.iter().any(|&r| orient(p, q, r) != Orientation::Collinear)
+}
+
 impl Component {
     fn new(rings: Vec<Vec<Coord<f64>>>) -> Self {
         let mut edges = Vec::new();

@@ -41,7 +41,7 @@ fn walking_through_a_zone_between_two_fixes_is_a_breach_found_by_interpolation()
     // 2 m/s eastwards, fixes every 60 s at x = -300, -180, -60, 60, 180 m: no fix in the 50 m circle.
     let store = walk("2024-06-01T12:00:00Z", 5, 60, 5.0, |k| -300.0 + 120.0 * k as f64);
     let zones = circle_zone("exclusion", 50.0, "");
-    let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default());
+    let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default()).unwrap();
     assert_eq!(eps.len(), 1);
     let e = &eps[0];
     assert_eq!(
@@ -62,12 +62,12 @@ fn confidence_depends_on_accuracy() {
     // Dwells 40 m inside a 50 m circle's centre... at 10 m from the centre: 40 m from the boundary.
     let deep = walk("2024-06-01T12:00:00Z", 5, 60, 5.0, |_| 10.0);
     let zones = circle_zone("exclusion", 50.0, "");
-    let e = &breaches(&deep, &zones, Window::all(), &BreachOptions::default())[0];
+    let e = &breaches(&deep, &zones, Window::all(), &BreachOptions::default()).unwrap()[0];
     assert_eq!((e.fixes, e.confidence), (5, Confidence::Confirmed));
     assert_eq!(e.duration_s(), 240.0);
     // 45 m from the centre with 20 m accuracy: inside only within accuracy.
     let shallow = walk("2024-06-01T12:00:00Z", 5, 60, 20.0, |_| 45.0);
-    let e = &breaches(&shallow, &zones, Window::all(), &BreachOptions::default())[0];
+    let e = &breaches(&shallow, &zones, Window::all(), &BreachOptions::default()).unwrap()[0];
     assert_eq!(e.confidence, Confidence::Possible);
 }
 
@@ -86,7 +86,7 @@ fn gaps_end_episodes_and_are_never_breaches() {
         &circle_zone("exclusion", 50.0, ""),
         Window::all(),
         &BreachOptions::default(),
-    );
+    ).unwrap();
     assert_eq!(eps.len(), 2);
     assert_eq!((eps[0].duration_s(), eps[1].duration_s()), (120.0, 60.0));
     // merge_gap_s must not merge across the gap.
@@ -95,18 +95,18 @@ fn gaps_end_episodes_and_are_never_breaches() {
         ..Default::default()
     };
     assert_eq!(
-        breaches(&store, &circle_zone("exclusion", 50.0, ""), Window::all(), &opts).len(),
+        breaches(&store, &circle_zone("exclusion", 50.0, ""), Window::all(), &opts).unwrap().len(),
         2
     );
     // An inclusion zone the subject is far from: the gap is unknown, not a breach.
     let far = circle_zone("inclusion", 50.0, "");
     let store_far = walk("2024-06-01T12:00:00Z", 3, 900, 5.0, |_| 500.0);
     assert_eq!(
-        breaches(&store_far, &far, Window::all(), &BreachOptions::default()).len(),
+        breaches(&store_far, &far, Window::all(), &BreachOptions::default()).unwrap().len(),
         3,
         "three isolated fixes"
     );
-    assert!(breaches(&store_far, &far, Window::all(), &BreachOptions::default())
+    assert!(breaches(&store_far, &far, Window::all(), &BreachOptions::default()).unwrap()
         .iter()
         .all(|e| e.duration_s() == 0.0));
 }
@@ -117,7 +117,7 @@ fn debounce_options() {
     let xs = [200.0, 0.0, 0.0, 200.0, 0.0, 200.0];
     let store = walk("2024-06-01T12:00:00Z", xs.len(), 60, 5.0, |k| xs[k]);
     let zones = circle_zone("exclusion", 50.0, "");
-    let raw = breaches(&store, &zones, Window::all(), &BreachOptions::default());
+    let raw = breaches(&store, &zones, Window::all(), &BreachOptions::default()).unwrap();
     assert_eq!(raw.len(), 2);
     let by_fixes = breaches(
         &store,
@@ -127,7 +127,7 @@ fn debounce_options() {
             min_fixes: 2,
             ..Default::default()
         },
-    );
+    ).unwrap();
     assert_eq!(by_fixes.len(), 1);
     // Durations: 15 + 60 + 15 = 90 s, then 15 + 15 = 30 s.
     assert!((raw[0].duration_s() - 90.0).abs() < 0.1 && (raw[1].duration_s() - 30.0).abs() < 0.1);
@@ -139,7 +139,7 @@ fn debounce_options() {
             min_duration_s: 60.0,
             ..Default::default()
         },
-    );
+    ).unwrap();
     assert_eq!(by_time.len(), 1);
     let merged = breaches(
         &store,
@@ -149,7 +149,7 @@ fn debounce_options() {
             merge_gap_s: 120.0,
             ..Default::default()
         },
-    );
+    ).unwrap();
     assert_eq!(merged.len(), 1);
     assert_eq!(merged[0].fixes, 3);
 }
@@ -163,7 +163,7 @@ fn schedules_clip_episodes_and_buffers_warn_first() {
         50.0,
         r#","buffer_m":30,"schedule":{"tz":"Europe/London","windows":[{"days":["sat"],"start":"14:00","end":"15:00"}]}"#,
     );
-    let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default());
+    let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default()).unwrap();
     assert_eq!(eps.len(), 2, "{eps:?}");
     for e in &eps {
         assert_eq!(e.start(), t("2024-06-01T13:00:00Z"));
@@ -174,7 +174,7 @@ fn schedules_clip_episodes_and_buffers_warn_first() {
     assert_eq!(kinds, [EpisodeKind::Exclusion, EpisodeKind::Buffer]);
     // Approaching to 60 m: a buffer warning, no breach.
     let near = walk("2024-06-01T13:00:00Z", 3, 60, 5.0, |_| 60.0);
-    let eps = breaches(&near, &zones, Window::all(), &BreachOptions::default());
+    let eps = breaches(&near, &zones, Window::all(), &BreachOptions::default()).unwrap();
     assert_eq!(eps.len(), 1);
     assert_eq!(eps[0].kind, EpisodeKind::Buffer);
 }
@@ -188,7 +188,7 @@ fn window_clips_and_recounts() {
         &zones,
         window("2024-06-01T12:02:30Z", "2024-06-01T12:05:00Z"),
         &BreachOptions::default(),
-    );
+    ).unwrap();
     assert_eq!(eps.len(), 1);
     assert_eq!(eps[0].start(), t("2024-06-01T12:02:30Z"));
     assert_eq!(eps[0].end(), t("2024-06-01T12:05:00Z"));
@@ -230,7 +230,7 @@ fn curfew_splits_scheduled_time_into_inside_outside_unknown() {
         &zones,
         window("2024-06-01T00:00:00Z", "2024-06-03T00:00:00Z"),
         &CurfewOptions::default(),
-    );
+    ).unwrap();
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
     assert_eq!(r.window_start(), t("2024-06-01T18:00:00Z"));
@@ -251,6 +251,6 @@ fn curfew_splits_scheduled_time_into_inside_outside_unknown() {
     let exit = r.first_exit_us.unwrap();
     let want = t("2024-06-01T20:59:00Z").as_microsecond() + (exit_frac * 60e6) as i64;
     assert!((exit - want).abs() < 500_000);
-    let strict = curfew(&store, &zones, Window::all(), &CurfewOptions { grace_s: 3600.0 });
+    let strict = curfew(&store, &zones, Window::all(), &CurfewOptions { grace_s: 3600.0 }).unwrap();
     assert_eq!(strict[0].violations, 0, "a 32-minute absence is within a 1-hour grace");
 }

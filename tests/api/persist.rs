@@ -36,8 +36,8 @@ fn round_trip_gives_the_same_answers() {
         "z",
     )
     .unwrap();
-    let a = breaches(&mem, &zones, Window::all(), &BreachOptions::default());
-    let b = breaches(&loaded, &zones, Window::all(), &BreachOptions::default());
+    let a = breaches(&mem, &zones, Window::all(), &BreachOptions::default()).unwrap();
+    let b = breaches(&loaded, &zones, Window::all(), &BreachOptions::default()).unwrap();
     assert_eq!(a, b);
     // A partial load (one subject, one window) answers the trail request the same way.
     let w = window("2024-10-26T19:00:00Z", "2024-10-27T07:00:00Z");

@@ -325,7 +325,7 @@ fn bad_input_to_every_subcommand_exits_2() {
                 "--radius-m",
                 "5",
             ],
-            "--lon/--lat",
+            "`--lat`",
         ),
         (vec!["stops", "-i", "data/fixes.csv", "-s", "NOBODY"], "unknown subject"),
         (

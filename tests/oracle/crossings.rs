@@ -45,7 +45,7 @@ fn first_entry_and_time_in_zone_match_shapely_and_pymeos() {
         let mut b = TrailStore::builder().max_gap_s(3600.0).unwrap();
         b.extend_columns(&subj, &ts, &lon, &lat, None, Mode::Strict).unwrap();
         let store = b.build();
-        let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default());
+        let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default()).unwrap();
         let exp = &r["expected"];
         assert_eq!(
             !eps.is_empty(),

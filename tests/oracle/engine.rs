@@ -195,7 +195,7 @@ proptest! {
     #[test]
     fn batch_equals_naive_feeding(seed in any::<u64>()) {
         let (store, zones) = scenario(seed);
-        let mut batch: Vec<(String, EpisodeKind, i64, i64, u32)> = breaches(&store, &zones, Window::all(), &BreachOptions::default())
+        let mut batch: Vec<(String, EpisodeKind, i64, i64, u32)> = breaches(&store, &zones, Window::all(), &BreachOptions::default()).unwrap()
             .into_iter().map(|e| (e.zone, e.kind, e.start_us, e.end_us, e.fixes)).collect();
         let mut raw: Vec<(String, EpisodeKind, i64, i64, u32)> = naive(&store, &zones)
             .into_iter().map(|e| (zones.get(e.zone as usize).zone.id.clone(), e.kind, e.start_us, e.end_us, e.fixes)).collect();

@@ -106,7 +106,7 @@ proptest! {
         let r = rng.range(20.0, 400.0);
         let start = t.times_us()[k] - (rng.range(0.0, 2.0) * 3.6e9) as i64;
         let w = Window::from_us(start, start + (rng.range(0.1, 3.0) * 3.6e9) as i64);
-        let rows = near(s, &Target::Point(p.0, p.1), r, w);
+        let rows = near(s, &Target::Point(p.0, p.1), r, w).unwrap();
         for subject in 0..s.subject_count() {
             let name = &s.subjects()[subject];
             let got = rows.iter().find(|row| &row.subject == name);
@@ -153,7 +153,7 @@ fn rule_outs_never_go_to_subjects_with_gaps() {
             }
         })
         .collect();
-    let rows = near_many(s, &incidents, true);
+    let rows = near_many(s, &incidents, true).unwrap();
     let mut verdicts = std::collections::HashMap::new();
     for r in &rows {
         let inc = incidents.iter().find(|i| i.id == r.incident).unwrap();

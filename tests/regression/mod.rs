@@ -44,6 +44,11 @@ fn every_reason_describes_itself() {
         LatitudeOutOfRange,
         NegativeAccuracy,
         BadGeometry,
+        AccuracyTooLarge,
+        FieldCount,
+        LeapSecond,
+        DistanceOutOfRange,
+        EndBeforeStart,
     ] {
         assert!(r.to_string().len() > 10, "{r:?}");
     }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use trailfence::io::{read_incidents, read_path, write_heatmap, write_near, write_proximity, write_stops, ReadOptions};
 use trailfence::{
-    heatmap, near, near_many, proximity, stops, validate_position, IncidentRow, Mode, Target, TimeFormat, TimeParser,
+    heatmap, near, near_many, proximity, stops, IncidentRow, Mode, Target, TimeFormat, TimeParser, Window,
     TrailStore,
 };
 
@@ -68,10 +68,10 @@ pub struct StopsArgs {
     #[arg(long, short = 's')]
     subject: String,
     /// Stop radius, metres (the stay fits in a circle of twice this diameter).
-    #[arg(long, default_value_t = 50.0)]
+    #[arg(long, default_value_t = trailfence::DEFAULT_STOP_RADIUS_M)]
     radius_m: f64,
     /// Shortest stop, seconds.
-    #[arg(long, default_value_t = 600.0)]
+    #[arg(long, default_value_t = trailfence::DEFAULT_STOP_MIN_DURATION_S)]
     min_duration_s: f64,
 }
 
@@ -81,10 +81,10 @@ pub struct HeatmapArgs {
     #[command(flatten)]
     query: QueryArgs,
     /// H3 resolution, 0–15.
-    #[arg(long, default_value_t = 9)]
+    #[arg(long, default_value_t = trailfence::DEFAULT_H3_RESOLUTION)]
     resolution: u8,
     /// Suppress cells with fewer distinct subjects.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = trailfence::DEFAULT_MIN_SUBJECTS)]
     min_subjects: u32,
 }
 
@@ -99,16 +99,11 @@ pub struct CheckArgs {
 pub fn run_near(args: NearArgs) -> Result<(), Failure> {
     let q = &args.query;
     let (format, window) = (q.format()?, q.window()?);
-    validate_position(args.lon, args.lat)
-        .map_err(|(_, r)| Failure::Input(format!("--lon/--lat ({}, {}): {r}", args.lon, args.lat)))?;
-    if !(args.radius_m.is_finite() && args.radius_m >= 0.0) {
-        return Err(Failure::Input(format!(
-            "--radius-m {}: must be a number of metres >= 0",
-            args.radius_m
-        )));
-    }
-    let store = q.input.load()?;
-    let rows: Vec<IncidentRow> = near(&store, &Target::Point(args.lon, args.lat), args.radius_m, window)
+    let target = Target::Point(args.lon, args.lat);
+    // Checked before any data is read (the same check the query makes).
+    near(&TrailStore::builder().build(), &target, args.radius_m, window)?;
+    let store = q.input.load_for(window, None)?;
+    let rows: Vec<IncidentRow> = near(&store, &target, args.radius_m, window)?
         .into_iter()
         .map(|row| IncidentRow {
             incident: String::new(),
@@ -127,8 +122,16 @@ pub fn run_near_many(args: NearManyArgs) -> Result<(), Failure> {
         parser = parser.with_time_zone(tz)?;
     }
     let incidents = read_incidents(&args.incidents, &parser)?;
-    let store = q.input.load()?;
-    let rows = near_many(&store, &incidents, args.rule_outs);
+    // Only the partitions from the earliest incident start to the latest end.
+    let window = match (
+        incidents.iter().map(|i| i.start_us).min(),
+        incidents.iter().map(|i| i.end_us).max(),
+    ) {
+        (Some(s), Some(e)) => Window::from_us(s, e),
+        _ => Window::from_us(0, 0),
+    };
+    let store = q.input.load_for(window, None)?;
+    let rows = near_many(&store, &incidents, args.rule_outs)?;
     q.write(|w| write_near(&rows, format, w))
 }
 
@@ -136,7 +139,8 @@ pub fn run_near_many(args: NearManyArgs) -> Result<(), Failure> {
 pub fn run_proximity(args: ProximityArgs) -> Result<(), Failure> {
     let q = &args.query;
     let (format, window) = (q.format()?, q.window()?);
-    let store = q.input.load()?;
+    proximity(&TrailStore::builder().build(), "", "", args.distance_m, window).or_else(unknown_subject_is_fine)?;
+    let store = q.input.load_for_subjects(window, &[&args.a, &args.b])?;
     let eps = proximity(&store, &args.a, &args.b, args.distance_m, window)?;
     q.write(|w| write_proximity(&eps, format, w))
 }
@@ -145,7 +149,9 @@ pub fn run_proximity(args: ProximityArgs) -> Result<(), Failure> {
 pub fn run_stops(args: StopsArgs) -> Result<(), Failure> {
     let q = &args.query;
     let (format, window) = (q.format()?, q.window()?);
-    let store = q.input.load()?;
+    stops(&TrailStore::builder().build(), "", window, args.radius_m, args.min_duration_s)
+        .or_else(unknown_subject_is_fine)?;
+    let store = q.input.load_for(window, Some(&args.subject))?;
     let st = stops(&store, &args.subject, window, args.radius_m, args.min_duration_s)?;
     q.write(|w| write_stops(&st, format, w))
 }
@@ -154,7 +160,7 @@ pub fn run_stops(args: StopsArgs) -> Result<(), Failure> {
 pub fn run_heatmap(args: HeatmapArgs) -> Result<(), Failure> {
     let q = &args.query;
     let (format, window) = (q.format()?, q.window()?);
-    let store = q.input.load()?;
+    let store = q.input.load_for(window, None)?;
     let h = heatmap(&store, args.resolution, window, args.min_subjects)?;
     eprintln!(
         "trailfence: {} cells published, {} cells ({:.0} s) suppressed for fewer than {} subjects",
@@ -164,6 +170,15 @@ pub fn run_heatmap(args: HeatmapArgs) -> Result<(), Failure> {
         args.min_subjects
     );
     q.write(|w| write_heatmap(&h, format, w))
+}
+
+/// Option checks run on an empty store before any data is read: there the
+/// only other possible error is the (absent) subject, which is fine.
+fn unknown_subject_is_fine<T: Default>(e: trailfence::Error) -> Result<T, trailfence::Error> {
+    match e {
+        trailfence::Error::UnknownSubject(_) => Ok(T::default()),
+        other => Err(other),
+    }
 }
 
 /// Runs `validate`: reads the whole input leniently and itemises every
@@ -217,7 +232,7 @@ pub fn run_info(args: CheckArgs) -> Result<(), Failure> {
             st.files().iter().map(|f| f.bytes).sum::<u64>()
         );
     }
-    let store = args.input.load()?;
+    let store = args.input.load_for(Window::all(), None)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "subject,fixes,first,last")?;
     for (i, s) in store.subjects().iter().enumerate() {

@@ -32,20 +32,27 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// Reads the input (or the whole store) into memory.
-    pub fn load(&self) -> Result<TrailStore, Failure> {
-        self.load_for(Window::all(), None)
+    /// Reads the input, or from a store only the partitions `window` and
+    /// `subject` need (plus the neighbouring days interpolation needs), so a
+    /// file outside the window can neither fail the query nor fill memory.
+    pub fn load_for(&self, window: Window, subject: Option<&str>) -> Result<TrailStore, Failure> {
+        match subject {
+            Some(s) => self.load_for_subjects(window, &[s]),
+            None => self.load_partitions(window, None),
+        }
     }
 
-    /// Reads the input, or from a store only the partitions `window` and
-    /// `subject` need.
-    pub fn load_for(&self, window: Window, subject: Option<&str>) -> Result<TrailStore, Failure> {
+    /// As [`InputArgs::load_for`], for several subjects.
+    pub fn load_for_subjects(&self, window: Window, subjects: &[&str]) -> Result<TrailStore, Failure> {
+        self.load_partitions(window, Some(subjects))
+    }
+
+    fn load_partitions(&self, window: Window, subjects: Option<&[&str]>) -> Result<TrailStore, Failure> {
         if let Some(dir) = &self.store {
             let store = ParquetStore::open(dir)?;
-            let subjects = subject.map(|s| vec![s]);
             return Ok(store.load(
                 window,
-                subjects.as_deref(),
+                subjects,
                 StoreOptions {
                     max_gap_s: self.max_gap_s,
                 },

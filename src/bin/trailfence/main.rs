@@ -80,6 +80,12 @@ impl From<trailfence::Error> for Failure {
                 Failure::BrokenPipe
             }
             trailfence::Error::Io { .. } => Failure::Io(e.to_string()),
+            // The core names options as in Rust and Python (`min_duration_s`);
+            // on the command line they are flags (`--min-duration-s`).
+            trailfence::Error::Option { name, value, reason } => Failure::Input(format!(
+                "invalid option `--{}` (got {value}): {reason}",
+                name.replace('_', "-")
+            )),
             other => Failure::Input(other.to_string()),
         }
     }

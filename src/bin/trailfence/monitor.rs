@@ -35,14 +35,14 @@ pub struct MonitorArgs {
     /// Checkpoint file (resumed from when it exists).
     #[arg(long)]
     checkpoint: PathBuf,
-    /// Records between checkpoints.
-    #[arg(long, default_value_t = 1000)]
+    /// Records between checkpoints (at least 1).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     checkpoint_every: u64,
     /// Allowed lateness, seconds.
-    #[arg(long, default_value_t = 300.0)]
+    #[arg(long, default_value_t = MonitorOptions::default().allowed_lateness_s)]
     allowed_lateness_s: f64,
     /// Longest interpolated interval, seconds.
-    #[arg(long, default_value_t = 600.0)]
+    #[arg(long, default_value_t = MonitorOptions::default().max_gap_s)]
     max_gap_s: f64,
 }
 

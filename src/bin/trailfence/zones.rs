@@ -25,13 +25,13 @@ pub struct BreachArgs {
     #[command(flatten)]
     common: ZoneArgs,
     /// Drop episodes with fewer fixes.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = BreachOptions::default().min_fixes)]
     min_fixes: u32,
     /// Drop episodes shorter than this, seconds.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = BreachOptions::default().min_duration_s)]
     min_duration_s: f64,
     /// Merge episodes separated by at most this many seconds (never across gaps).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = BreachOptions::default().merge_gap_s)]
     merge_gap_s: f64,
     /// Accuracy assumed for fixes reporting none, metres (default: such fixes never confirm).
     #[arg(long)]
@@ -44,7 +44,7 @@ pub struct CurfewArgs {
     #[command(flatten)]
     common: ZoneArgs,
     /// Outside episodes shorter than this are not counted as violations, seconds.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = CurfewOptions::default().grace_s)]
     grace_s: f64,
 }
 
@@ -52,8 +52,6 @@ pub struct CurfewArgs {
 pub fn run_breaches(args: BreachArgs) -> Result<(), Failure> {
     let (c, q) = (&args.common, &args.common.query);
     let (format, window) = (q.format()?, q.window()?);
-    let zones = read_zones(&c.zones)?;
-    let store = q.input.load()?;
     let options = BreachOptions {
         min_fixes: args.min_fixes,
         min_duration_s: args.min_duration_s,
@@ -61,7 +59,10 @@ pub fn run_breaches(args: BreachArgs) -> Result<(), Failure> {
         assumed_accuracy_m: args.assumed_accuracy_m,
         max_gap_s: None,
     };
-    let eps = breaches(&store, &zones, window, &options);
+    options.validate()?;
+    let zones = read_zones(&c.zones)?;
+    let store = q.input.load_for(window, None)?;
+    let eps = breaches(&store, &zones, window, &options)?;
     q.write(|w| write_breaches(&eps, format, w))
 }
 
@@ -69,8 +70,10 @@ pub fn run_breaches(args: BreachArgs) -> Result<(), Failure> {
 pub fn run_curfew(args: CurfewArgs) -> Result<(), Failure> {
     let (c, q) = (&args.common, &args.common.query);
     let (format, window) = (q.format()?, q.window()?);
+    let options = CurfewOptions { grace_s: args.grace_s };
+    options.validate()?;
     let zones = read_zones(&c.zones)?;
-    let store = q.input.load()?;
-    let rows = curfew(&store, &zones, window, &CurfewOptions { grace_s: args.grace_s });
+    let store = q.input.load_for(window, None)?;
+    let rows = curfew(&store, &zones, window, &options)?;
     q.write(|w| write_curfew(&rows, format, w))
 }

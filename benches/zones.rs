@@ -44,7 +44,8 @@ pub fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(breach_store.fix_count() as u64));
     g.bench_function("breach_episodes_500x1day_2000_zones", |b| {
         b.iter(|| {
-            let eps = one.install(|| breaches(&breach_store, &zones, Window::all(), &BreachOptions::default()).unwrap());
+            let eps =
+                one.install(|| breaches(&breach_store, &zones, Window::all(), &BreachOptions::default()).unwrap());
             assert!(!eps.is_empty());
             black_box(eps.len())
         })

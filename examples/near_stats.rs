@@ -29,7 +29,9 @@ fn main() {
             .segments_within_reach([data.lon[i], data.lat[i], data.lon[i], data.lat[i]], radius_m, w)
             .len();
         let _ = d;
-        rows += near(&store, &Target::Point(data.lon[i], data.lat[i]), radius_m, w).unwrap().len();
+        rows += near(&store, &Target::Point(data.lon[i], data.lat[i]), radius_m, w)
+            .unwrap()
+            .len();
     }
     println!(
         "per query: {} candidate segments, {} rows, {:?}",

@@ -29,9 +29,13 @@ fn main() {
             }
             out.len()
         }
-        "breaches" => breaches(&store, &zones, Window::all(), &BreachOptions::default()).unwrap().len(),
+        "breaches" => breaches(&store, &zones, Window::all(), &BreachOptions::default())
+            .unwrap()
+            .len(),
         "heatmap" => trailfence::heatmap(&store, 9, Window::all(), 1).unwrap().cells.len(),
-        _ => curfew(&store, &homes, Window::all(), &CurfewOptions::default()).unwrap().len(),
+        _ => curfew(&store, &homes, Window::all(), &CurfewOptions::default())
+            .unwrap()
+            .len(),
     });
     let s = t.elapsed().as_secs_f64();
     println!(

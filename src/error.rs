@@ -96,7 +96,9 @@ impl Reason {
             Reason::NegativeAccuracy => "accuracy must be zero or more metres",
             Reason::BadGeometry => "geometry must be a Point with [lon, lat]",
             Reason::AccuracyTooLarge => "accuracy is larger than 20,000 km (half the Earth's circumference)",
-            Reason::FieldCount => "row has a different number of fields than the header (a decimal comma or stray separator?)",
+            Reason::FieldCount => {
+                "row has a different number of fields than the header (a decimal comma or stray separator?)"
+            }
             Reason::DistanceOutOfRange => "distance must be 0 to 20,000 km (metres)",
             Reason::EndBeforeStart => "end is before start",
             Reason::LeapSecond => {

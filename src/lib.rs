@@ -59,11 +59,11 @@ pub use error::{Error, Location, Reason, RecordError, Result};
 pub use fix::{validate_accuracy, validate_position, validate_subject, Field, Fix, MAX_ACCURACY_M};
 pub use heatmap::{dwell_counts, h3_cell, heatmap, DwellCounts, Heatmap, HeatmapCell};
 pub use monitor::{EventId, EventKind, Monitor, MonitorEvent, MonitorOptions};
+pub use near::{near, near_many, Incident, IncidentRow, NearRow, Target, Verdict};
 pub use options::{
     DEFAULT_H3_RESOLUTION, DEFAULT_MIN_SUBJECTS, DEFAULT_STOP_MIN_DURATION_S, DEFAULT_STOP_RADIUS_M, MAX_DISTANCE_M,
     MAX_DURATION_S,
 };
-pub use near::{near, near_many, Incident, IncidentRow, NearRow, Target, Verdict};
 pub use proximity::{proximity, ProximityEpisode};
 pub use report::{Mode, ReadReport, DEFAULT_MAX_EXAMPLES};
 pub use stops::{stops, Stop};
@@ -76,4 +76,5 @@ pub use trail::{FixRef, Gap, Trail, DEFAULT_MAX_GAP_S};
 pub use zone::{
     fix_zone_hits, read_zones, resolve_local, zones_from_geojson_str, Circle, FixZoneHit, PointLocation,
     PreparedPolygon, PreparedZone, Region, Schedule, WeeklyWindow, Zone, ZoneKind, ZoneSet, ZoneShape,
+    MIN_RING_AREA_M2,
 };

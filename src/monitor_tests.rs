@@ -91,7 +91,8 @@ fn batch(fixes: &[TrackFix], zones: &ZoneSet) -> Final {
     )
     .unwrap();
     let store = b.build();
-    breaches(&store, zones, Window::all(), &BreachOptions::default()).unwrap()
+    breaches(&store, zones, Window::all(), &BreachOptions::default())
+        .unwrap()
         .into_iter()
         .map(|e| ((e.zone, e.kind, e.start_us), (e.end_us, e.fixes, e.confidence)))
         .collect()

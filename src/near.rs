@@ -361,7 +361,13 @@ pub fn near(store: &TrailStore, target: &Target, radius_m: f64, window: Window) 
         }
     }
     options::metres("radius_m", radius_m)?;
-    Ok(near_with_accuracy(store, target, radius_m, window, store.max_accuracy_m()))
+    Ok(near_with_accuracy(
+        store,
+        target,
+        radius_m,
+        window,
+        store.max_accuracy_m(),
+    ))
 }
 
 fn near_with_accuracy(
@@ -458,7 +464,9 @@ impl Incident {
     /// # Errors
     /// [`Error::Record`] naming the source, location, field and reason.
     pub fn validate_at(&self, source: &str, location: Location) -> Result<(), Error> {
-        let bad = |field: &str, value: String, reason| Err(Error::Record(RecordError::new(source, location, field, &value, reason)));
+        let bad = |field: &str, value: String, reason| {
+            Err(Error::Record(RecordError::new(source, location, field, &value, reason)))
+        };
         if let Err((field, reason)) = validate_position(self.lon, self.lat) {
             return match field {
                 crate::fix::Field::Lon => bad("lon", self.lon.to_string(), reason),
@@ -474,7 +482,11 @@ impl Incident {
             return bad("radius_m", self.radius_m.to_string(), reason);
         }
         if self.start_us > self.end_us {
-            return bad("end", crate::time::from_us(self.end_us).to_string(), crate::error::Reason::EndBeforeStart);
+            return bad(
+                "end",
+                crate::time::from_us(self.end_us).to_string(),
+                crate::error::Reason::EndBeforeStart,
+            );
         }
         Ok(())
     }

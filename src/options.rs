@@ -36,12 +36,22 @@ pub const MAX_DURATION_S: f64 = 1.0e10;
 
 /// A duration option: finite, `0 <= v <= MAX_DURATION_S` seconds.
 pub(crate) fn seconds(name: &'static str, v: f64) -> Result<(), Error> {
-    check(name, v, v >= 0.0 && v <= MAX_DURATION_S, "must be a finite number of seconds >= 0")
+    check(
+        name,
+        v,
+        (0.0..=MAX_DURATION_S).contains(&v),
+        "must be a finite number of seconds >= 0",
+    )
 }
 
 /// A duration option that must be above zero (e.g. `max_gap_s`).
 pub(crate) fn positive_seconds(name: &'static str, v: f64) -> Result<(), Error> {
-    check(name, v, v > 0.0 && v <= MAX_DURATION_S, "must be a finite number of seconds above zero")
+    check(
+        name,
+        v,
+        v > 0.0 && v <= MAX_DURATION_S,
+        "must be a finite number of seconds above zero",
+    )
 }
 
 /// A distance option: finite, `0 <= v <= MAX_DISTANCE_M` metres.
@@ -49,7 +59,7 @@ pub(crate) fn metres(name: &'static str, v: f64) -> Result<(), Error> {
     check(
         name,
         v,
-        v >= 0.0 && v <= MAX_DISTANCE_M,
+        (0.0..=MAX_DISTANCE_M).contains(&v),
         "must be a finite number of metres, 0 to 20,000 km",
     )
 }
@@ -60,7 +70,7 @@ pub(crate) fn accuracy(name: &'static str, v: f64) -> Result<(), Error> {
     check(
         name,
         v,
-        v >= 0.0 && v <= MAX_ACCURACY_M,
+        (0.0..=MAX_ACCURACY_M).contains(&v),
         "must be a finite number of metres, 0 to 20,000 km",
     )
 }

@@ -200,8 +200,9 @@ pub(crate) fn wall_clock_text(local_us: i64) -> String {
 /// # Example
 /// ```
 /// // 2024-07-01T19:00 in London (BST) is 18:00 UTC.
-/// let local = jiff::civil::date(2024, 7, 1).at(19, 0, 0, 0).to_zoned(jiff::tz::TimeZone::UTC)?.timestamp();
-/// let utc = trailfence::wall_clock_to_us(&[local.as_microsecond()], "Europe/London")?;
+/// // Wall-clock µs count local time as if it were UTC: 19:00 on the day.
+/// let local_us = "2024-07-01T19:00:00Z".parse::<jiff::Timestamp>()?.as_microsecond();
+/// let utc = trailfence::wall_clock_to_us(&[local_us], "Europe/London")?;
 /// assert_eq!(trailfence::from_us(utc[0]).to_string(), "2024-07-01T18:00:00Z");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

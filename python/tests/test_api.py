@@ -114,7 +114,7 @@ def test_every_input_type_gives_the_same_store():
     frame = pd.DataFrame({"subject": subj, "time": times, "lon": lon, "lat": lat, "accuracy_m": acc})
     variants = {
         "pandas tz-aware": tf.TrailStore.from_frame(frame),
-        "numpy datetime64": tf.TrailStore.from_arrays(subj, times.tz_localize(None).to_numpy(), lon, lat, acc),
+        "numpy datetime64": tf.TrailStore.from_arrays(subj, times.tz_localize(None).to_numpy(), lon, lat, acc, tz="UTC"),
         "strings": tf.TrailStore.from_arrays(subj, [t.isoformat() for t in times], lon, lat, acc),
         "datetimes": tf.TrailStore.from_arrays(subj, [t.to_pydatetime() for t in times], lon, lat, acc),
         "local strings": tf.TrailStore.from_arrays(

@@ -599,6 +599,7 @@ class Monitor:
     ``Monitor.restore()`` resume after a restart (event ``id`` values are
     deterministic, so a consumer can drop re-emitted events)."""
 
+    @_convert_errors
     def __init__(self, zones: Zones, *, max_gap_s: float | None = None, allowed_lateness_s: float | None = None,
                  history_s: float | None = None, signal_loss_s: float | None = None,
                  assumed_accuracy_m: float | None = None, _native: Any = None) -> None:

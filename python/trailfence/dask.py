@@ -73,7 +73,7 @@ def _stamp(us: int | None) -> Any:
     return _np.datetime64(us, "us")
 
 
-def _load(store_dir: str, buckets: list[int], start_us: int | None, end_us: int | None, max_gap_s: float) -> TrailStore:
+def _load(store_dir: str, buckets: list[int], start_us: int | None, end_us: int | None, max_gap_s: float | None) -> TrailStore:
     return ParquetStore.open(store_dir).load(_stamp(start_us), _stamp(end_us), buckets=buckets, max_gap_s=max_gap_s)
 
 

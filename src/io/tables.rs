@@ -178,10 +178,23 @@ pub fn write_curfew<W: Write>(rows: &[CurfewRow], format: TableFormat, out: W) -
 }
 
 /// Writes any serialisable rows as CSV (header from field names) or a JSON array.
-fn write_rows<W: Write, T: serde::Serialize>(rows: &[T], format: TableFormat, out: W) -> Result<(), Error> {
+/// An empty table still gets its CSV header (`header`, the field names), so
+/// "no rows" is never confused with a failed or truncated run.
+fn write_rows<W: Write, T: serde::Serialize>(
+    rows: &[T],
+    header: &[&str],
+    format: TableFormat,
+    out: W,
+) -> Result<(), Error> {
     match format {
         TableFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
+            if rows.is_empty() {
+                w.write_record(header).map_err(|e| match e.into_kind() {
+                    csv::ErrorKind::Io(io) => super::write_err(io),
+                    other => Error::format("<output>", format!("{other:?}")),
+                })?;
+            }
             for r in rows {
                 w.serialize(r).map_err(|e| match e.into_kind() {
                     csv::ErrorKind::Io(io) => super::write_err(io),
@@ -204,6 +217,17 @@ fn write_rows<W: Write, T: serde::Serialize>(rows: &[T], format: TableFormat, ou
 fn ts(t: Option<i64>) -> String {
     t.map(|t| crate::time::from_us(t).to_string()).unwrap_or_default()
 }
+
+const NEAR_HEADER: &[&str] = &[
+    "subject",
+    "min_distance_m",
+    "closest_time",
+    "first_time",
+    "last_time",
+    "seconds_within",
+    "fixes_within",
+    "verdict",
+];
 
 /// Writes near rows (with the incident id when not empty): subject, min_distance_m,
 /// closest_time, first_time, last_time, seconds_within, fixes_within, verdict.
@@ -238,7 +262,7 @@ pub fn write_near<W: Write>(rows: &[crate::near::IncidentRow], format: TableForm
             verdict: r.row.verdict.as_str(),
         })
         .collect();
-    write_rows(&view, format, out)
+    write_rows(&view, NEAR_HEADER, format, out)
 }
 
 /// Writes proximity episodes: start, end, duration_s, min_distance_m, closest_time.
@@ -268,7 +292,12 @@ pub fn write_proximity<W: Write>(
             closest_time: ts(Some(e.closest_time_us)),
         })
         .collect();
-    write_rows(&view, format, out)
+    write_rows(
+        &view,
+        &["start", "end", "duration_s", "min_distance_m", "closest_time"],
+        format,
+        out,
+    )
 }
 
 /// Writes stops: start, end, lon, lat, duration_s, fixes.
@@ -296,7 +325,12 @@ pub fn write_stops<W: Write>(stops: &[crate::stops::Stop], format: TableFormat, 
             fixes: s.fixes,
         })
         .collect();
-    write_rows(&view, format, out)
+    write_rows(
+        &view,
+        &["start", "end", "lon", "lat", "duration_s", "fixes"],
+        format,
+        out,
+    )
 }
 
 /// Writes heatmap cells: cell, seconds, subjects.
@@ -304,7 +338,7 @@ pub fn write_stops<W: Write>(stops: &[crate::stops::Stop], format: TableFormat, 
 /// # Errors
 /// [`Error::Io`] on write failure.
 pub fn write_heatmap<W: Write>(h: &crate::heatmap::Heatmap, format: TableFormat, out: W) -> Result<(), Error> {
-    write_rows(&h.cells, format, out)
+    write_rows(&h.cells, &["cell", "seconds", "subjects"], format, out)
 }
 
 /// Reads crime incidents from CSV: `id,lon,lat,radius_m,start,end` (times RFC

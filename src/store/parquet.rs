@@ -382,7 +382,11 @@ impl ParquetStore {
         let margin = ((options.max_gap_s * 1e6 / DAY_US as f64).ceil() as i64).max(1);
         let (d0, d1) = (
             window.start_us().div_euclid(DAY_US).saturating_sub(margin),
-            window.end_us().saturating_sub(1).div_euclid(DAY_US).saturating_add(margin),
+            window
+                .end_us()
+                .saturating_sub(1)
+                .div_euclid(DAY_US)
+                .saturating_add(margin),
         );
         let files: Vec<&StoredFile> = self
             .manifest

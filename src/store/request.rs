@@ -76,15 +76,10 @@ impl<'a> TrailRequest<'a> {
     /// of every part are always kept).
     ///
     /// # Errors
-    /// [`Error::Option`] unless `tolerance_m` is finite and >= 0.
+    /// [`Error::Option`] unless `tolerance_m` is a finite number of metres in
+    /// 0..=20,000 km.
     pub fn simplify(mut self, tolerance_m: f64) -> Result<Self, Error> {
-        if !(tolerance_m.is_finite() && tolerance_m >= 0.0) {
-            return Err(Error::Option {
-                name: "tolerance_m",
-                value: tolerance_m.to_string(),
-                reason: "must be a finite number of metres, zero or more",
-            });
-        }
+        crate::options::metres("tolerance_m", tolerance_m)?;
         let t = self.trail;
         let mut kept = Vec::new();
         for part in self.parts() {

@@ -189,9 +189,6 @@ fn parse_ring(v: &Value, field: &str, ctx: &Ctx<'_>) -> Result<LineString<f64>, 
             ),
         ));
     }
-    if !super::polygon::ring_has_area(&coords) {
-        return Err(ctx.err(field, "ring has zero area (all its positions lie on one line): it can contain nothing"));
-    }
     Ok(LineString(coords))
 }
 
@@ -209,6 +206,16 @@ fn parse_polygon(v: &Value, field: &str, ctx: &Ctx<'_>) -> Result<Polygon<f64>, 
     let poly = Polygon::new(exterior, parsed);
     poly.check_validation()
         .map_err(|e| ctx.err(field, format!("invalid polygon: {e}")))?;
+    // Checked after validity, so a self-intersecting ring is named as such.
+    for (k, ring) in std::iter::once(poly.exterior()).chain(poly.interiors()).enumerate() {
+        let area = super::polygon::ring_area_m2(&ring.0);
+        if area < super::polygon::MIN_RING_AREA_M2 {
+            return Err(ctx.err(
+                &format!("{field}[{k}]"),
+                format!("ring has (almost) zero area ({area:.3} m², under 1 m²): its positions lie on one line, so it can contain nothing"),
+            ));
+        }
+    }
     Ok(poly)
 }
 

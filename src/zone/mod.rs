@@ -12,7 +12,7 @@ pub use circle::Circle;
 pub use geojson::{read_zones, zones_from_geojson_str};
 
 pub(crate) use polygon::point_segment_distance as point_segment_distance_m;
-pub use polygon::{PointLocation, PreparedPolygon};
+pub use polygon::{PointLocation, PreparedPolygon, MIN_RING_AREA_M2};
 pub use schedule::{resolve_local, Schedule, WeeklyWindow};
 
 use std::collections::{HashMap, HashSet};
@@ -226,14 +226,21 @@ impl ZoneSet {
                 });
             }
             if let ZoneShape::Polygon(mp) = &z.shape {
-                let rings = mp.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()));
-                if mp.0.is_empty() || rings.clone().any(|r| !polygon::ring_has_area(&r.0)) {
+                let rings =
+                    mp.0.iter()
+                        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()));
+                if mp.0.is_empty()
+                    || rings
+                        .clone()
+                        .any(|r| polygon::ring_area_m2(&r.0) < polygon::MIN_RING_AREA_M2)
+                {
                     return Err(Error::Zone {
                         source_name: "<memory>".into(),
                         index: i,
                         id: Some(z.id.clone()),
                         field: "geometry".into(),
-                        reason: "a polygon ring has zero area (all its positions lie on one line)".into(),
+                        reason: "a polygon ring has (almost) zero area (under 1 m²): its positions lie on one line"
+                            .into(),
                     });
                 }
             }

@@ -45,16 +45,33 @@ fn orient(p: Coord<f64>, q: Coord<f64>, r: Coord<f64>) -> Orientation {
     <RobustKernel as Kernel<f64>>::orient2d(p, q, r)
 }
 
-/// Whether a closed ring encloses any area: at least one vertex lies off
-/// the line through the first two distinct vertices (exact, robust
-/// orientation). A ring whose vertices are all collinear (or all equal) has
-/// zero area, so a "zone" of it could only ever produce zero-second episodes.
-pub(crate) fn ring_has_area(ring: &[Coord<f64>]) -> bool {
-    let Some(&p) = ring.first() else { return false };
+/// The smallest area a zone ring may enclose, square metres. Rings below it
+/// are lines written as polygons (e.g. positions on one street copied into a
+/// "polygon"): they contain nothing, and would only ever produce episodes of
+/// zero seconds. Decimal coordinates of collinear points are rarely exactly
+/// collinear as doubles, hence an area floor rather than an exact test.
+pub const MIN_RING_AREA_M2: f64 = 1.0;
+
+/// The area a closed ring encloses, square metres (shoelace formula in a
+/// local equirectangular frame at the ring's mean latitude; accurate to
+/// well under 1 % for zones of city size). Exactly 0 when every vertex lies
+/// on one line (robust orientation test).
+pub(crate) fn ring_area_m2(ring: &[Coord<f64>]) -> f64 {
+    let Some(&p) = ring.first() else { return 0.0 };
     let Some(&q) = ring.iter().find(|&&c| c != p) else {
-        return false;
+        return 0.0;
     };
-    ring.iter().any(|&r| orient(p, q, r) != Orientation::Collinear)
+    if ring.iter().all(|&r| orient(p, q, r) == Orientation::Collinear) {
+        return 0.0;
+    }
+    let lat = ring.iter().map(|c| c.y).sum::<f64>() / ring.len() as f64;
+    let (ky, kx) = crate::geodesy::metres_per_degree(lat);
+    let mut twice = 0.0;
+    for w in ring.windows(2) {
+        let (a, b) = ((w[0].x - p.x, w[0].y - p.y), (w[1].x - p.x, w[1].y - p.y));
+        twice += a.0 * b.1 - b.0 * a.1;
+    }
+    (0.5 * twice * kx * ky).abs()
 }
 
 impl Component {

@@ -86,7 +86,8 @@ fn gaps_end_episodes_and_are_never_breaches() {
         &circle_zone("exclusion", 50.0, ""),
         Window::all(),
         &BreachOptions::default(),
-    ).unwrap();
+    )
+    .unwrap();
     assert_eq!(eps.len(), 2);
     assert_eq!((eps[0].duration_s(), eps[1].duration_s()), (120.0, 60.0));
     // merge_gap_s must not merge across the gap.
@@ -95,18 +96,23 @@ fn gaps_end_episodes_and_are_never_breaches() {
         ..Default::default()
     };
     assert_eq!(
-        breaches(&store, &circle_zone("exclusion", 50.0, ""), Window::all(), &opts).unwrap().len(),
+        breaches(&store, &circle_zone("exclusion", 50.0, ""), Window::all(), &opts)
+            .unwrap()
+            .len(),
         2
     );
     // An inclusion zone the subject is far from: the gap is unknown, not a breach.
     let far = circle_zone("inclusion", 50.0, "");
     let store_far = walk("2024-06-01T12:00:00Z", 3, 900, 5.0, |_| 500.0);
     assert_eq!(
-        breaches(&store_far, &far, Window::all(), &BreachOptions::default()).unwrap().len(),
+        breaches(&store_far, &far, Window::all(), &BreachOptions::default())
+            .unwrap()
+            .len(),
         3,
         "three isolated fixes"
     );
-    assert!(breaches(&store_far, &far, Window::all(), &BreachOptions::default()).unwrap()
+    assert!(breaches(&store_far, &far, Window::all(), &BreachOptions::default())
+        .unwrap()
         .iter()
         .all(|e| e.duration_s() == 0.0));
 }
@@ -127,7 +133,8 @@ fn debounce_options() {
             min_fixes: 2,
             ..Default::default()
         },
-    ).unwrap();
+    )
+    .unwrap();
     assert_eq!(by_fixes.len(), 1);
     // Durations: 15 + 60 + 15 = 90 s, then 15 + 15 = 30 s.
     assert!((raw[0].duration_s() - 90.0).abs() < 0.1 && (raw[1].duration_s() - 30.0).abs() < 0.1);
@@ -139,7 +146,8 @@ fn debounce_options() {
             min_duration_s: 60.0,
             ..Default::default()
         },
-    ).unwrap();
+    )
+    .unwrap();
     assert_eq!(by_time.len(), 1);
     let merged = breaches(
         &store,
@@ -149,7 +157,8 @@ fn debounce_options() {
             merge_gap_s: 120.0,
             ..Default::default()
         },
-    ).unwrap();
+    )
+    .unwrap();
     assert_eq!(merged.len(), 1);
     assert_eq!(merged[0].fixes, 3);
 }
@@ -188,7 +197,8 @@ fn window_clips_and_recounts() {
         &zones,
         window("2024-06-01T12:02:30Z", "2024-06-01T12:05:00Z"),
         &BreachOptions::default(),
-    ).unwrap();
+    )
+    .unwrap();
     assert_eq!(eps.len(), 1);
     assert_eq!(eps[0].start(), t("2024-06-01T12:02:30Z"));
     assert_eq!(eps[0].end(), t("2024-06-01T12:05:00Z"));
@@ -230,7 +240,8 @@ fn curfew_splits_scheduled_time_into_inside_outside_unknown() {
         &zones,
         window("2024-06-01T00:00:00Z", "2024-06-03T00:00:00Z"),
         &CurfewOptions::default(),
-    ).unwrap();
+    )
+    .unwrap();
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
     assert_eq!(r.window_start(), t("2024-06-01T18:00:00Z"));

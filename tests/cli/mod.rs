@@ -2,6 +2,7 @@
 
 mod import;
 mod monitor;
+mod wrong_answers;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -53,3 +53,4 @@ fn every_reason_describes_itself() {
         assert!(r.to_string().len() > 10, "{r:?}");
     }
 }
+mod wrong_answers;

@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use trailfence::io::{read_incidents, read_path, write_heatmap, write_near, write_proximity, write_stops, ReadOptions};
 use trailfence::{
-    heatmap, near, near_many, proximity, stops, IncidentRow, Mode, Target, TimeFormat, TimeParser, Window,
-    TrailStore,
+    heatmap, near, near_many, proximity, stops, IncidentRow, Mode, Target, TimeFormat, TimeParser, TrailStore, Window,
 };
 
 use crate::input::InputArgs;
@@ -149,8 +148,14 @@ pub fn run_proximity(args: ProximityArgs) -> Result<(), Failure> {
 pub fn run_stops(args: StopsArgs) -> Result<(), Failure> {
     let q = &args.query;
     let (format, window) = (q.format()?, q.window()?);
-    stops(&TrailStore::builder().build(), "", window, args.radius_m, args.min_duration_s)
-        .or_else(unknown_subject_is_fine)?;
+    stops(
+        &TrailStore::builder().build(),
+        "",
+        window,
+        args.radius_m,
+        args.min_duration_s,
+    )
+    .or_else(unknown_subject_is_fine)?;
     let store = q.input.load_for(window, Some(&args.subject))?;
     let st = stops(&store, &args.subject, window, args.radius_m, args.min_duration_s)?;
     q.write(|w| write_stops(&st, format, w))

@@ -51,10 +51,17 @@ pub fn run(args: TrailArgs) -> Result<(), Failure> {
     }
     let tz = args.input.tz.as_deref();
     let window = Window::new(parse_time(&args.from, tz)?, parse_time(&args.to, tz)?)?;
+    // The core calls the simplification tolerance `tolerance_m`; here it is --simplify-m.
+    let flag = |e: trailfence::Error| match e {
+        trailfence::Error::Option { value, reason, .. } => {
+            Failure::Input(format!("invalid option `--simplify-m` (got {value}): {reason}"))
+        }
+        other => other.into(),
+    };
     let store = args.input.load_for(window, Some(&args.subject))?;
     let mut answer = store.trail(&args.subject, window)?;
     if let Some(tol) = args.simplify_m {
-        answer = answer.simplify(tol)?;
+        answer = answer.simplify(tol).map_err(flag)?;
     }
     for g in answer.gaps() {
         eprintln!(

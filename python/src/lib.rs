@@ -858,6 +858,31 @@ impl PyParquetStore {
         let s = py.detach(|| self.inner.compact(&mut |_, _| {})).map_err(to_py)?;
         Ok((s.partitions_compacted, s.files_before, s.files_after))
     }
+
+    /// Checks (or with `repair`, repairs) the store: (files checked, fixes
+    /// verified, repaired, quarantined files, problems as columns).
+    #[pyo3(signature = (*, repair=false))]
+    fn verify<'py>(&mut self, py: Python<'py>, repair: bool) -> PyResult<(u64, u64, bool, u64, Bound<'py, PyDict>)> {
+        let r = py
+            .detach(|| {
+                if repair {
+                    self.inner.repair()
+                } else {
+                    self.inner.verify()
+                }
+            })
+            .map_err(to_py)?;
+        let p = &r.problems;
+        let cols = Columns::new(py)
+            .str("path", p.iter().map(|x| x.path.clone()).collect())?
+            .str("kind", p.iter().map(|x| x.kind.as_str().to_string()).collect())?
+            .str("detail", p.iter().map(|x| x.detail.clone()).collect())?
+            .str("day", p.iter().map(|x| x.day.clone().unwrap_or_default()).collect())?
+            .i64("bucket", p.iter().map(|x| x.bucket.map_or(-1, i64::from)).collect())?
+            .i64("fixes", p.iter().map(|x| x.fixes as i64).collect())?
+            .done();
+        Ok((r.files_checked, r.fixes_checked, r.repaired, r.quarantined_files, cols))
+    }
 }
 
 /// A published heatmap from merged dwell counts (rows of a cell are summed;

@@ -589,6 +589,23 @@ class ParquetStore:
         keys = ("partitions_compacted", "files_before", "files_after")
         return dict(zip(keys, self._native.compact()))
 
+    @_convert_errors
+    def verify(self, *, repair: bool = False) -> Any:
+        """Check every stored file against the manifest (exists, size, checksum, readable, fix
+        count), and look for unlisted files and leftovers of interrupted writers. Returns a
+        DataFrame of problems (path, kind, detail, day, bucket, fixes; empty when the store is
+        clean) with ``attrs`` files_checked, fixes_verified, repaired, quarantined_files.
+
+        ``repair=True`` (under the writer lock) moves broken and unlisted files to
+        ``quarantine/`` (never deletes them), removes leftovers and rewrites the manifest without
+        the broken files: the ``fixes`` of each broken file's (day, bucket) are then no longer in
+        the store and must be re-imported."""
+        pd = _pd()
+        files, fixes, repaired, quarantined, cols = self._native.verify(repair=repair)
+        df = pd.DataFrame(cols)
+        df.attrs.update(files_checked=files, fixes_verified=fixes, repaired=repaired, quarantined_files=quarantined)
+        return df
+
     def __repr__(self) -> str:
         return f"ParquetStore({self.dir!r}, {len(self._native.files()['path'])} files, {self.buckets} buckets)"
 

@@ -9,14 +9,21 @@
 
 mod builder;
 mod index;
+mod manifest;
 mod parquet;
 mod request;
+mod upkeep;
+
+#[cfg(test)]
+#[path = "fault_tests.rs"]
+mod fault_tests;
 
 pub use builder::{Conflict, IngestSummary, TrailStoreBuilder};
 pub use index::{SegmentRef, SegmentRun, RUN_LEN};
 pub(crate) use parquet::{encode_geoparquet, Rows};
 pub use parquet::{CompactSummary, ImportSummary, ParquetStore, StoredFile, DEFAULT_BUCKETS, MAX_FILES_PER_PARTITION};
 pub use request::TrailRequest;
+pub use upkeep::{ProblemKind, StoreProblem, VerifyReport, QUARANTINE};
 
 use std::collections::HashMap;
 

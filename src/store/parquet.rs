@@ -13,16 +13,18 @@
 //! renamed; the manifest is replaced atomically (temporary file, fsync,
 //! rename, directory fsync) *last*; replaced files are deleted only after
 //! that. A process killed at any moment leaves a store whose manifest names
-//! only complete files; files it does not name are ignored (and removed by
-//! the next import). Importing merges each affected partition with what is
+//! only complete files; files it does not name are ignored by readers and
+//! moved to `quarantine/` by the next writer (never deleted). Writers hold
+//! the store's exclusive lock and re-read the manifest first (see
+//! `upkeep.rs`). An import checks each affected partition against what is
 //! already stored (exact duplicates dropped, conflicts with stored fixes
-//! reported and not stored), so re-running an import is idempotent and every
-//! import also compacts the partitions it touches; unrelated partitions are
-//! never rewritten. Every file read is checked against its checksum.
+//! reported and not stored), so re-running an import is idempotent;
+//! unrelated partitions are never rewritten. Every file read is checked
+//! against its checksum; the manifest is checked before use (`manifest.rs`).
+//! All file operations go through one [`crate::durable`] seam, so tests
+//! inject faults at every step. Files are created owner-only by default.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{self, File};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -37,15 +39,14 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use rayon::prelude::*;
 
+use super::manifest::{day_string, Manifest, DAY_US, MANIFEST};
+use super::upkeep::WriterLock;
 use super::{StoreOptions, TrailStore};
+use crate::durable::{write_atomic_with, FileModes, OsFs, Vfs};
 use crate::error::Error;
 use crate::hash::{file_checksum, fnv64, recompute_checksum};
 use crate::report::Mode;
-use crate::time::{from_us, Window};
-
-const MANIFEST: &str = "manifest.json";
-const VERSION: u32 = 1;
-const DAY_US: i64 = 86_400_000_000;
+use crate::time::Window;
 
 /// Default number of subject-hash buckets per day.
 pub const DEFAULT_BUCKETS: u32 = 16;
@@ -71,13 +72,6 @@ pub struct StoredFile {
     pub checksum: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-struct Manifest {
-    version: u32,
-    buckets: u32,
-    files: Vec<StoredFile>,
-}
-
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct ImportSummary {
@@ -92,6 +86,11 @@ pub struct ImportSummary {
     pub conflicts: u64,
     /// Partitions rewritten.
     pub partitions_written: u64,
+    /// Unlisted files found under `day=*/bucket=*` and moved to
+    /// `quarantine/` (relative paths), e.g. left by an interrupted writer.
+    pub quarantined: Vec<String>,
+    /// Temporary files of interrupted writers removed.
+    pub leftovers_removed: u64,
 }
 
 /// What a compaction did.
@@ -103,40 +102,24 @@ pub struct CompactSummary {
     pub files_before: u64,
     /// Committed files after.
     pub files_after: u64,
+    /// Unlisted files moved to `quarantine/` (relative paths).
+    pub quarantined: Vec<String>,
+    /// Temporary files of interrupted writers removed.
+    pub leftovers_removed: u64,
 }
 
 /// A persistent store on disk (see the module docs).
 #[derive(Debug, Clone)]
 pub struct ParquetStore {
-    dir: PathBuf,
-    manifest: Manifest,
-}
-
-fn day_string(day: i64) -> String {
-    from_us(day * DAY_US).to_string()[..10].to_string()
+    pub(crate) dir: PathBuf,
+    pub(crate) manifest: Manifest,
+    pub(crate) modes: FileModes,
+    pub(crate) fs: Arc<dyn Vfs>,
+    pub(crate) wait_for_writer: bool,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |e| Error::io(path.display(), e)
-}
-
-fn fsync_dir(dir: &Path) {
-    if let Ok(f) = File::open(dir) {
-        let _ = f.sync_all();
-    }
-}
-
-/// Writes `bytes` to `path` crash-safely: temporary file, fsync, rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
-    f.write_all(bytes).map_err(io_err(&tmp))?;
-    f.sync_all().map_err(io_err(&tmp))?;
-    fs::rename(&tmp, path).map_err(io_err(path))?;
-    if let Some(parent) = path.parent() {
-        fsync_dir(parent);
-    }
-    Ok(())
 }
 
 /// The columns a store file is read for (the WKB geometry is not).
@@ -201,46 +184,94 @@ impl Rows {
 }
 
 impl ParquetStore {
-    /// Opens an existing store (reads only the manifest).
+    /// Opens an existing store (reads and checks only the manifest).
     ///
     /// # Errors
-    /// [`Error::Io`] when there is no manifest, [`Error::Format`] when it is corrupt.
+    /// [`Error::Io`] when there is no manifest, [`Error::Format`] when it is
+    /// corrupt or fails a check (its checksum, paths outside the store,
+    /// impossible values).
     pub fn open(dir: &Path) -> Result<Self, Error> {
-        let path = dir.join(MANIFEST);
-        let bytes = fs::read(&path).map_err(io_err(&path))?;
-        let manifest: Manifest = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::format(&path.display().to_string(), format!("corrupt manifest: {e}")))?;
-        if manifest.version != VERSION {
-            return Err(Error::format(
-                &path.display().to_string(),
-                format!("unknown store version {}", manifest.version),
-            ));
-        }
+        Self::open_with(dir, Arc::new(OsFs))
+    }
+
+    pub(crate) fn open_with(dir: &Path, fs: Arc<dyn Vfs>) -> Result<Self, Error> {
         Ok(ParquetStore {
             dir: dir.to_path_buf(),
-            manifest,
+            manifest: Manifest::read(fs.as_ref(), dir)?,
+            modes: FileModes::default(),
+            fs,
+            wait_for_writer: true,
         })
     }
 
-    /// Opens the store in `dir`, creating an empty one if there is none.
+    /// Opens the store in `dir`, creating an empty one if there is none
+    /// (directories owner-only, see [`FileModes`]).
     ///
     /// # Errors
-    /// As [`ParquetStore::open`]; [`Error::Io`] if the directory cannot be created.
+    /// As [`ParquetStore::open`]; [`Error::Io`] if the directory cannot be
+    /// created; [`Error::Format`] for a directory that holds partitions but
+    /// no manifest (it is not started afresh: its fixes would be hidden).
     pub fn open_or_create(dir: &Path) -> Result<Self, Error> {
+        Self::open_or_create_with(dir, Arc::new(OsFs))
+    }
+
+    pub(crate) fn open_or_create_with(dir: &Path, fs: Arc<dyn Vfs>) -> Result<Self, Error> {
         if dir.join(MANIFEST).exists() {
-            return Self::open(dir);
+            return Self::open_with(dir, fs);
         }
-        fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let s = ParquetStore {
+        Self::refuse_partitions_without_manifest(dir)?;
+        let modes = FileModes::default();
+        fs.create_dir_all(dir, modes.dir).map_err(io_err(dir))?;
+        let mut s = ParquetStore {
             dir: dir.to_path_buf(),
-            manifest: Manifest {
-                version: VERSION,
-                buckets: DEFAULT_BUCKETS,
-                files: Vec::new(),
-            },
+            manifest: Manifest::new(DEFAULT_BUCKETS),
+            modes,
+            fs,
+            wait_for_writer: true,
         };
+        let _lock = WriterLock::acquire(dir, true)?;
+        if dir.join(MANIFEST).exists() {
+            // Another process created it meanwhile.
+            return Self::open_with(dir, s.fs);
+        }
         s.commit()?;
         Ok(s)
+    }
+
+    /// The modes new files and directories of this store get (default
+    /// owner-only, `0o600` / `0o700`).
+    pub fn with_modes(mut self, modes: FileModes) -> Self {
+        self.modes = modes;
+        self
+    }
+
+    /// Whether a writer (import, compact, repair) waits for another writer
+    /// of the store to finish (`true`, the default) or fails at once with an
+    /// error naming the other writer's process id.
+    pub fn wait_for_writer(mut self, wait: bool) -> Self {
+        self.wait_for_writer = wait;
+        self
+    }
+
+    /// The process id of another writer holding the lock of the store in
+    /// `dir` right now, if any (for a "waiting for …" message).
+    pub fn writer_holding(dir: &Path) -> Option<String> {
+        WriterLock::holder(dir)
+    }
+
+    /// The manifest generation this handle read (incremented by every commit).
+    pub fn generation(&self) -> u64 {
+        self.manifest.generation
+    }
+
+    /// Takes the writer lock, re-reads the manifest (another writer may have
+    /// committed since this handle opened it) and removes temporary
+    /// leftovers. Every writer starts here.
+    fn begin_write(&mut self) -> Result<(WriterLock, u64), Error> {
+        let lock = WriterLock::acquire(&self.dir, self.wait_for_writer)?;
+        self.manifest = Manifest::read(self.fs.as_ref(), &self.dir)?;
+        let removed = self.remove_leftovers();
+        Ok((lock, removed))
     }
 
     /// The committed files.
@@ -253,10 +284,14 @@ impl ParquetStore {
         (fnv64(subject.as_bytes()) % self.manifest.buckets as u64) as u32
     }
 
-    fn commit(&self) -> Result<(), Error> {
-        let bytes =
-            serde_json::to_vec_pretty(&self.manifest).map_err(|e| Error::format("<manifest>", e.to_string()))?;
-        write_atomic(&self.dir.join(MANIFEST), &bytes)
+    /// Writes the manifest as the next generation.
+    pub(crate) fn commit(&mut self) -> Result<(), Error> {
+        self.manifest.generation += 1;
+        let r = self.manifest.write(self.fs.as_ref(), &self.dir, self.modes);
+        if r.is_err() {
+            self.manifest.generation -= 1;
+        }
+        r
     }
 
     /// Reads one committed file into `rows`, checking its checksum.
@@ -280,9 +315,9 @@ impl ParquetStore {
     /// the fix columns (the WKB geometry is redundant with lon/lat), and with
     /// `subjects` only the row groups whose subject range can hold one of
     /// them (files are sorted by subject).
-    fn decode_file(&self, f: &StoredFile, subjects: Option<&[&str]>) -> Result<Vec<RecordBatch>, Error> {
+    pub(crate) fn decode_file(&self, f: &StoredFile, subjects: Option<&[&str]>) -> Result<Vec<RecordBatch>, Error> {
         let path = self.dir.join(&f.path);
-        let bytes = fs::read(&path).map_err(io_err(&path))?;
+        let bytes = self.fs.read(&path).map_err(io_err(&path))?;
         let sum = recompute_checksum(&f.checksum, &bytes);
         if sum != f.checksum || bytes.len() as u64 != f.bytes {
             return Err(Error::format(
@@ -337,7 +372,51 @@ impl ParquetStore {
     /// finite number of seconds above zero.
     pub fn load(&self, window: Window, subjects: Option<&[&str]>, options: StoreOptions) -> Result<TrailStore, Error> {
         let buckets: Option<Vec<u32>> = subjects.map(|s| s.iter().map(|s| self.bucket_of(s)).collect());
-        self.load_filtered(window, subjects, buckets, options)
+        self.load_consistent(window, subjects, buckets, options)
+    }
+
+    /// Loads from this handle's manifest generation; when a listed file has
+    /// meanwhile been replaced by a writer (compaction), loads again from
+    /// the newer generation, so a reader never mixes or misses data.
+    fn load_consistent(
+        &self,
+        window: Window,
+        subjects: Option<&[&str]>,
+        buckets: Option<Vec<u32>>,
+        options: StoreOptions,
+    ) -> Result<TrailStore, Error> {
+        let mut current = std::borrow::Cow::Borrowed(self);
+        for _ in 0..3 {
+            match current.load_filtered(window, subjects, buckets.clone(), options) {
+                Err(Error::Io { ref source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                    let fresh = Manifest::read(self.fs.as_ref(), &self.dir)?;
+                    if fresh.generation == current.manifest.generation {
+                        break;
+                    }
+                    current = std::borrow::Cow::Owned(ParquetStore {
+                        manifest: fresh,
+                        ..self.clone()
+                    });
+                }
+                other => return other,
+            }
+        }
+        current
+            .load_filtered(window, subjects, buckets, options)
+            .map_err(|e| match e {
+                Error::Io { path, source } if source.kind() == std::io::ErrorKind::NotFound => Error::Io {
+                    path,
+                    source: std::io::Error::new(
+                        source.kind(),
+                        format!(
+                            "{source}: a file the manifest lists is gone; run `trailfence verify --store {}` \
+                         (and --repair to take it out of the manifest)",
+                            self.dir.display()
+                        ),
+                    ),
+                },
+                other => other,
+            })
     }
 
     /// Loads every subject of the given subject-hash `buckets` (each subject
@@ -356,7 +435,7 @@ impl ParquetStore {
                 reason: "no such bucket in this store",
             });
         }
-        self.load_filtered(window, None, Some(buckets.to_vec()), options)
+        self.load_consistent(window, None, Some(buckets.to_vec()), options)
     }
 
     /// The number of subject-hash buckets per day.
@@ -399,8 +478,10 @@ impl ParquetStore {
         // gathered and its decoded arrays freed before the next group, so the
         // decode buffers are reused instead of piling up (freed buffers below
         // live ones would stay resident as heap fragments).
+        // A capacity hint only (the manifest is checked, but a hint never
+        // needs to be trusted with a huge allocation).
         let n: usize = if subjects.is_none() {
-            files.iter().map(|f| f.rows as usize).sum()
+            files.iter().map(|f| f.rows as usize).sum::<usize>().min(1 << 26)
         } else {
             0
         };
@@ -485,7 +566,11 @@ impl ParquetStore {
         store: &TrailStore,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<ImportSummary, Error> {
-        let mut summary = ImportSummary::default();
+        let (_lock, leftovers_removed) = self.begin_write()?;
+        let mut summary = ImportSummary {
+            leftovers_removed,
+            ..Default::default()
+        };
         // Group the new fixes by partition.
         let mut groups: BTreeMap<(i64, u32), Vec<(usize, usize)>> = BTreeMap::new();
         for s in 0..store.subject_count() {
@@ -512,7 +597,7 @@ impl ParquetStore {
                 .collect();
             let mut rows = Rows::default();
             for f in &existing {
-                self.read_file(f, &mut rows)?;
+                self.read_file(f, &mut rows).map_err(|e| self.wedged(e))?;
             }
             let stored: HashMap<(&str, i64), usize> = rows
                 .subject
@@ -548,8 +633,29 @@ impl ParquetStore {
                 new_files.push(file);
             }
         }
-        self.finish_commit(new_files, replaced)?;
+        summary.quarantined = self.finish_commit(new_files, replaced)?;
         Ok(summary)
+    }
+
+    /// An import or compaction cannot read a stored file of a partition it
+    /// must merge with: say how to get the store going again.
+    fn wedged(&self, e: Error) -> Error {
+        let hint = format!(
+            "; nothing was changed. `trailfence verify --store {} --repair` moves the broken file to quarantine/ \
+             and takes it out of the manifest (its fixes must then be re-imported)",
+            self.dir.display()
+        );
+        match e {
+            Error::Io { path, source } => Error::Io {
+                path,
+                source: std::io::Error::new(source.kind(), format!("{source}{hint}")),
+            },
+            Error::Format { source_name, reason } => Error::Format {
+                source_name,
+                reason: format!("{reason}{hint}"),
+            },
+            other => other,
+        }
     }
 
     /// Merges every partition held in more than one file into one file
@@ -561,12 +667,14 @@ impl ParquetStore {
     /// [`Error::Io`] / [`Error::Format`] (a corrupt file is named; the store
     /// keeps its last committed state).
     pub fn compact(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Result<CompactSummary, Error> {
+        let (_lock, leftovers_removed) = self.begin_write()?;
         let mut parts: BTreeMap<(i64, u32), Vec<StoredFile>> = BTreeMap::new();
         for f in &self.manifest.files {
             parts.entry((f.day, f.bucket)).or_default().push(f.clone());
         }
         let mut summary = CompactSummary {
             files_before: self.manifest.files.len() as u64,
+            leftovers_removed,
             ..Default::default()
         };
         parts.retain(|_, files| files.len() > 1);
@@ -576,7 +684,7 @@ impl ParquetStore {
         for (done, ((day, bucket), files)) in parts.into_iter().enumerate() {
             let mut rows = Rows::default();
             for f in &files {
-                self.read_file(f, &mut rows)?;
+                self.read_file(f, &mut rows).map_err(|e| self.wedged(e))?;
             }
             let file = self.write_partition(day, bucket, rows)?;
             replaced.extend(files.iter().map(|f| f.path.clone()).filter(|p| *p != file.path));
@@ -585,59 +693,27 @@ impl ParquetStore {
             summary.partitions_compacted += 1;
             progress(done as u64 + 1, total);
         }
-        self.finish_commit(new_files, replaced)?;
+        summary.quarantined = self.finish_commit(new_files, replaced)?;
         summary.files_after = self.manifest.files.len() as u64;
         Ok(summary)
     }
 
-    /// Adds `new_files` to the manifest, commits it, then deletes `replaced`
-    /// and any orphan left by an earlier crash.
-    fn finish_commit(&mut self, new_files: Vec<StoredFile>, replaced: Vec<String>) -> Result<(), Error> {
+    /// Adds `new_files` to the manifest, commits it, then deletes the files
+    /// it replaced (their fixes are in the new files) and moves any unlisted
+    /// file to the quarantine; returns the paths quarantined.
+    fn finish_commit(&mut self, new_files: Vec<StoredFile>, replaced: Vec<String>) -> Result<Vec<String>, Error> {
+        if new_files.is_empty() && replaced.is_empty() {
+            return self.quarantine_unlisted();
+        }
         self.manifest.files.extend(new_files);
         self.manifest
             .files
             .sort_by(|a, b| (a.day, a.bucket, &a.path).cmp(&(b.day, b.bucket, &b.path)));
         self.commit()?;
         for p in replaced {
-            let _ = fs::remove_file(self.dir.join(p));
+            let _ = self.fs.remove_file(&self.dir.join(p));
         }
-        self.remove_orphans();
-        Ok(())
-    }
-
-    /// Removes files a crashed import left behind: data files the manifest
-    /// does not name and temporary files.
-    fn remove_orphans(&self) {
-        let named: std::collections::HashSet<&str> = self.manifest.files.iter().map(|f| f.path.as_str()).collect();
-        let Ok(days) = fs::read_dir(&self.dir) else { return };
-        for day in days.flatten() {
-            let name = day.file_name().to_string_lossy().into_owned();
-            if name.contains(".tmp") {
-                let _ = fs::remove_file(day.path());
-                continue;
-            }
-            if !name.starts_with("day=") {
-                continue;
-            }
-            let Ok(buckets) = fs::read_dir(day.path()) else {
-                continue;
-            };
-            for bucket in buckets.flatten() {
-                let Ok(files) = fs::read_dir(bucket.path()) else {
-                    continue;
-                };
-                for f in files.flatten() {
-                    let rel = format!(
-                        "{name}/{}/{}",
-                        bucket.file_name().to_string_lossy(),
-                        f.file_name().to_string_lossy()
-                    );
-                    if !named.contains(rel.as_str()) {
-                        let _ = fs::remove_file(f.path());
-                    }
-                }
-            }
-        }
+        self.quarantine_unlisted()
     }
 
     /// Writes one partition (sorted by subject and time) and returns its entry.
@@ -649,9 +725,9 @@ impl ParquetStore {
         let rel = format!("day={}/bucket={bucket:02}/part-{hex}.parquet", day_string(day));
         let path = self.dir.join(&rel);
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(io_err(parent))?;
+            self.fs.create_dir_all(parent, self.modes.dir).map_err(io_err(parent))?;
         }
-        write_atomic(&path, &buf)?;
+        write_atomic_with(self.fs.as_ref(), &path, &buf, self.modes)?;
         Ok(StoredFile {
             path: rel,
             day,

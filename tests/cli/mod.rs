@@ -1,5 +1,6 @@
 //! The `trailfence` command line: outputs, exit codes, messages.
 
+mod durability;
 mod import;
 mod monitor;
 mod wrong_answers;

@@ -278,6 +278,41 @@ pub struct ImportArgs {
     /// Subject id for inputs without one (GPX).
     #[arg(long = "input-subject")]
     input_subject: Option<String>,
+    /// Fail at once when another writer holds the store (default: wait for it).
+    #[arg(long)]
+    no_wait: bool,
+}
+
+/// Opens a store for writing, saying so on stderr when another writer
+/// holds it and this one is going to wait.
+fn open_writer(dir: &std::path::Path, create: bool, no_wait: bool) -> Result<trailfence::ParquetStore, Failure> {
+    let store = if create {
+        trailfence::ParquetStore::open_or_create(dir)?
+    } else {
+        trailfence::ParquetStore::open(dir)?
+    };
+    if !no_wait {
+        if let Some(pid) = trailfence::ParquetStore::writer_holding(dir) {
+            eprintln!(
+                "trailfence: waiting for another writer of {} (pid {pid}) to finish",
+                dir.display()
+            );
+        }
+    }
+    Ok(store.wait_for_writer(!no_wait))
+}
+
+/// Reports what a writer found and set aside.
+fn report_upkeep(quarantined: &[String], leftovers: u64) {
+    if leftovers > 0 {
+        eprintln!("trailfence: {leftovers} temporary files of an interrupted writer removed");
+    }
+    for q in quarantined {
+        eprintln!(
+            "trailfence: {q}: not listed in the manifest; moved to {}/ (not deleted)",
+            trailfence::QUARANTINE
+        );
+    }
 }
 
 /// Runs `import`: reads the input (strict or lenient) and merges it into the store.
@@ -293,10 +328,11 @@ pub fn run_import(args: ImportArgs) -> Result<(), Failure> {
     let reading = crate::progress::spinner(&format!("reading {}", args.input.display()));
     let fixes = reader.read_input()?;
     reading.finish_and_clear();
-    let mut store = trailfence::ParquetStore::open_or_create(&args.store)?;
+    let mut store = open_writer(&args.store, true, args.no_wait)?;
     let pb = crate::progress::bar("importing", "partitions");
     let s = store.import_with_progress(&fixes, &mut crate::progress::hook(&pb))?;
     pb.finish_and_clear();
+    report_upkeep(&s.quarantined, s.leftovers_removed);
     eprintln!(
         "trailfence: {} fixes offered, {} added, {} already stored, {} conflicting with stored fixes (not stored), {} partitions written",
         s.offered, s.added, s.already_stored, s.conflicts, s.partitions_written
@@ -310,17 +346,59 @@ pub struct CompactArgs {
     /// Store directory.
     #[arg(long)]
     store: PathBuf,
+    /// Fail at once when another writer holds the store (default: wait for it).
+    #[arg(long)]
+    no_wait: bool,
 }
 
 /// Runs `compact`: merges every partition held in several files into one.
 pub fn run_compact(args: CompactArgs) -> Result<(), Failure> {
-    let mut store = trailfence::ParquetStore::open(&args.store)?;
+    let mut store = open_writer(&args.store, false, args.no_wait)?;
     let pb = crate::progress::bar("compacting", "partitions");
     let s = store.compact(&mut crate::progress::hook(&pb))?;
     pb.finish_and_clear();
+    report_upkeep(&s.quarantined, s.leftovers_removed);
     eprintln!(
         "trailfence: {} partitions compacted, {} files before, {} after",
         s.partitions_compacted, s.files_before, s.files_after
     );
     Ok(())
+}
+
+/// Arguments of `trailfence verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Store directory.
+    #[arg(long)]
+    store: PathBuf,
+    /// Move broken and unlisted files to quarantine/, remove leftovers and
+    /// rewrite the manifest without the broken files (reports the fixes lost).
+    #[arg(long)]
+    repair: bool,
+    /// With --repair: fail at once when another writer holds the store.
+    #[arg(long)]
+    no_wait: bool,
+}
+
+/// Runs `verify`: every stored file against the manifest; exit 0 only when
+/// the store is clean (or, with `--repair`, was repaired).
+pub fn run_verify(args: VerifyArgs) -> Result<(), Failure> {
+    let started = std::time::Instant::now();
+    let report = if args.repair {
+        open_writer(&args.store, false, args.no_wait)?.repair()?
+    } else {
+        trailfence::ParquetStore::open(&args.store)?.verify()?
+    };
+    print!("{report}");
+    eprintln!("trailfence: verified in {:.1} s", started.elapsed().as_secs_f64());
+    if report.is_clean() || report.repaired {
+        Ok(())
+    } else {
+        Err(Failure::Input(format!(
+            "{}: {} problems; `trailfence verify --store {} --repair` quarantines what is broken",
+            args.store.display(),
+            report.problems.len(),
+            args.store.display()
+        )))
+    }
 }

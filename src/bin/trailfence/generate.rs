@@ -56,7 +56,11 @@ pub fn run(args: GenerateArgs) -> Result<(), Failure> {
     fs::create_dir_all(&args.out_dir).map_err(|e| Failure::Io(format!("{}: {e}", args.out_dir.display())))?;
     let write = |name: &str, text: String| -> Result<(), Failure> {
         let p = args.out_dir.join(name);
-        fs::write(&p, text).map_err(|e| Failure::Io(format!("{}: {e}", p.display())))
+        Ok(trailfence::durable::write_atomic(
+            &p,
+            text.as_bytes(),
+            trailfence::durable::FileModes::default(),
+        )?)
     };
     match &args.store {
         Some(dir) => {

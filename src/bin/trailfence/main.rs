@@ -52,6 +52,8 @@ enum Command {
     Import(analysis::ImportArgs),
     /// Merge the partitions of a store held in several files (imports add one file per partition).
     Compact(analysis::CompactArgs),
+    /// Check every file of a store against its manifest (exit 0 only when clean); --repair quarantines what is broken.
+    Verify(analysis::VerifyArgs),
     /// Check an input without using it: every bad record itemised (exit 2 if any).
     Validate(analysis::CheckArgs),
     /// Subjects, fix counts and time spans of an input.
@@ -116,6 +118,7 @@ fn main() -> ExitCode {
         Command::Import(args) => analysis::run_import(args),
         Command::Compact(args) => analysis::run_compact(args),
         Command::Validate(args) => analysis::run_validate(args),
+        Command::Verify(args) => analysis::run_verify(args),
         Command::Info(args) => analysis::run_info(args),
         Command::Generate(args) => generate::run(args),
     };

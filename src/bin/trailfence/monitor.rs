@@ -77,13 +77,11 @@ fn logged_ids(path: &Path) -> Result<HashSet<EventId>, Failure> {
     Ok(ids)
 }
 
+/// Writes the checkpoint atomically and owner-only; the temporary name is
+/// reserved (never a user's path such as `run.tmp`).
 fn write_checkpoint(path: &Path, env: &Envelope) -> Result<(), Failure> {
-    let tmp = path.with_extension("tmp");
-    let mut f = File::create(&tmp).map_err(io(&tmp))?;
-    f.write_all(&serde_json::to_vec(env).map_err(|e| Failure::Io(e.to_string()))?)
-        .map_err(io(&tmp))?;
-    f.sync_all().map_err(io(&tmp))?;
-    fs::rename(&tmp, path).map_err(io(path))?;
+    let bytes = serde_json::to_vec(env).map_err(|e| Failure::Io(e.to_string()))?;
+    trailfence::durable::write_atomic(path, &bytes, trailfence::durable::FileModes::default())?;
     Ok(())
 }
 
@@ -104,11 +102,11 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
         Err(_) => (Monitor::new(zones, options)?, 0),
     };
     let mut seen = logged_ids(&args.events)?;
-    let mut log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&args.events)
-        .map_err(io(&args.events))?;
+    let mut log = OpenOptions::new();
+    log.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut log, trailfence::durable::FileModes::default().file);
+    let mut log = log.open(&args.events).map_err(io(&args.events))?;
     let mut emit = |events: Vec<MonitorEvent>, log: &mut File| -> Result<(), Failure> {
         for e in events {
             if seen.insert(e.id) {
@@ -157,7 +155,7 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
             .push(rec.get(0).unwrap_or(""), fix, fix.t_us)
             .map_err(|e| Failure::Input(format!("{}: line {line}: {e}", args.input.display())))?;
         emit(events, &mut log)?;
-        if n % args.checkpoint_every == 0 {
+        if n.is_multiple_of(args.checkpoint_every) {
             log.sync_all().map_err(io(&args.events))?;
             let state = String::from_utf8(monitor.checkpoint()?).map_err(|e| Failure::Io(e.to_string()))?;
             write_checkpoint(&args.checkpoint, &Envelope { consumed: n, state })?;

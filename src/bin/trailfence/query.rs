@@ -1,10 +1,10 @@
 //! Options shared by the query subcommands: input, window, output format and file.
 
-use std::fs::File;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use trailfence::durable::{AtomicFile, FileModes};
 use trailfence::io::TableFormat;
 use trailfence::{parse_time, Window};
 
@@ -56,18 +56,40 @@ impl QueryArgs {
 
     /// Writes to --output or standard output.
     pub fn write(&self, f: impl FnOnce(&mut dyn Write) -> Result<(), trailfence::Error>) -> Result<(), Failure> {
-        match &self.output {
-            Some(path) => {
-                let mut file = File::create(path).map_err(|e| Failure::Io(format!("{}: {e}", path.display())))?;
-                f(&mut file)?;
-            }
-            None => {
-                let stdout = io::stdout();
-                let mut lock = stdout.lock();
-                f(&mut lock)?;
-                lock.flush()?;
-            }
+        write_output(self.output.as_deref(), f)
+    }
+}
+
+/// Writes to `path` atomically (owner-only, published only when complete: a
+/// full disk or a failure leaves no torn file, and the error names the
+/// path), or to standard output.
+pub fn write_output(
+    path: Option<&Path>,
+    f: impl FnOnce(&mut dyn Write) -> Result<(), trailfence::Error>,
+) -> Result<(), Failure> {
+    match path {
+        Some(path) => {
+            let mut file = AtomicFile::create(path, FileModes::default())?;
+            f(&mut file).map_err(|e| named(e, path))?;
+            file.commit()?;
         }
-        Ok(())
+        None => {
+            let stdout = io::stdout();
+            let mut lock = stdout.lock();
+            f(&mut lock)?;
+            lock.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// Writers name their sink `<output>`; here it has a path.
+fn named(e: trailfence::Error, path: &Path) -> trailfence::Error {
+    match e {
+        trailfence::Error::Io { path: p, source } if p == "<output>" => trailfence::Error::Io {
+            path: path.display().to_string(),
+            source,
+        },
+        other => other,
     }
 }

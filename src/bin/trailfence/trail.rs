@@ -1,7 +1,6 @@
 //! `trailfence trail`: one subject's fixes in a window, in CSV, GeoJSON, GPX or KML.
 
-use std::fs::File;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -71,17 +70,5 @@ pub fn run(args: TrailArgs) -> Result<(), Failure> {
             g.duration_s()
         );
     }
-    match &args.output {
-        Some(path) => {
-            let f = File::create(path).map_err(|e| Failure::Io(format!("{}: {e}", path.display())))?;
-            write_trail(&answer, format, f)?;
-        }
-        None => {
-            let stdout = io::stdout();
-            let mut lock = stdout.lock();
-            write_trail(&answer, format, &mut lock)?;
-            lock.flush()?;
-        }
-    }
-    Ok(())
+    crate::query::write_output(args.output.as_deref(), |w| write_trail(&answer, format, w))
 }

@@ -189,3 +189,41 @@ fn corrupt_or_missing_files_are_named() {
         .to_string()
         .contains("corrupt manifest"));
 }
+
+/// A reader holding an older manifest generation while a writer compacts
+/// (deleting the files it merged) still loads every fix: it notices the
+/// newer generation and reads that instead of failing or missing data.
+#[test]
+fn a_reader_of_an_older_generation_reads_through_a_compaction() {
+    let dir = temp_dir("persist-generation");
+    let mem = sample();
+    let half = |keep: fn(usize) -> bool| {
+        let mut b = TrailStore::builder();
+        for (k, s) in mem.subjects().iter().enumerate() {
+            let tr = mem.trail_at(k);
+            let idx: Vec<usize> = (0..tr.len()).filter(|&i| keep(i)).collect();
+            let acc: Vec<f64> = idx.iter().map(|&i| tr.accuracy_m_f64(i).unwrap_or(f64::NAN)).collect();
+            b.extend_columns(
+                &vec![s.as_str(); idx.len()],
+                &idx.iter().map(|&i| tr.times_us()[i]).collect::<Vec<_>>(),
+                &idx.iter().map(|&i| tr.lons()[i]).collect::<Vec<_>>(),
+                &idx.iter().map(|&i| tr.lats()[i]).collect::<Vec<_>>(),
+                Some(&acc),
+                trailfence::Mode::Strict,
+            )
+            .unwrap();
+        }
+        b.build()
+    };
+    let mut writer = ParquetStore::open_or_create(&dir).unwrap();
+    writer.import(&half(|i| i % 2 == 0)).unwrap();
+    writer.import(&half(|i| i % 2 == 1)).unwrap();
+    let reader = ParquetStore::open(&dir).unwrap();
+    let before = reader.generation();
+    let s = writer.compact(&mut |_, _| {}).unwrap();
+    assert!(s.partitions_compacted > 0 && s.files_after < s.files_before);
+    assert!(writer.generation() > before);
+    let loaded = reader.load(Window::all(), None, StoreOptions::default()).unwrap();
+    assert_eq!(loaded.fix_count(), mem.fix_count());
+    assert!(reader.verify().unwrap().is_clean());
+}

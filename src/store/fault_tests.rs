@@ -244,6 +244,7 @@ fn at_every_step(
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    eprintln!("{name}: {runs} faulted runs ({steps} steps, {syncs} of them fsyncs, per clean run)");
     runs
 }
 

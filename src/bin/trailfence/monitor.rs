@@ -67,7 +67,7 @@ fn logged_ids(path: &Path) -> Result<HashSet<EventId>, Failure> {
         None => "",
     };
     if complete.len() != text.len() {
-        fs::write(path, complete).map_err(io(path))?;
+        trailfence::durable::write_atomic(path, complete.as_bytes(), trailfence::durable::FileModes::default())?;
     }
     for line in complete.lines() {
         let e: MonitorEvent = serde_json::from_str(line)

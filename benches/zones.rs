@@ -61,5 +61,41 @@ pub fn bench(c: &mut Criterion) {
             black_box(rows.len())
         })
     });
+
+    // Reading a zone file with one valid star polygon of a million vertices
+    // (JSON parse, validity in O(n log n), preparation): the cost every
+    // `breaches`/`curfew`/`monitor` start pays for such a zone.
+    let vertices = scale(1_000_000, 2_000);
+    let text = star_polygon_geojson(vertices);
+    g.throughput(Throughput::Elements(vertices as u64));
+    g.bench_function("read_zone_file_star_polygon_1M_vertices", |b| {
+        b.iter(|| {
+            let z = zones_from_geojson_str(&text, "star").unwrap();
+            assert_eq!(z.len(), 1);
+            black_box(z.len())
+        })
+    });
     g.finish();
+}
+
+/// A valid star polygon of `n` vertices around London (radius 2–5 km).
+pub fn star_polygon_geojson(n: usize) -> String {
+    let mut rng = trailfence::generate::SplitMix64::new(3);
+    let (ky, kx) = trailfence::geodesy::metres_per_degree(LONDON.1);
+    let mut coords = String::with_capacity(n * 40);
+    let mut first = String::new();
+    for i in 0..n {
+        let a = i as f64 / n as f64 * std::f64::consts::TAU;
+        let r = rng.range(2_000.0, 5_000.0);
+        let p = format!("[{:.9},{:.9}]", LONDON.0 + r * a.cos() / kx, LONDON.1 + r * a.sin() / ky);
+        if i == 0 {
+            first = p.clone();
+        }
+        coords.push_str(&p);
+        coords.push(',');
+    }
+    coords.push_str(&first);
+    format!(
+        r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","id":"star","properties":{{"kind":"exclusion"}},"geometry":{{"type":"Polygon","coordinates":[[{coords}]]}}}}]}}"#
+    )
 }

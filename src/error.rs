@@ -159,6 +159,27 @@ impl fmt::Display for RecordError {
 
 impl std::error::Error for RecordError {}
 
+/// Runs a decoder of untrusted bytes. A panic inside it — a dependency's bug
+/// met by a malformed or crafted file — becomes an [`Error::Format`] naming
+/// the source, never an unwind across the API (or a `PanicException` in
+/// Python).
+pub(crate) fn guard<T>(source_name: &str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown failure".into());
+            Err(Error::format(
+                source_name,
+                format!("malformed file: its decoder failed ({msg}); reading stopped"),
+            ))
+        }
+    }
+}
+
 /// Every error the library returns.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -37,6 +37,48 @@ pub struct GeneratorConfig {
     pub radius_m: f64,
 }
 
+/// Most subject-days one generation may make (about 144 M fixes at one a
+/// minute, a few GB of memory): larger requests are refused before anything
+/// is allocated.
+pub const MAX_SUBJECT_DAYS: u64 = 100_000;
+
+impl GeneratorConfig {
+    /// Checks the configuration before anything is allocated: 1 to 100,000
+    /// subjects, 1 to 3,660 days, at most [`MAX_SUBJECT_DAYS`] subject-days,
+    /// a fix interval of 1 to 86,400 s, a finite radius in 0..=200 km.
+    ///
+    /// # Errors
+    /// [`crate::Error::Option`] naming the first bad value.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        let bad =
+            |name: &'static str, value: String, reason: &'static str| Err(crate::Error::Option { name, value, reason });
+        if !(1..=100_000).contains(&self.subjects) {
+            return bad("subjects", self.subjects.to_string(), "must be 1 to 100,000");
+        }
+        if !(1..=3_660).contains(&self.days) {
+            return bad("days", self.days.to_string(), "must be 1 to 3,660");
+        }
+        if self.subjects as u64 * u64::from(self.days) > MAX_SUBJECT_DAYS {
+            return bad(
+                "subjects",
+                format!("{} x {} days", self.subjects, self.days),
+                "at most 100,000 subject-days per generation (split the request)",
+            );
+        }
+        if !(self.fix_interval_s.is_finite() && (1.0..=86_400.0).contains(&self.fix_interval_s)) {
+            return bad(
+                "fix_interval_s",
+                self.fix_interval_s.to_string(),
+                "must be 1 to 86,400 seconds",
+            );
+        }
+        if !(self.radius_m.is_finite() && (0.0..=200_000.0).contains(&self.radius_m)) {
+            return bad("radius_m", self.radius_m.to_string(), "must be 0 to 200 km");
+        }
+        Ok(())
+    }
+}
+
 impl Default for GeneratorConfig {
     fn default() -> Self {
         GeneratorConfig {

@@ -35,6 +35,8 @@ mod curfew;
 pub mod durable;
 mod error;
 mod fix;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod generate;
 pub mod geodesy;
 mod hash;
@@ -76,7 +78,7 @@ pub use store::{
 pub use time::{from_us, parse_time, to_us, wall_clock_to_us, TimeFormat, TimeParser, Window};
 pub use trail::{FixRef, Gap, Trail, DEFAULT_MAX_GAP_S};
 pub use zone::{
-    fix_zone_hits, read_zones, resolve_local, zones_from_geojson_str, Circle, FixZoneHit, PointLocation,
-    PreparedPolygon, PreparedZone, Region, Schedule, WeeklyWindow, Zone, ZoneKind, ZoneSet, ZoneShape,
+    fix_zone_hits, read_zones, resolve_local, zones_from_geojson_bytes, zones_from_geojson_str, MAX_ZONE_VERTICES, Circle, FixZoneHit,
+    PointLocation, PreparedPolygon, PreparedZone, Region, Schedule, WeeklyWindow, Zone, ZoneKind, ZoneSet, ZoneShape,
     MIN_RING_AREA_M2,
 };

@@ -893,6 +893,10 @@ impl Monitor {
     /// [`Error::Format`] for a corrupt checkpoint, an unknown version, or
     /// zones that differ from the checkpoint's.
     pub fn restore(zones: ZoneSet, bytes: &[u8]) -> Result<Self, Error> {
+        crate::error::guard("<checkpoint>", || Self::restore_unguarded(zones, bytes))
+    }
+
+    fn restore_unguarded(zones: ZoneSet, bytes: &[u8]) -> Result<Self, Error> {
         let c: Checkpoint =
             serde_json::from_slice(bytes).map_err(|e| Error::format("<checkpoint>", format!("corrupt: {e}")))?;
         if c.version != CHECKPOINT_VERSION {

@@ -4,6 +4,7 @@
 
 mod api;
 mod cli;
+mod fuzz;
 mod oracle;
 mod regression;
 mod util;

@@ -144,6 +144,14 @@ impl PyZones {
         })
     }
 
+    /// Parses GeoJSON bytes (UTF-8 checked by the core, naming the line).
+    #[staticmethod]
+    fn from_geojson_bytes(bytes: &[u8], source: &str) -> PyResult<Self> {
+        Ok(PyZones {
+            inner: trailfence::zones_from_geojson_bytes(bytes, source).map_err(to_py)?,
+        })
+    }
+
     fn __len__(&self) -> usize {
         self.inner.len()
     }

@@ -217,12 +217,12 @@ class Zones:
         >>> zones = Zones.from_geojson("data/zones.geojson")  # doctest: +SKIP
         """
         text = str(path_or_text)
-        source = "<text>"
-        if not text.lstrip().startswith("{"):
-            source = text
-            with open(text, encoding="utf-8") as f:
-                text = f.read()
-        return cls(_trailfence.Zones.from_geojson_text(text, source), text, source)
+        if text.lstrip().startswith("{"):
+            return cls(_trailfence.Zones.from_geojson_text(text, "<text>"), text, "<text>")
+        with open(text, "rb") as f:
+            data = f.read()
+        native = _trailfence.Zones.from_geojson_bytes(data, text)
+        return cls(native, data.decode("utf-8"), text)
 
     def __len__(self) -> int:
         return len(self._native)

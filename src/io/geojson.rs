@@ -1,14 +1,13 @@
 //! GeoJSON fixes: a FeatureCollection of Point features with properties in;
 //! a FeatureCollection of LineStrings (one per continuous part) and Points out.
 
-use std::fs;
 use std::io::Write;
 use std::path::Path;
 
 use serde_json::Value;
 
 use super::text::Out;
-use super::{accept, io_err, source_name, Num, ReadOptions, Tm};
+use super::{accept, source_name, Num, ReadOptions, Tm};
 use crate::error::{Error, Location, Reason, RecordError};
 use crate::report::ReadReport;
 use crate::store::{TrailRequest, TrailStoreBuilder};
@@ -22,7 +21,7 @@ use crate::store::{TrailRequest, TrailStoreBuilder};
 /// [`Error::Io`], [`Error::Format`] (not JSON, not a FeatureCollection) or, in
 /// strict mode, the first bad feature.
 pub fn read_geojson(path: &Path, options: &ReadOptions, builder: &mut TrailStoreBuilder) -> Result<ReadReport, Error> {
-    let text = fs::read_to_string(path).map_err(io_err(path))?;
+    let text = super::read_text(path)?;
     read_geojson_str(&text, &source_name(path), options, builder)
 }
 

@@ -17,9 +17,9 @@ mod text;
 
 pub use self::csv::{read_csv, read_csv_from, write_csv};
 pub use self::geojson::{read_geojson, read_geojson_str, write_geojson};
-pub use self::gpx::{read_gpx, read_gpx_str, write_gpx};
+pub use self::gpx::{read_gpx, read_gpx_str, write_gpx, MAX_XML_ATTRIBUTES};
 pub use self::kml::write_kml;
-pub use self::parquet::{read_parquet, write_parquet};
+pub use self::parquet::{read_parquet, read_parquet_bytes, write_parquet};
 pub use self::tables::{
     read_incidents, write_breaches, write_curfew, write_heatmap, write_near, write_proximity, write_stops, TableFormat,
 };
@@ -27,7 +27,7 @@ pub use self::tables::{
 use std::io::Write;
 use std::path::Path;
 
-use crate::error::{Error, Location, Reason, RecordError};
+use crate::error::{guard, Error, Location, Reason, RecordError};
 use crate::fix::{validate_accuracy, validate_position, validate_subject, Field};
 use crate::report::{Mode, ReadReport};
 use crate::store::{TrailRequest, TrailStoreBuilder};
@@ -127,10 +127,11 @@ pub fn read_path(path: &Path, options: &ReadOptions, builder: &mut TrailStoreBui
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    let name = source_name(path);
     match ext.as_str() {
-        "csv" => read_csv(path, options, builder),
-        "geojson" | "json" => read_geojson(path, options, builder),
-        "gpx" => read_gpx(path, options, builder),
+        "csv" => guard(&name, || read_csv(path, options, builder)),
+        "geojson" | "json" => guard(&name, || read_geojson(path, options, builder)),
+        "gpx" => guard(&name, || read_gpx(path, options, builder)),
         "parquet" | "geoparquet" | "pq" => read_parquet(path, options, builder),
         _ => Err(Error::format(
             &path.display().to_string(),
@@ -250,6 +251,23 @@ pub(crate) fn accept(
     builder.push_valid(slot, crate::time::to_us(t), lon, lat, acc);
     report.accepted += 1;
     Ok(())
+}
+
+/// Reads a text file; bytes that are not UTF-8 are bad input (a located
+/// [`Error::Format`], exit code 2), not an I/O failure.
+pub(crate) fn read_text(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(io_err(path))?;
+    String::from_utf8(bytes).map_err(|e| not_utf8(&source_name(path), e.as_bytes(), e.utf8_error()))
+}
+
+/// The error for text that is not UTF-8, naming the line and byte.
+pub(crate) fn not_utf8(source_name: &str, bytes: &[u8], e: std::str::Utf8Error) -> Error {
+    let at = e.valid_up_to();
+    let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+    Error::format(
+        source_name,
+        format!("line {line}: byte {at} is not valid UTF-8 (the file must be UTF-8 text)"),
+    )
 }
 
 pub(crate) fn source_name(path: &Path) -> String {

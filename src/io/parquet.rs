@@ -11,7 +11,6 @@
 //! points (GeoPandas, DuckDB) is read instead. Rows are numbered from 1 in
 //! file order in every error.
 
-use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
@@ -38,9 +37,35 @@ use crate::store::{encode_geoparquet, Rows, TrailRequest, TrailStoreBuilder};
 /// strict mode the first bad record (file, row, field, reason).
 pub fn read_parquet(path: &Path, options: &ReadOptions, builder: &mut TrailStoreBuilder) -> Result<ReadReport, Error> {
     let name = source_name(path);
-    let file = File::open(path).map_err(io_err(path))?;
+    let bytes = std::fs::read(path).map_err(io_err(path))?;
+    read_parquet_bytes(bytes::Bytes::from(bytes), &name, options, builder)
+}
+
+/// Reads fixes from a Parquet file held in memory; `source_name` names it in
+/// errors. A panic inside the Parquet/Arrow decoders (their bugs, met by a
+/// malformed or crafted file) is caught and reported as a located
+/// [`Error::Format`].
+///
+/// # Errors
+/// As [`read_parquet`].
+pub fn read_parquet_bytes(
+    bytes: bytes::Bytes,
+    source_name: &str,
+    options: &ReadOptions,
+    builder: &mut TrailStoreBuilder,
+) -> Result<ReadReport, Error> {
+    crate::error::guard(source_name, || decode_parquet(bytes, source_name, options, builder))
+}
+
+fn decode_parquet(
+    bytes: bytes::Bytes,
+    name: &str,
+    options: &ReadOptions,
+    builder: &mut TrailStoreBuilder,
+) -> Result<ReadReport, Error> {
+    let name = name.to_string();
     let fmt = |e: &dyn std::fmt::Display| Error::format(&name, format!("not a readable Parquet file: {e}"));
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
         .map_err(|e| fmt(&e))?
         .with_batch_size(65_536)
         .build()

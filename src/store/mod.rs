@@ -23,6 +23,15 @@ pub use index::{SegmentRef, SegmentRun, RUN_LEN};
 pub(crate) use parquet::{encode_geoparquet, Rows};
 pub use parquet::{CompactSummary, ImportSummary, ParquetStore, StoredFile, DEFAULT_BUCKETS, MAX_FILES_PER_PARTITION};
 pub use request::TrailRequest;
+
+/// Parses and checks manifest bytes (for the fuzz target): the listed paths.
+pub(crate) fn parse_manifest(bytes: &[u8]) -> Result<Vec<String>, Error> {
+    Ok(manifest::Manifest::parse(bytes, "fuzz-manifest.json")?
+        .files
+        .into_iter()
+        .map(|f| f.path)
+        .collect())
+}
 pub use upkeep::{ProblemKind, StoreProblem, VerifyReport, QUARANTINE};
 
 use std::collections::HashMap;

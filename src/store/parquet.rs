@@ -316,6 +316,11 @@ impl ParquetStore {
     /// `subjects` only the row groups whose subject range can hold one of
     /// them (files are sorted by subject).
     pub(crate) fn decode_file(&self, f: &StoredFile, subjects: Option<&[&str]>) -> Result<Vec<RecordBatch>, Error> {
+        let name = self.dir.join(&f.path).display().to_string();
+        crate::error::guard(&name, || self.decode_file_unguarded(f, subjects))
+    }
+
+    fn decode_file_unguarded(&self, f: &StoredFile, subjects: Option<&[&str]>) -> Result<Vec<RecordBatch>, Error> {
         let path = self.dir.join(&f.path);
         let bytes = self.fs.read(&path).map_err(io_err(&path))?;
         let sum = recompute_checksum(&f.checksum, &bytes);

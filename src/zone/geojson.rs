@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use geo::{Coord, LineString, MultiPolygon, Polygon, Validation};
+use geo::{Coord, LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 
 use super::schedule::{parse_local_time, parse_weekday, Schedule, WeeklyWindow};
@@ -19,7 +19,7 @@ use crate::time::{parse_time, to_us};
 /// [`Error::Io`], [`Error::Format`] (not a FeatureCollection) or
 /// [`Error::Zone`] naming the feature, field and reason.
 pub fn read_zones(path: &Path) -> Result<ZoneSet, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
+    let text = crate::io::read_text(path)?;
     zones_from_geojson_str(&text, &path.display().to_string())
 }
 
@@ -39,6 +39,16 @@ impl Ctx<'_> {
             reason: reason.into(),
         }
     }
+}
+
+/// Parses and prepares zones from GeoJSON bytes, which must be UTF-8 (a
+/// located error names the first bad line otherwise).
+///
+/// # Errors
+/// As [`read_zones`].
+pub fn zones_from_geojson_bytes(bytes: &[u8], source_name: &str) -> Result<ZoneSet, Error> {
+    let text = std::str::from_utf8(bytes).map_err(|e| crate::io::not_utf8(source_name, bytes, e))?;
+    zones_from_geojson_str(text, source_name)
 }
 
 /// Parses and prepares zones from GeoJSON text; `source_name` names it in errors.
@@ -62,6 +72,10 @@ impl Ctx<'_> {
 /// # Ok::<(), trailfence::Error>(())
 /// ```
 pub fn zones_from_geojson_str(text: &str, source_name: &str) -> Result<ZoneSet, Error> {
+    crate::error::guard(source_name, || parse_zones(text, source_name))
+}
+
+fn parse_zones(text: &str, source_name: &str) -> Result<ZoneSet, Error> {
     let doc: Value = serde_json::from_str(text)
         .map_err(|e| Error::format(source_name, format!("line {}: not valid JSON: {e}", e.line())))?;
     if doc.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
@@ -204,8 +218,7 @@ fn parse_polygon(v: &Value, field: &str, ctx: &Ctx<'_>) -> Result<Polygon<f64>, 
         .collect::<Result<Vec<_>, _>>()?;
     let exterior = parsed.remove(0);
     let poly = Polygon::new(exterior, parsed);
-    poly.check_validation()
-        .map_err(|e| ctx.err(field, format!("invalid polygon: {e}")))?;
+    super::validity::check(std::slice::from_ref(&poly)).map_err(|e| ctx.err(field, format!("invalid polygon: {e}")))?;
     // Checked after validity, so a self-intersecting ring is named as such.
     for (k, ring) in std::iter::once(poly.exterior()).chain(poly.interiors()).enumerate() {
         let area = super::polygon::ring_area_m2(&ring.0);
@@ -241,8 +254,7 @@ fn parse_shape(geom: &Value, radius: Option<&Value>, ctx: &Ctx<'_>) -> Result<Zo
                     .map(|(k, p)| parse_polygon(p, &format!("geometry.coordinates[{k}]"), ctx))
                     .collect::<Result<Vec<_>, _>>()?,
             );
-            mp.check_validation()
-                .map_err(|e| ctx.err("geometry", format!("invalid multipolygon: {e}")))?;
+            super::validity::check(&mp.0).map_err(|e| ctx.err("geometry", format!("invalid multipolygon: {e}")))?;
             Ok(ZoneShape::Polygon(mp))
         }
         Some("Point") => {

@@ -7,13 +7,16 @@ mod circle;
 mod geojson;
 mod polygon;
 mod schedule;
+mod validity;
 
 pub use circle::Circle;
-pub use geojson::{read_zones, zones_from_geojson_str};
+pub use geojson::{read_zones, zones_from_geojson_bytes, zones_from_geojson_str};
 
 pub(crate) use polygon::point_segment_distance as point_segment_distance_m;
+pub(crate) use polygon::ring_area_m2;
 pub use polygon::{PointLocation, PreparedPolygon, MIN_RING_AREA_M2};
 pub use schedule::{resolve_local, Schedule, WeeklyWindow};
+pub use validity::MAX_ZONE_VERTICES;
 
 use std::collections::{HashMap, HashSet};
 

@@ -3,6 +3,7 @@
 mod durability;
 mod import;
 mod monitor;
+mod untrusted;
 mod wrong_answers;
 
 use std::io::{BufRead, BufReader};

@@ -52,6 +52,13 @@ pub fn run(args: GenerateArgs) -> Result<(), Failure> {
         start,
         ..Default::default()
     };
+    config.validate()?;
+    if args.incidents > 1_000_000 || args.bench_zones > 100_000 {
+        return Err(Failure::Input(format!(
+            "--incidents {} / --bench-zones {}: at most 1,000,000 incidents and 100,000 zones",
+            args.incidents, args.bench_zones
+        )));
+    }
     let data = generate_fixes(&config);
     fs::create_dir_all(&args.out_dir).map_err(|e| Failure::Io(format!("{}: {e}", args.out_dir.display())))?;
     let write = |name: &str, text: String| -> Result<(), Failure> {

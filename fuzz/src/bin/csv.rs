@@ -1,0 +1,6 @@
+//! AFL target `csv`: see `trailfence::fuzz_targets` for the contract checked.
+fn main() {
+    afl::fuzz!(|data: &[u8]| {
+        trailfence::fuzz_targets::run("csv", data);
+    });
+}

@@ -1,0 +1,6 @@
+//! AFL target `geojson`: see `trailfence::fuzz_targets` for the contract checked.
+fn main() {
+    afl::fuzz!(|data: &[u8]| {
+        trailfence::fuzz_targets::run("geojson", data);
+    });
+}

@@ -224,3 +224,9 @@ pub fn mutants(seed: &[u8], other: &[u8], rounds: usize, rng_seed: u64) -> Vec<V
     }
     out
 }
+
+/// The polygon validity check alone (for the validity benchmark): `Err`
+/// holds the reason.
+pub fn polygon_validity(polygons: &[geo::Polygon<f64>]) -> Result<(), String> {
+    crate::zone::validity_check(polygons)
+}

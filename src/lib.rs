@@ -78,7 +78,7 @@ pub use store::{
 pub use time::{from_us, parse_time, to_us, wall_clock_to_us, TimeFormat, TimeParser, Window};
 pub use trail::{FixRef, Gap, Trail, DEFAULT_MAX_GAP_S};
 pub use zone::{
-    fix_zone_hits, read_zones, resolve_local, zones_from_geojson_bytes, zones_from_geojson_str, MAX_ZONE_VERTICES, Circle, FixZoneHit,
+    fix_zone_hits, read_zones, resolve_local, zones_from_geojson_bytes, zones_from_geojson_str, Circle, FixZoneHit,
     PointLocation, PreparedPolygon, PreparedZone, Region, Schedule, WeeklyWindow, Zone, ZoneKind, ZoneSet, ZoneShape,
-    MIN_RING_AREA_M2,
+    MAX_SCHEDULE_WINDOWS, MAX_ZONE_VERTICES, MIN_RING_AREA_M2,
 };

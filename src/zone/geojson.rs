@@ -186,11 +186,20 @@ fn parse_ring(v: &Value, field: &str, ctx: &Ctx<'_>) -> Result<LineString<f64>, 
     if a.len() < 4 {
         return Err(ctx.err(field, format!("a ring needs at least 4 positions (got {})", a.len())));
     }
-    let coords = a
-        .iter()
-        .enumerate()
-        .map(|(k, p)| parse_position(p, &format!("{field}[{k}]"), ctx))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut coords = Vec::with_capacity(a.len());
+    for (k, p) in a.iter().enumerate() {
+        // The common case without building the field name (a million
+        // positions would format a million strings); on any doubt, the
+        // full check names the position.
+        let fast = p
+            .as_array()
+            .filter(|c| c.len() >= 2)
+            .and_then(|c| Some((c[0].as_f64()?, c[1].as_f64()?)));
+        match fast {
+            Some((x, y)) if validate_position(x, y).is_ok() => coords.push(Coord { x, y }),
+            _ => coords.push(parse_position(p, &format!("{field}[{k}]"), ctx)?),
+        }
+    }
     if coords[0] != coords[coords.len() - 1] {
         return Err(ctx.err(
             field,
@@ -292,6 +301,16 @@ fn parse_schedule(s: &Value, ctx: &Ctx<'_>) -> Result<Schedule, Error> {
         .and_then(Value::as_array)
         .filter(|w| !w.is_empty())
         .ok_or_else(|| ctx.err("schedule.windows", "must be a non-empty list"))?;
+    if windows.len() > super::schedule::MAX_SCHEDULE_WINDOWS {
+        return Err(ctx.err(
+            "schedule.windows",
+            format!(
+                "{} windows: a schedule may have at most {} (each occurrence is a curfew row per subject)",
+                windows.len(),
+                super::schedule::MAX_SCHEDULE_WINDOWS
+            ),
+        ));
+    }
     let mut parsed = Vec::with_capacity(windows.len());
     for (k, w) in windows.iter().enumerate() {
         let f = |name: &str| format!("schedule.windows[{k}].{name}");

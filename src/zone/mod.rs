@@ -15,7 +15,8 @@ pub use geojson::{read_zones, zones_from_geojson_bytes, zones_from_geojson_str};
 pub(crate) use polygon::point_segment_distance as point_segment_distance_m;
 pub(crate) use polygon::ring_area_m2;
 pub use polygon::{PointLocation, PreparedPolygon, MIN_RING_AREA_M2};
-pub use schedule::{resolve_local, Schedule, WeeklyWindow};
+pub use schedule::{resolve_local, Schedule, WeeklyWindow, MAX_SCHEDULE_WINDOWS};
+pub(crate) use validity::check as validity_check;
 pub use validity::MAX_ZONE_VERTICES;
 
 use std::collections::{HashMap, HashSet};

@@ -13,6 +13,12 @@ use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::Timestamp;
 
+/// Most weekly windows one schedule may list. Real licence conditions have
+/// one or a few (a curfew, a different one at weekends); every window
+/// occurrence becomes a curfew row per subject, so an untrusted zone file
+/// listing thousands would make reports of millions of rows.
+pub const MAX_SCHEDULE_WINDOWS: usize = 64;
+
 use crate::time::{from_us, to_us, Window};
 
 /// One weekly window: on the given weekdays, from `start` to `end` local time.

@@ -112,7 +112,13 @@ fn dedup(ring: &LineString<f64>) -> Vec<Coord<f64>> {
 pub(crate) fn check(polygons: &[Polygon<f64>]) -> Result<(), String> {
     let n: usize = polygons
         .iter()
-        .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+        .map(|p| {
+            // Vertices, not positions: a closed ring repeats its first.
+            std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .map(|r| r.0.len().saturating_sub(1))
+                .sum::<usize>()
+        })
         .sum();
     if n > MAX_ZONE_VERTICES {
         return Err(format!(
@@ -141,15 +147,34 @@ pub(crate) fn check(polygons: &[Polygon<f64>]) -> Result<(), String> {
             });
         }
     }
-    let tree = RTree::bulk_load(edges);
-    for e in tree.iter() {
-        let (pe, re, ref ring) = rings[e.ring as usize];
-        let last = ring.len() as u32 - 2;
-        for f in tree.locate_in_envelope_intersecting(&e.envelope()) {
-            // Each pair once.
-            if (f.ring, f.pos) <= (e.ring, e.pos) {
+    // Sweep in x: edges sorted by their left end; the active list holds the
+    // edges whose x-range reaches the current one. Each pair of edges whose
+    // boxes meet is tested once. Boundaries traced at high resolution keep
+    // the active list short, so this is O(n log n) in practice.
+    let boxes: Vec<[f64; 4]> = edges
+        .iter()
+        .map(|e| [e.a.x.min(e.b.x), e.a.y.min(e.b.y), e.a.x.max(e.b.x), e.a.y.max(e.b.y)])
+        .collect();
+    let mut order: Vec<u32> = (0..edges.len() as u32).collect();
+    order.sort_unstable_by(|&i, &j| boxes[i as usize][0].total_cmp(&boxes[j as usize][0]));
+    let mut active: Vec<u32> = Vec::new();
+    for &i in &order {
+        let bi = boxes[i as usize];
+        active.retain(|&j| boxes[j as usize][2] >= bi[0]);
+        for &j in &active {
+            let bj = boxes[j as usize];
+            if bj[1] > bi[3] || bj[3] < bi[1] {
                 continue;
             }
+            // Ring order: e before f.
+            let (e, f) =
+                if (edges[i as usize].ring, edges[i as usize].pos) < (edges[j as usize].ring, edges[j as usize].pos) {
+                    (&edges[i as usize], &edges[j as usize])
+                } else {
+                    (&edges[j as usize], &edges[i as usize])
+                };
+            let (pe, re, ref ring) = rings[e.ring as usize];
+            let last = ring.len() as u32 - 2;
             let same_ring = f.ring == e.ring;
             let adjacent = same_ring && (f.pos == e.pos + 1 || (e.pos == 0 && f.pos == last));
             if adjacent {
@@ -191,6 +216,7 @@ pub(crate) fn check(polygons: &[Polygon<f64>]) -> Result<(), String> {
                 }
             }
         }
+        active.push(i);
     }
     // No edges cross, so each ring is wholly inside or outside another ring:
     // one vertex that is not on the other ring decides.

@@ -129,3 +129,29 @@ fn cli_numbers_are_checked_before_allocation() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A schedule listing thousands of windows made `curfew` emit millions of
+/// rows for a handful of subjects; schedules are bounded.
+#[test]
+fn schedules_are_bounded() {
+    let windows: Vec<String> = (0..65)
+        .map(|k| {
+            format!(
+                r#"{{"days":["mon"],"start":"{:02}:{:02}","end":"{:02}:{:02}"}}"#,
+                k / 60,
+                k % 60,
+                k / 60,
+                k % 60 + 1
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","id":"home","properties":{{"kind":"inclusion","radius_m":50,
+        "schedule":{{"tz":"Europe/London","windows":[{}]}}}},"geometry":{{"type":"Point","coordinates":[0,51]}}}}]}}"#,
+        windows.join(",")
+    );
+    let e = trailfence::zones_from_geojson_str(&text, "z.geojson")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("schedule.windows") && e.contains("at most 64"), "{e}");
+}

@@ -60,6 +60,28 @@ pub struct TrailStoreBuilder {
     received: u64,
 }
 
+/// Resolves a column of times to UTC µs; a row that does not resolve gets a
+/// placeholder and is listed (row, reason, the value as text) as a bad
+/// record of field `time`.
+fn resolve_times<T>(
+    column: &[T],
+    resolve: impl Fn(&T) -> Result<jiff::Timestamp, Reason>,
+    text: impl Fn(&T) -> String,
+) -> (Vec<i64>, Vec<(usize, Reason, String)>) {
+    let mut t_us = Vec::with_capacity(column.len());
+    let mut bad = Vec::new();
+    for (i, t) in column.iter().enumerate() {
+        match resolve(t) {
+            Ok(ts) => t_us.push(crate::time::to_us(ts)),
+            Err(r) => {
+                t_us.push(0);
+                bad.push((i, r, text(t)));
+            }
+        }
+    }
+    (t_us, bad)
+}
+
 impl TrailStoreBuilder {
     /// An empty builder.
     pub fn new(options: StoreOptions) -> Self {
@@ -172,21 +194,7 @@ impl TrailStoreBuilder {
         accuracy_m: Option<&[f64]>,
         mode: Mode,
     ) -> Result<ReadReport, Error> {
-        let mut t_us = Vec::with_capacity(times.len());
-        let mut bad = Vec::new();
-        for (i, t) in times.iter().enumerate() {
-            match parser.parse(t.as_ref()) {
-                Ok(ts) => t_us.push(crate::time::to_us(ts)),
-                Err(r) => {
-                    t_us.push(0);
-                    bad.push((i, r));
-                }
-            }
-        }
-        let bad_rows: Vec<(usize, Reason, String)> = bad
-            .into_iter()
-            .map(|(i, r)| (i, r, times[i].as_ref().to_string()))
-            .collect();
+        let (t_us, bad_rows) = resolve_times(times, |t| parser.parse(t.as_ref()), |t| t.as_ref().to_string());
         self.extend_columns_checked(subject, &t_us, &bad_rows, lon, lat, accuracy_m, mode)
     }
 
@@ -214,17 +222,11 @@ impl TrailStoreBuilder {
         if !parser.has_time_zone() {
             return Err(crate::time::naive_without_zone());
         }
-        let mut t_us = Vec::with_capacity(local_us.len());
-        let mut bad_rows = Vec::new();
-        for (i, &us) in local_us.iter().enumerate() {
-            match parser.wall_clock(us) {
-                Ok(ts) => t_us.push(crate::time::to_us(ts)),
-                Err(r) => {
-                    t_us.push(0);
-                    bad_rows.push((i, r, crate::time::wall_clock_text(us)));
-                }
-            }
-        }
+        let (t_us, bad_rows) = resolve_times(
+            local_us,
+            |&us| parser.wall_clock(us),
+            |&us| crate::time::wall_clock_text(us),
+        );
         self.extend_columns_checked(subject, &t_us, &bad_rows, lon, lat, accuracy_m, mode)
     }
 

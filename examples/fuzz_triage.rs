@@ -24,7 +24,11 @@ fn main() {
             let file = l.file();
             let short = file.rsplit_once("/src/").map_or(file, |(head, tail)| {
                 let krate = head.rsplit('/').next().unwrap_or("");
-                if krate.is_empty() { tail } else { &file[file.len() - tail.len() - krate.len() - 5..] }
+                if krate.is_empty() {
+                    tail
+                } else {
+                    &file[file.len() - tail.len() - krate.len() - 5..]
+                }
             });
             *s2.lock().unwrap() = format!("{short}:{}", l.line());
         }
@@ -40,7 +44,9 @@ fn main() {
             broken += 1;
             println!("BROKEN  {f}  ({s})");
         }
-        let e = sites.entry(if s.is_empty() { "no panic".into() } else { s }).or_insert((0, f.clone()));
+        let e = sites
+            .entry(if s.is_empty() { "no panic".into() } else { s })
+            .or_insert((0, f.clone()));
         e.0 += 1;
     }
     for (s, (n, example)) in &sites {
@@ -51,6 +57,10 @@ fn main() {
             std::fs::copy(example, format!("{dir}/{name}")).unwrap();
         }
     }
-    println!("{} files, {} sites, {broken} broke the contract", args.len(), sites.len());
+    println!(
+        "{} files, {} sites, {broken} broke the contract",
+        args.len(),
+        sites.len()
+    );
     std::process::exit(if broken > 0 { 1 } else { 0 });
 }

@@ -132,3 +132,62 @@ fn killed_and_restarted_monitor_logs_every_event_once() {
         }
     }
 }
+
+/// The stream reader takes columns by name: a `subject,time,lat,lon` stream
+/// used to be read by position (coordinates swapped), and a stream without
+/// a header lost its first fix to it. Now the reordered stream logs the same
+/// events and a header-less one is refused.
+#[test]
+fn stream_columns_are_read_by_name() {
+    let dir = temp_dir("monitor-columns");
+    let src = stream(&dir);
+    let text = std::fs::read_to_string(&src).unwrap();
+    let swapped: String = text
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!("{},{},{},{},{}\n", f[0], f[1], f[3], f[2], f.get(4).unwrap_or(&""))
+        })
+        .collect();
+    assert!(swapped.starts_with("subject,time,lat,lon,accuracy_m"));
+    let reordered = dir.join("reordered.csv");
+    std::fs::write(&reordered, swapped).unwrap();
+    let run = |input: &Path, tag: &str| {
+        let (events, state) = (dir.join(format!("{tag}.jsonl")), dir.join(format!("{tag}.json")));
+        let o = bin()
+            .args(["monitor", "-z", "data/zones.geojson", "-i", input.to_str().unwrap()])
+            .args([
+                "--events",
+                events.to_str().unwrap(),
+                "--checkpoint",
+                state.to_str().unwrap(),
+            ])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        (o, events)
+    };
+    let (a, ea) = run(&src, "a");
+    let (b, eb) = run(&reordered, "b");
+    assert!(
+        a.status.success() && b.status.success(),
+        "{}",
+        String::from_utf8_lossy(&b.stderr)
+    );
+    let (ta, tb) = (
+        std::fs::read_to_string(ea).unwrap(),
+        std::fs::read_to_string(eb).unwrap(),
+    );
+    assert!(ta.lines().count() > 10);
+    assert_eq!(ta, tb);
+    let headless = dir.join("headless.csv");
+    std::fs::write(&headless, text.lines().skip(1).collect::<Vec<_>>().join("\n")).unwrap();
+    let (c, _) = run(&headless, "c");
+    assert_eq!(c.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&c.stderr).contains("line 1"),
+        "{}",
+        String::from_utf8_lossy(&c.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -120,10 +120,26 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
     let parser = TimeParser::new(TimeFormat::Auto);
     let file = File::open(&args.input).map_err(io(&args.input))?;
     let mut rdr = csv::ReaderBuilder::new().from_reader(BufReader::new(file));
+    // Columns by name, as every other reader: a `subject,time,lat,lon`
+    // stream used to be read by position (coordinates swapped), and a
+    // stream without a header lost its first fix to it.
+    let header = rdr
+        .headers()
+        .map_err(|e| Failure::Input(format!("{}: line 1: {e}", args.input.display())))?
+        .clone();
+    let col = |name: &str| header.iter().position(|h| h.trim() == name);
+    let (Some(cs), Some(ct), Some(cx), Some(cy)) = (col("subject"), col("time"), col("lon"), col("lat")) else {
+        return Err(Failure::Input(format!(
+            "{}: line 1: the header must name the columns subject, time, lon, lat (and optionally accuracy_m); got {:?}",
+            args.input.display(),
+            header.iter().collect::<Vec<_>>().join(",")
+        )));
+    };
+    let ca = col("accuracy_m");
     let mut n = 0u64;
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i as u64 + 2;
-        let rec = rec.map_err(|e| Failure::Input(format!("{}: line {line}: {e}", args.input.display())))?;
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| Failure::Input(format!("{}: {e}", args.input.display())))?;
+        let line = rec.position().map_or(0, |p| p.line());
         n += 1;
         if n <= consumed {
             continue;
@@ -132,7 +148,7 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
             Failure::Input(format!("{}: line {line}: field `{field}`: {why}", args.input.display()))
         };
         let t = parser
-            .parse(rec.get(1).unwrap_or(""))
+            .parse(rec.get(ct).unwrap_or(""))
             .map_err(|r| bad("time", r.to_string()))?;
         let num = |k: usize, f: &str| -> Result<f64, Failure> {
             rec.get(k)
@@ -141,18 +157,18 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
                 .parse::<f64>()
                 .map_err(|_| bad(f, "not a number".into()))
         };
-        let acc = match rec.get(4).map(str::trim) {
+        let acc = match ca.and_then(|c| rec.get(c)).map(str::trim) {
             Some("") | None => None,
-            Some(_) => Some(num(4, "accuracy_m")? as f32),
+            Some(_) => Some(num(ca.unwrap_or(usize::MAX), "accuracy_m")? as f32),
         };
         let fix = TrackFix {
             t_us: t.as_microsecond(),
-            lon: num(2, "lon")?,
-            lat: num(3, "lat")?,
+            lon: num(cx, "lon")?,
+            lat: num(cy, "lat")?,
             accuracy_m: acc,
         };
         let events = monitor
-            .push(rec.get(0).unwrap_or(""), fix, fix.t_us)
+            .push(rec.get(cs).unwrap_or(""), fix, fix.t_us)
             .map_err(|e| Failure::Input(format!("{}: line {line}: {e}", args.input.display())))?;
         emit(events, &mut log)?;
         if n.is_multiple_of(args.checkpoint_every) {

@@ -914,6 +914,12 @@ impl Monitor {
         Ok(m)
     }
 
+    /// The options this monitor runs with (for a restored one, the
+    /// checkpoint's).
+    pub fn options(&self) -> MonitorOptions {
+        self.options
+    }
+
     /// Number of subjects with state.
     pub fn subject_count(&self) -> usize {
         self.states.len()

@@ -191,3 +191,66 @@ fn stream_columns_are_read_by_name() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One invalid fix (lat 91) used to halt monitoring for every subject, and a
+/// restart stopped at the same line; options given at a restart were
+/// silently ignored. Now the record goes to the dead letters (once, across
+/// restarts), everyone else is monitored, `--max-bad` stops the run, and a
+/// restart with different options is refused.
+#[test]
+fn invalid_records_are_dead_letters_and_restart_options_must_match() {
+    let dir = temp_dir("monitor-dead-letters");
+    let src = stream(&dir);
+    let text = std::fs::read_to_string(&src).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let k = lines.len() / 2;
+    let f: Vec<String> = lines[k].split(',').map(str::to_string).collect();
+    lines[k] = format!(
+        "{},{},{},91,{}",
+        f[0],
+        f[1],
+        f[2],
+        f.get(4).cloned().unwrap_or_default()
+    );
+    lines[k + 7] = "S0001,not a time,-0.1,51.5,5".into();
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let run = |input: &Path, tag: &str, extra: &[&str]| {
+        let (events, state) = (dir.join(format!("{tag}.jsonl")), dir.join(format!("{tag}.json")));
+        let o = bin()
+            .args(["monitor", "-z", "data/zones.geojson", "-i", input.to_str().unwrap()])
+            .args([
+                "--events",
+                events.to_str().unwrap(),
+                "--checkpoint",
+                state.to_str().unwrap(),
+            ])
+            .args(extra)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        (o, events)
+    };
+    let (o, events) = run(&bad, "bad", &["--checkpoint-every", "100"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("2 invalid records"));
+    let dead = std::fs::read_to_string(dir.join("bad.jsonl.rejected.jsonl")).unwrap();
+    assert_eq!(dead.lines().count(), 2, "{dead}");
+    assert!(dead.contains("latitude") && dead.contains("time"), "{dead}");
+    assert!(std::fs::read_to_string(events).unwrap().lines().count() > 10);
+    // --max-bad 1 stops at the second invalid record.
+    let (o, _) = run(&bad, "strict", &["--max-bad", "1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    // A restart with other options than the checkpoint's is refused.
+    let (o, _) = run(&bad, "bad", &["--allowed-lateness-s", "60"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--allowed-lateness-s 60 differs"));
+    // The same options (given explicitly) are fine, and nothing is logged twice.
+    let (o, _) = run(&bad, "bad", &["--allowed-lateness-s", "300"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("bad.jsonl.rejected.jsonl")).unwrap(),
+        dead
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

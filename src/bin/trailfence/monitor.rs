@@ -38,12 +38,74 @@ pub struct MonitorArgs {
     /// Records between checkpoints (at least 1).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     checkpoint_every: u64,
-    /// Allowed lateness, seconds.
-    #[arg(long, default_value_t = MonitorOptions::default().allowed_lateness_s)]
-    allowed_lateness_s: f64,
-    /// Longest interpolated interval, seconds.
-    #[arg(long, default_value_t = MonitorOptions::default().max_gap_s)]
-    max_gap_s: f64,
+    /// Allowed lateness, seconds [default: the core's, 300].
+    #[arg(long)]
+    allowed_lateness_s: Option<f64>,
+    /// Longest interpolated interval, seconds [default: 600].
+    #[arg(long)]
+    max_gap_s: Option<f64>,
+    /// Fixes kept per subject for amendments, seconds [default: 21600].
+    #[arg(long)]
+    history_s: Option<f64>,
+    /// No fix for this long while a zone applies is `signal_lost`, seconds [default: 900].
+    #[arg(long)]
+    signal_loss_s: Option<f64>,
+    /// Accuracy assumed for fixes reporting none, metres [default: such fixes never confirm].
+    #[arg(long)]
+    assumed_accuracy_m: Option<f64>,
+    /// Where invalid records go, one JSON line each with its line and reason
+    /// [default: the events file with `.rejected.jsonl` appended].
+    #[arg(long)]
+    dead_letter: Option<PathBuf>,
+    /// Stop (exit 2) once more than this many records of the stream are invalid [default: never].
+    #[arg(long)]
+    max_bad: Option<u64>,
+}
+
+impl MonitorArgs {
+    /// The options given, over the core's defaults.
+    fn options(&self) -> MonitorOptions {
+        let d = MonitorOptions::default();
+        MonitorOptions {
+            max_gap_s: self.max_gap_s.unwrap_or(d.max_gap_s),
+            allowed_lateness_s: self.allowed_lateness_s.unwrap_or(d.allowed_lateness_s),
+            history_s: self.history_s.unwrap_or(d.history_s),
+            signal_loss_s: self.signal_loss_s.unwrap_or(d.signal_loss_s),
+            assumed_accuracy_m: self.assumed_accuracy_m.or(d.assumed_accuracy_m),
+        }
+    }
+
+    /// Refuses options given at a restart that differ from the checkpoint's:
+    /// they used to be ignored silently.
+    fn check_against(&self, saved: MonitorOptions) -> Result<(), Failure> {
+        let given = [
+            ("--max-gap-s", self.max_gap_s, Some(saved.max_gap_s)),
+            (
+                "--allowed-lateness-s",
+                self.allowed_lateness_s,
+                Some(saved.allowed_lateness_s),
+            ),
+            ("--history-s", self.history_s, Some(saved.history_s)),
+            ("--signal-loss-s", self.signal_loss_s, Some(saved.signal_loss_s)),
+            (
+                "--assumed-accuracy-m",
+                self.assumed_accuracy_m,
+                saved.assumed_accuracy_m,
+            ),
+        ];
+        for (flag, value, saved) in given {
+            if let Some(v) = value {
+                if Some(v) != saved {
+                    return Err(Failure::Input(format!(
+                        "{flag} {v} differs from the checkpoint's ({}): a restart continues under the options \
+                         the stream began with; to change them, start a new checkpoint and events file",
+                        saved.map_or("none".to_string(), |s| s.to_string())
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -77,6 +139,57 @@ fn logged_ids(path: &Path) -> Result<HashSet<EventId>, Failure> {
     Ok(ids)
 }
 
+/// Invalid stream records, one JSON line each (`line`, `error`, `record`),
+/// each line once across restarts.
+struct DeadLetters {
+    path: PathBuf,
+    file: File,
+    lines: HashSet<u64>,
+}
+
+impl DeadLetters {
+    fn open(path: &Path) -> Result<Self, Failure> {
+        let mut lines = HashSet::new();
+        if let Ok(text) = fs::read_to_string(path) {
+            for l in text.lines() {
+                if let Some(n) = serde_json::from_str::<serde_json::Value>(l)
+                    .ok()
+                    .and_then(|v| v["line"].as_u64())
+                {
+                    lines.insert(n);
+                }
+            }
+        }
+        let mut o = OpenOptions::new();
+        o.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, trailfence::durable::FileModes::default().file);
+        let file = o.open(path).map_err(io(path))?;
+        Ok(DeadLetters {
+            path: path.to_path_buf(),
+            file,
+            lines,
+        })
+    }
+
+    fn reject(&mut self, line: u64, record: &str, why: &str) -> Result<(), Failure> {
+        if self.lines.insert(line) {
+            let mut text = serde_json::json!({ "line": line, "error": why, "record": record }).to_string();
+            text.push('\n');
+            self.file.write_all(text.as_bytes()).map_err(io(&self.path))?;
+        }
+        Ok(())
+    }
+
+    fn count(&self) -> u64 {
+        self.lines.len() as u64
+    }
+
+    fn sync(&self) -> Result<(), Failure> {
+        self.file.sync_all().map_err(io(&self.path))
+    }
+}
+
 /// Writes the checkpoint atomically and owner-only; the temporary name is
 /// reserved (never a user's path such as `run.tmp`).
 fn write_checkpoint(path: &Path, env: &Envelope) -> Result<(), Failure> {
@@ -88,19 +201,25 @@ fn write_checkpoint(path: &Path, env: &Envelope) -> Result<(), Failure> {
 /// Runs the monitor.
 pub fn run(args: MonitorArgs) -> Result<(), Failure> {
     let zones = read_zones(&args.zones)?;
-    let options = MonitorOptions {
-        allowed_lateness_s: args.allowed_lateness_s,
-        max_gap_s: args.max_gap_s,
-        ..Default::default()
-    };
     let (mut monitor, consumed) = match fs::read(&args.checkpoint) {
         Ok(bytes) => {
             let env: Envelope = serde_json::from_slice(&bytes)
                 .map_err(|e| Failure::Input(format!("{}: corrupt checkpoint: {e}", args.checkpoint.display())))?;
-            (Monitor::restore(zones, env.state.as_bytes())?, env.consumed)
+            let m = Monitor::restore(zones, env.state.as_bytes())?;
+            args.check_against(m.options())?;
+            (m, env.consumed)
         }
-        Err(_) => (Monitor::new(zones, options)?, 0),
+        // Only a checkpoint that does not exist starts afresh; one that
+        // cannot be read must not silently restart the stream.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Monitor::new(zones, args.options())?, 0),
+        Err(e) => return Err(io(&args.checkpoint)(e)),
     };
+    let dead_path = args.dead_letter.clone().unwrap_or_else(|| {
+        let mut p = args.events.clone().into_os_string();
+        p.push(".rejected.jsonl");
+        PathBuf::from(p)
+    });
+    let mut dead = DeadLetters::open(&dead_path)?;
     let mut seen = logged_ids(&args.events)?;
     let mut log = OpenOptions::new();
     log.create(true).append(true);
@@ -144,41 +263,75 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
         if n <= consumed {
             continue;
         }
-        let bad = |field: &str, why: String| {
-            Failure::Input(format!("{}: line {line}: field `{field}`: {why}", args.input.display()))
+        let parsed = (|| -> Result<TrackFix, String> {
+            let bad = |field: &str, why: String| format!("field `{field}`: {why}");
+            let t = parser
+                .parse(rec.get(ct).unwrap_or(""))
+                .map_err(|r| bad("time", r.to_string()))?;
+            let num = |k: usize, f: &str| -> Result<f64, String> {
+                rec.get(k)
+                    .unwrap_or("")
+                    .trim()
+                    .parse::<f64>()
+                    .map_err(|_| bad(f, "not a number".into()))
+            };
+            let acc = match ca.and_then(|c| rec.get(c)).map(str::trim) {
+                Some("") | None => None,
+                Some(_) => Some(num(ca.unwrap_or(usize::MAX), "accuracy_m")? as f32),
+            };
+            Ok(TrackFix {
+                t_us: t.as_microsecond(),
+                lon: num(cx, "lon")?,
+                lat: num(cy, "lat")?,
+                accuracy_m: acc,
+            })
+        })();
+        // An invalid record goes to the dead letters and monitoring goes on
+        // for everyone (one bad fix used to halt the whole stream, and a
+        // restart stopped at the same line).
+        let pushed = match parsed {
+            Ok(fix) => match monitor.push(rec.get(cs).unwrap_or(""), fix, fix.t_us) {
+                Ok(events) => Ok(events),
+                Err(trailfence::Error::Record(r)) => Err(format!("field `{}`: {}", r.field, r.reason)),
+                Err(e) => return Err(e.into()),
+            },
+            Err(why) => Err(why),
         };
-        let t = parser
-            .parse(rec.get(ct).unwrap_or(""))
-            .map_err(|r| bad("time", r.to_string()))?;
-        let num = |k: usize, f: &str| -> Result<f64, Failure> {
-            rec.get(k)
-                .unwrap_or("")
-                .trim()
-                .parse::<f64>()
-                .map_err(|_| bad(f, "not a number".into()))
-        };
-        let acc = match ca.and_then(|c| rec.get(c)).map(str::trim) {
-            Some("") | None => None,
-            Some(_) => Some(num(ca.unwrap_or(usize::MAX), "accuracy_m")? as f32),
-        };
-        let fix = TrackFix {
-            t_us: t.as_microsecond(),
-            lon: num(cx, "lon")?,
-            lat: num(cy, "lat")?,
-            accuracy_m: acc,
-        };
-        let events = monitor
-            .push(rec.get(cs).unwrap_or(""), fix, fix.t_us)
-            .map_err(|e| Failure::Input(format!("{}: line {line}: {e}", args.input.display())))?;
-        emit(events, &mut log)?;
+        match pushed {
+            Ok(events) => emit(events, &mut log)?,
+            Err(why) => {
+                let raw: Vec<&str> = rec.iter().collect();
+                dead.reject(line, &raw.join(","), &why)?;
+                if args.max_bad.is_some_and(|m| dead.count() > m) {
+                    return Err(Failure::Input(format!(
+                        "{}: line {line}: {why}; {} invalid records (more than --max-bad {}), listed in {}",
+                        args.input.display(),
+                        dead.count(),
+                        args.max_bad.unwrap_or(0),
+                        dead_path.display()
+                    )));
+                }
+            }
+        }
         if n.is_multiple_of(args.checkpoint_every) {
+            // Everything up to the checkpoint's position is durable first:
+            // events and dead letters of records a restart will not re-read.
             log.sync_all().map_err(io(&args.events))?;
+            dead.sync()?;
             let state = String::from_utf8(monitor.checkpoint()?).map_err(|e| Failure::Io(e.to_string()))?;
             write_checkpoint(&args.checkpoint, &Envelope { consumed: n, state })?;
         }
     }
     emit(monitor.finish(0), &mut log)?;
     log.sync_all().map_err(io(&args.events))?;
+    dead.sync()?;
+    if dead.count() > 0 {
+        eprintln!(
+            "trailfence: {} invalid records set aside in {} (monitoring went on)",
+            dead.count(),
+            dead_path.display()
+        );
+    }
     let state = String::from_utf8(monitor.checkpoint()?).map_err(|e| Failure::Io(e.to_string()))?;
     write_checkpoint(&args.checkpoint, &Envelope { consumed: n, state })?;
     Ok(())

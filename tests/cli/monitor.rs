@@ -254,3 +254,79 @@ fn invalid_records_are_dead_letters_and_restart_options_must_match() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The monitor's position is bound to its input file: a rotated file is read
+/// from its start (it used to skip its first `consumed` records), an
+/// appended one continues where it stopped — both give exactly the events
+/// of one uninterrupted run; resuming a finished stream with more records is
+/// refused (it gave extra and missing events).
+#[test]
+fn rotated_and_appended_inputs_resume_exactly() {
+    let dir = temp_dir("monitor-rotation");
+    let src = stream(&dir);
+    let text = std::fs::read_to_string(&src).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    let rows: Vec<&str> = lines.collect();
+    let cut = rows.len() * 3 / 5;
+    let part = |r: &[&str]| format!("{header}\n{}\n", r.join("\n"));
+    let run = |input: &Path, tag: &str, extra: &[&str]| {
+        let (events, state) = (dir.join(format!("{tag}.jsonl")), dir.join(format!("{tag}.json")));
+        let o = bin()
+            .args(["monitor", "-z", "data/zones.geojson", "-i", input.to_str().unwrap()])
+            .args([
+                "--events",
+                events.to_str().unwrap(),
+                "--checkpoint",
+                state.to_str().unwrap(),
+            ])
+            .args(["--checkpoint-every", "97"])
+            .args(extra)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{tag}: {}", String::from_utf8_lossy(&o.stderr));
+        let mut ev: Vec<String> = std::fs::read_to_string(events)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        ev.sort();
+        ev
+    };
+    let reference = run(&src, "ref", &[]);
+    assert!(reference.len() > 10);
+    // Rotation: the same path, a new file holding the rest of the stream.
+    let p = dir.join("live.csv");
+    std::fs::write(&p, part(&rows[..cut])).unwrap();
+    run(&p, "rot", &["--no-finish"]);
+    let tmp = dir.join("next.csv");
+    std::fs::write(&tmp, part(&rows[cut..])).unwrap();
+    std::fs::rename(&tmp, &p).unwrap();
+    assert_eq!(run(&p, "rot", &[]), reference);
+    // Append: the same file grows.
+    let q = dir.join("grow.csv");
+    std::fs::write(&q, part(&rows[..cut])).unwrap();
+    run(&q, "app", &["--no-finish"]);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&q).unwrap();
+    std::io::Write::write_all(&mut f, format!("{}\n", rows[cut..].join("\n")).as_bytes()).unwrap();
+    drop(f);
+    assert_eq!(run(&q, "app", &[]), reference);
+    // A finished stream does not take more records.
+    let r = dir.join("done.csv");
+    std::fs::write(&r, part(&rows[..cut])).unwrap();
+    run(&r, "fin", &[]);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&r).unwrap();
+    std::io::Write::write_all(&mut f, format!("{}\n", rows[cut..].join("\n")).as_bytes()).unwrap();
+    drop(f);
+    let o = bin()
+        .args(["monitor", "-z", "data/zones.geojson", "-i", r.to_str().unwrap()])
+        .args(["--events", dir.join("fin.jsonl").to_str().unwrap()])
+        .args(["--checkpoint", dir.join("fin.json").to_str().unwrap()])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("finished stream"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -60,6 +60,11 @@ pub struct MonitorArgs {
     /// Stop (exit 2) once more than this many records of the stream are invalid [default: never].
     #[arg(long)]
     max_bad: Option<u64>,
+    /// At the end of the input, checkpoint without closing open episodes, so
+    /// a later run continues with the file's appended records or with the
+    /// next (rotated) file as one stream.
+    #[arg(long)]
+    no_finish: bool,
 }
 
 impl MonitorArgs {
@@ -108,10 +113,53 @@ impl MonitorArgs {
     }
 }
 
+/// The checkpoint file: the monitor's state and how far into which input
+/// file it got.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Envelope {
+    /// Records consumed over the whole stream (all files).
     consumed: u64,
     state: String,
+    /// The input file's identity and the byte offset after the last record
+    /// consumed (absent in checkpoints of earlier releases: then `consumed`
+    /// records are skipped, as before).
+    #[serde(default)]
+    source: Option<SourceMark>,
+    /// Taken at the end of the input, after every open episode was closed.
+    #[serde(default)]
+    finished: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct SourceMark {
+    dev: u64,
+    ino: u64,
+    offset: u64,
+}
+
+/// The identity (device, inode) of a file, where the platform has one.
+fn identity(path: &Path) -> Result<Option<(u64, u64, u64)>, Failure> {
+    let m = fs::metadata(path).map_err(io(path))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Ok(Some((m.dev(), m.ino(), m.len())))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        Ok(None)
+    }
+}
+
+/// Which records of the input a restart skips.
+enum Resume {
+    /// A fresh start, or a new (rotated) input file: none.
+    Nothing,
+    /// The same file: those ending at or before this byte offset.
+    Bytes(u64),
+    /// A checkpoint of an earlier release: this many records.
+    Count(u64),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Failure + '_ {
@@ -201,17 +249,44 @@ fn write_checkpoint(path: &Path, env: &Envelope) -> Result<(), Failure> {
 /// Runs the monitor.
 pub fn run(args: MonitorArgs) -> Result<(), Failure> {
     let zones = read_zones(&args.zones)?;
-    let (mut monitor, consumed) = match fs::read(&args.checkpoint) {
+    let now = identity(&args.input)?;
+    let (mut monitor, consumed, resume, finished) = match fs::read(&args.checkpoint) {
         Ok(bytes) => {
             let env: Envelope = serde_json::from_slice(&bytes)
                 .map_err(|e| Failure::Input(format!("{}: corrupt checkpoint: {e}", args.checkpoint.display())))?;
             let m = Monitor::restore(zones, env.state.as_bytes())?;
             args.check_against(m.options())?;
-            (m, env.consumed)
+            // The position is bound to the file: a rotated input (a new
+            // file) is read from its start instead of skipping its first
+            // `consumed` records, an appended one from where it was left.
+            let resume = match (env.source, now) {
+                (Some(s), Some((dev, ino, len))) if (s.dev, s.ino) == (dev, ino) => {
+                    if len < s.offset {
+                        return Err(Failure::Input(format!(
+                            "{}: the input is shorter ({len} bytes) than at the checkpoint ({} bytes): it was \
+                             truncated or rewritten in place; give the rest of the stream as a new file",
+                            args.input.display(),
+                            s.offset
+                        )));
+                    }
+                    Resume::Bytes(s.offset)
+                }
+                (Some(_), _) => {
+                    eprintln!(
+                        "trailfence: {} is not the file of the checkpoint (rotated): reading it from its start",
+                        args.input.display()
+                    );
+                    Resume::Nothing
+                }
+                (None, _) => Resume::Count(env.consumed),
+            };
+            (m, env.consumed, resume, env.finished)
         }
         // Only a checkpoint that does not exist starts afresh; one that
         // cannot be read must not silently restart the stream.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Monitor::new(zones, args.options())?, 0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            (Monitor::new(zones, args.options())?, 0, Resume::Nothing, false)
+        }
         Err(e) => return Err(io(&args.checkpoint)(e)),
     };
     let dead_path = args.dead_letter.clone().unwrap_or_else(|| {
@@ -255,13 +330,38 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
         )));
     };
     let ca = col("accuracy_m");
-    let mut n = 0u64;
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| Failure::Input(format!("{}: {e}", args.input.display())))?;
+    let mut n = match resume {
+        Resume::Count(_) => 0,
+        _ => consumed,
+    };
+    let mut rec = csv::StringRecord::new();
+    let mut offset = 0u64;
+    while rdr
+        .read_record(&mut rec)
+        .map_err(|e| Failure::Input(format!("{}: {e}", args.input.display())))?
+    {
         let line = rec.position().map_or(0, |p| p.line());
-        n += 1;
-        if n <= consumed {
-            continue;
+        offset = rdr.position().byte();
+        match resume {
+            Resume::Bytes(done) if offset <= done => continue,
+            Resume::Count(done) => {
+                n += 1;
+                if n <= done {
+                    continue;
+                }
+            }
+            _ => n += 1,
+        }
+        if let Resume::Bytes(_) = resume {
+            n += 1;
+        }
+        if finished {
+            return Err(Failure::Input(format!(
+                "{}: line {line}: the checkpoint was taken at the end of a finished stream (every open episode \
+                 was closed then); resuming with more records would report those episodes twice: start a new \
+                 checkpoint and events file for the new records",
+                args.input.display()
+            )));
         }
         let parsed = (|| -> Result<TrackFix, String> {
             let bad = |field: &str, why: String| format!("field `{field}`: {why}");
@@ -319,10 +419,21 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
             log.sync_all().map_err(io(&args.events))?;
             dead.sync()?;
             let state = String::from_utf8(monitor.checkpoint()?).map_err(|e| Failure::Io(e.to_string()))?;
-            write_checkpoint(&args.checkpoint, &Envelope { consumed: n, state })?;
+            let source = now.map(|(dev, ino, _)| SourceMark { dev, ino, offset });
+            write_checkpoint(
+                &args.checkpoint,
+                &Envelope {
+                    consumed: n,
+                    state,
+                    source,
+                    finished: false,
+                },
+            )?;
         }
     }
-    emit(monitor.finish(0), &mut log)?;
+    if !args.no_finish {
+        emit(monitor.finish(0), &mut log)?;
+    }
     log.sync_all().map_err(io(&args.events))?;
     dead.sync()?;
     if dead.count() > 0 {
@@ -333,6 +444,22 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
         );
     }
     let state = String::from_utf8(monitor.checkpoint()?).map_err(|e| Failure::Io(e.to_string()))?;
-    write_checkpoint(&args.checkpoint, &Envelope { consumed: n, state })?;
+    let source = now.map(|(dev, ino, _)| SourceMark {
+        dev,
+        ino,
+        offset: offset.max(match resume {
+            Resume::Bytes(done) => done,
+            _ => 0,
+        }),
+    });
+    write_checkpoint(
+        &args.checkpoint,
+        &Envelope {
+            consumed: n,
+            state,
+            source,
+            finished: !args.no_finish,
+        },
+    )?;
     Ok(())
 }

@@ -557,6 +557,10 @@ struct Checkpoint {
     version: u32,
     options: MonitorOptions,
     zone_ids: Vec<String>,
+    /// [`ZoneSet::content_hash`] of the zones (absent in checkpoints of
+    /// earlier releases, which are bound by zone ids only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    zones_hash: Option<String>,
     subjects: BTreeMap<String, SubjectState>,
 }
 
@@ -877,6 +881,7 @@ impl Monitor {
             version: CHECKPOINT_VERSION,
             options: self.options,
             zone_ids: self.zones.zones().iter().map(|z| z.zone.id.clone()).collect(),
+            zones_hash: Some(self.zones.content_hash().to_string()),
             subjects: self
                 .names
                 .iter()
@@ -905,6 +910,19 @@ impl Monitor {
         let ids: Vec<String> = zones.zones().iter().map(|z| z.zone.id.clone()).collect();
         if ids != c.zone_ids {
             return Err(Error::format("<checkpoint>", "taken over different zones"));
+        }
+        if let Some(h) = &c.zones_hash {
+            if h != zones.content_hash() {
+                return Err(Error::format(
+                    "<checkpoint>",
+                    format!(
+                        "taken over other zones: the ids match, but a geometry, kind, subject list, buffer or \
+                         schedule changed (checkpoint {h}, now {}); resuming would judge past fixes under the \
+                         new zones — start a new monitor (or replay the history under the new zones)",
+                        zones.content_hash()
+                    ),
+                ));
+            }
         }
         let mut m = Monitor::new(zones, c.options)?;
         for (name, st) in c.subjects {

@@ -207,6 +207,8 @@ pub struct ZoneSet {
     /// The exclusion zones without a subject list (they apply to everyone),
     /// indexed alone: per-subject zones need no spatial search.
     global_exclusion_tree: RTree<ZoneEnvelope>,
+    /// [`ZoneSet::content_hash`], computed on first use.
+    content_hash: std::sync::OnceLock<String>,
 }
 
 impl ZoneSet {
@@ -307,6 +309,26 @@ impl ZoneSet {
             by_subject,
             shared_ids,
             global_exclusion_tree,
+            content_hash: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// A content hash of every zone as defined — id, kind, geometry (exact
+    /// doubles), subjects, buffer and schedule, in order — as `xxh3:` and
+    /// 16 hex digits. Two sets with the same ids but another geometry, kind
+    /// or schedule hash differently; a monitor checkpoint records it and
+    /// refuses other zones.
+    pub fn content_hash(&self) -> &str {
+        self.content_hash.get_or_init(|| {
+            use std::hash::Hasher;
+            let mut h = twox_hash::XxHash3_64::with_seed(0);
+            for z in &self.zones {
+                // Debug prints each f64 exactly (shortest round-trip form)
+                // and holds no unordered collections.
+                h.write(format!("{:?}", z.zone).as_bytes());
+                h.write(&[0]);
+            }
+            format!("xxh3:{:016x}", h.finish())
         })
     }
 

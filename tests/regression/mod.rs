@@ -53,4 +53,5 @@ fn every_reason_describes_itself() {
         assert!(r.to_string().len() > 10, "{r:?}");
     }
 }
+mod monitor_binding;
 mod wrong_answers;

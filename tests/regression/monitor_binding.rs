@@ -41,8 +41,7 @@ fn a_checkpoint_refuses_zones_with_the_same_ids_but_other_content() {
         zones("inclusion", -0.1000000001),
     ] {
         let e = Monitor::restore(other, &saved)
-            .err()
-            .expect("other zones refused")
+            .expect_err("other zones refused")
             .to_string();
         assert!(e.contains("other zones"), "{e}");
     }

@@ -53,7 +53,8 @@ fn main() {
         println!("{n:5} {s}  e.g. {example}");
         if let (Some(dir), false) = (&keep, s == "no panic") {
             std::fs::create_dir_all(dir).unwrap();
-            let name = format!("panic-{}", s.replace(['/', ':', '.', '-'], "_"));
+            let ext = if target == "parquet" { ".parquet" } else { "" };
+            let name = format!("panic-{}{ext}", s.replace(['/', ':', '.', '-'], "_"));
             std::fs::copy(example, format!("{dir}/{name}")).unwrap();
         }
     }

@@ -1,7 +1,7 @@
 //! Durable, private file output: the one atomic-write helper every writer
 //! uses (store files, the store manifest, exports, reports, monitor
 //! checkpoints), the file modes personal data is created with, and the small
-//! file-system seam ([`Vfs`]) through which the store does all its file
+//! file-system seam (`Vfs`) through which the store does all its file
 //! operations, so tests can inject faults at every step (SQLite's VFS idea).
 //!
 //! Atomic write: the bytes go to a temporary file in the *same* directory

@@ -28,7 +28,7 @@
 //! # Ok::<(), trailfence::Error>(())
 //! ```
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod breach;
 mod curfew;

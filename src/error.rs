@@ -34,6 +34,7 @@ impl fmt::Display for Location {
 /// rejections by reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Reason {
     /// A required field is absent or empty.
     MissingField,
@@ -180,8 +181,10 @@ pub(crate) fn guard<T>(source_name: &str, f: impl FnOnce() -> Result<T, Error>) 
     }
 }
 
-/// Every error the library returns.
+/// Every error the library returns. Non-exhaustive: new kinds may be added
+/// without breaking callers (match with a wildcard arm).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A bad input record (strict mode), with file, location, field and reason.
     #[error("{0}")]

@@ -27,12 +27,10 @@ pub const TARGETS: [&str; 7] = ["csv", "geojson", "gpx", "parquet", "zones", "ma
 /// (or the reader itself panicked).
 pub fn run(name: &str, data: &[u8]) {
     match name {
-        "csv" => fixes(data, |o, b| read_csv_from(data, "fuzz.csv", o, b)),
-        "geojson" => text(data, |t| fixes(data, |o, b| read_geojson_str(t, "fuzz.geojson", o, b))),
-        "gpx" => text(data, |t| fixes(data, |o, b| read_gpx_str(t, "fuzz.gpx", "S", o, b))),
-        "parquet" => fixes(data, |o, b| {
-            read_parquet_bytes(bytes::Bytes::copy_from_slice(data), "fuzz.parquet", o, b)
-        }),
+        "csv" => fixes(|o, b| read_csv_from(data, "fuzz.csv", o, b)),
+        "geojson" => text(data, |t| fixes(|o, b| read_geojson_str(t, "fuzz.geojson", o, b))),
+        "gpx" => text(data, |t| fixes(|o, b| read_gpx_str(t, "fuzz.gpx", "S", o, b))),
+        "parquet" => fixes(|o, b| read_parquet_bytes(bytes::Bytes::copy_from_slice(data), "fuzz.parquet", o, b)),
         "zones" => text(data, zones),
         "manifest" => manifest(data),
         "checkpoint" => checkpoint(data),
@@ -63,7 +61,7 @@ fn check_error(e: &Error) {
     }
 }
 
-fn fixes(_data: &[u8], read: impl Fn(&ReadOptions, &mut crate::store::TrailStoreBuilder) -> Result<ReadReport, Error>) {
+fn fixes(read: impl Fn(&ReadOptions, &mut crate::store::TrailStoreBuilder) -> Result<ReadReport, Error>) {
     let lenient = ReadOptions {
         mode: Mode::Lenient,
         ..Default::default()

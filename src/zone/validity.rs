@@ -14,7 +14,7 @@
 
 use geo::algorithm::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{Coord, LineString, MultiPolygon, Polygon};
-use rstar::{RTree, RTreeObject, AABB};
+use rstar::{RTree, AABB};
 
 use super::polygon::{PointLocation, PreparedPolygon};
 
@@ -34,16 +34,6 @@ struct Edge {
     /// Ring number (global over the multipolygon) and position in it.
     ring: u32,
     pos: u32,
-}
-
-impl RTreeObject for Edge {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        AABB::from_corners(
-            [self.a.x.min(self.b.x), self.a.y.min(self.b.y)],
-            [self.a.x.max(self.b.x), self.a.y.max(self.b.y)],
-        )
-    }
 }
 
 /// Whether `p` (collinear with segment a–b) lies on the closed segment.

@@ -330,6 +330,21 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
         )));
     };
     let ca = col("accuracy_m");
+    // A checkpoint: the state, the records consumed and the position in
+    // this input file after them.
+    let save = |monitor: &Monitor, consumed: u64, offset: u64, finished: bool| -> Result<(), Failure> {
+        let state = String::from_utf8(monitor.checkpoint()?).map_err(|e| Failure::Io(e.to_string()))?;
+        let source = now.map(|(dev, ino, _)| SourceMark { dev, ino, offset });
+        write_checkpoint(
+            &args.checkpoint,
+            &Envelope {
+                consumed,
+                state,
+                source,
+                finished,
+            },
+        )
+    };
     let mut n = match resume {
         Resume::Count(_) => 0,
         _ => consumed,
@@ -351,9 +366,6 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
                 }
             }
             _ => n += 1,
-        }
-        if let Resume::Bytes(_) = resume {
-            n += 1;
         }
         if finished {
             return Err(Failure::Input(format!(
@@ -418,17 +430,7 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
             // events and dead letters of records a restart will not re-read.
             log.sync_all().map_err(io(&args.events))?;
             dead.sync()?;
-            let state = String::from_utf8(monitor.checkpoint()?).map_err(|e| Failure::Io(e.to_string()))?;
-            let source = now.map(|(dev, ino, _)| SourceMark { dev, ino, offset });
-            write_checkpoint(
-                &args.checkpoint,
-                &Envelope {
-                    consumed: n,
-                    state,
-                    source,
-                    finished: false,
-                },
-            )?;
+            save(&monitor, n, offset, false)?;
         }
     }
     if !args.no_finish {
@@ -443,23 +445,9 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
             dead_path.display()
         );
     }
-    let state = String::from_utf8(monitor.checkpoint()?).map_err(|e| Failure::Io(e.to_string()))?;
-    let source = now.map(|(dev, ino, _)| SourceMark {
-        dev,
-        ino,
-        offset: offset.max(match resume {
-            Resume::Bytes(done) => done,
-            _ => 0,
-        }),
+    let end = offset.max(match resume {
+        Resume::Bytes(done) => done,
+        _ => 0,
     });
-    write_checkpoint(
-        &args.checkpoint,
-        &Envelope {
-            consumed: n,
-            state,
-            source,
-            finished: !args.no_finish,
-        },
-    )?;
-    Ok(())
+    save(&monitor, n, end, !args.no_finish)
 }

@@ -312,6 +312,9 @@ fn rotated_and_appended_inputs_resume_exactly() {
     std::io::Write::write_all(&mut f, format!("{}\n", rows[cut..].join("\n")).as_bytes()).unwrap();
     drop(f);
     assert_eq!(run(&q, "app", &[]), reference);
+    // Each record counted once across the resume (was counted twice).
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("app.json")).unwrap()).unwrap();
+    assert_eq!(saved["consumed"].as_u64(), Some(rows.len() as u64));
     // A finished stream does not take more records.
     let r = dir.join("done.csv");
     std::fs::write(&r, part(&rows[..cut])).unwrap();

@@ -74,6 +74,10 @@ pub enum Reason {
     /// A leap second (`23:59:60`): UTC instants here have no 61st second, and
     /// reading it as `:59` would collide with the real `:59` fix.
     LeapSecond,
+    /// A subject id longer than [`crate::MAX_SUBJECT_BYTES`] bytes or holding
+    /// a control character (a line break in an id would split CSV rows and
+    /// log lines).
+    BadSubject,
 }
 
 impl Reason {
@@ -102,6 +106,7 @@ impl Reason {
             }
             Reason::DistanceOutOfRange => "distance must be 0 to 20,000 km (metres)",
             Reason::EndBeforeStart => "end is before start",
+            Reason::BadSubject => "subject id longer than 256 bytes or with a control character (tab, line break, ...)",
             Reason::LeapSecond => {
                 "leap second (:60) has no distinct UTC instant here; the supplier must send it as :59.999999 or drop it"
             }

@@ -91,18 +91,26 @@ pub fn validate_accuracy(accuracy_m: Option<f64>) -> Result<(), Reason> {
     }
 }
 
-/// Validates a subject id: not blank.
+/// Validates a subject id: not blank, at most [`MAX_SUBJECT_BYTES`] bytes,
+/// no control characters.
 ///
 /// # Errors
-/// [`Reason::MissingSubject`].
+/// [`Reason::MissingSubject`] or [`Reason::BadSubject`].
 #[inline]
 pub fn validate_subject(subject: &str) -> Result<(), Reason> {
     if subject.chars().all(char::is_whitespace) {
         Err(Reason::MissingSubject)
+    } else if subject.len() > MAX_SUBJECT_BYTES || subject.chars().any(char::is_control) {
+        Err(Reason::BadSubject)
     } else {
         Ok(())
     }
 }
+
+/// The longest subject id accepted, in UTF-8 bytes. Supplier ids are short
+/// codes; a longer "id" is a broken record, and ids are repeated in every
+/// output row, event and log line.
+pub const MAX_SUBJECT_BYTES: usize = 256;
 
 impl Fix {
     /// Validates every field of the fix.

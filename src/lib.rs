@@ -59,7 +59,7 @@ pub use breach::{
 };
 pub use curfew::{curfew, CurfewOptions, CurfewRow};
 pub use error::{Error, Location, Reason, RecordError, Result};
-pub use fix::{validate_accuracy, validate_position, validate_subject, Field, Fix, MAX_ACCURACY_M};
+pub use fix::{validate_accuracy, validate_position, validate_subject, Field, Fix, MAX_ACCURACY_M, MAX_SUBJECT_BYTES};
 pub use heatmap::{dwell_counts, h3_cell, heatmap, DwellCounts, Heatmap, HeatmapCell};
 pub use monitor::{EventId, EventKind, Monitor, MonitorEvent, MonitorOptions};
 pub use near::{near, near_many, Incident, IncidentRow, NearRow, Target, Verdict};

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::text::Out;
@@ -27,6 +28,10 @@ pub fn read_geojson(path: &Path, options: &ReadOptions, builder: &mut TrailStore
 
 /// Reads GeoJSON fixes from text; `source_name` names it in errors.
 ///
+/// The `features` array is streamed: each feature is decoded, validated and
+/// pushed before the next is read, so memory is the text plus the fixes
+/// kept (not a document tree several times the file's size).
+///
 /// # Errors
 /// As [`read_geojson`].
 pub fn read_geojson_str(
@@ -35,47 +40,222 @@ pub fn read_geojson_str(
     options: &ReadOptions,
     builder: &mut TrailStoreBuilder,
 ) -> Result<ReadReport, Error> {
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| Error::format(source_name, format!("line {}: not valid JSON: {e}", e.line())))?;
-    if doc.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
-        return Err(Error::format(
-            source_name,
-            "not a GeoJSON FeatureCollection (`type` must be \"FeatureCollection\")",
-        ));
+    let mut sink = FeatureSink {
+        source_name,
+        options,
+        builder,
+        report: ReadReport::new(source_name),
+        next: 0,
+        failed: None,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let outcome = CollectionSeed { sink: &mut sink }
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    if let Some(e) = sink.failed.take() {
+        return Err(e);
     }
-    let features = doc
-        .get("features")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Error::format(source_name, "FeatureCollection has no `features` array"))?;
-    let mut report = ReadReport::new(source_name);
-    let c = &options.columns;
-    for (i, f) in features.iter().enumerate() {
+    match outcome {
+        Ok(()) => Ok(sink.report),
+        Err(e) if e.is_data() && e.to_string().starts_with(SHAPE) => {
+            let msg = e.to_string();
+            let msg = msg[SHAPE.len()..].split(" at line ").next().unwrap_or("").to_string();
+            Err(Error::format(source_name, msg))
+        }
+        Err(e) => Err(Error::format(
+            source_name,
+            format!("line {}: not valid JSON: {e}", e.line()),
+        )),
+    }
+}
+
+/// Marks a serde error that is about the document's shape (not a
+/// FeatureCollection), so it is reported without "not valid JSON".
+const SHAPE: &str = "\u{1}shape:";
+
+/// Receives the features of one collection, in order.
+struct FeatureSink<'a> {
+    source_name: &'a str,
+    options: &'a ReadOptions,
+    builder: &'a mut TrailStoreBuilder,
+    report: ReadReport,
+    /// 0-based index of the next feature.
+    next: usize,
+    /// A strict-mode rejection, kept here while serde unwinds.
+    failed: Option<Error>,
+}
+
+/// One feature: only its geometry and properties are kept.
+#[derive(serde::Deserialize)]
+struct RawFeature {
+    #[serde(default)]
+    geometry: Option<Value>,
+    #[serde(default)]
+    properties: Option<serde_json::Map<String, Value>>,
+}
+
+struct CollectionSeed<'s, 'a> {
+    sink: &'s mut FeatureSink<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for CollectionSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CollectionSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a GeoJSON FeatureCollection")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut kind: Option<String> = None;
+        let mut features = false;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "type" => kind = Some(map.next_value::<Value>()?.as_str().unwrap_or("").to_string()),
+                "features" if !features => {
+                    features = true;
+                    map.next_value_seed(FeaturesSeed { sink: &mut *self.sink })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if kind.as_deref() != Some("FeatureCollection") {
+            return Err(shape(
+                "not a GeoJSON FeatureCollection (`type` must be \"FeatureCollection\")",
+            ));
+        }
+        if !features {
+            return Err(shape("FeatureCollection has no `features` array"));
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(shape(
+            "not a GeoJSON FeatureCollection (`type` must be \"FeatureCollection\")",
+        ))
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        Err(shape(
+            "not a GeoJSON FeatureCollection (`type` must be \"FeatureCollection\")",
+        ))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        Err(shape(
+            "not a GeoJSON FeatureCollection (`type` must be \"FeatureCollection\")",
+        ))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        Err(shape(
+            "not a GeoJSON FeatureCollection (`type` must be \"FeatureCollection\")",
+        ))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        Err(shape(
+            "not a GeoJSON FeatureCollection (`type` must be \"FeatureCollection\")",
+        ))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        Err(shape(
+            "not a GeoJSON FeatureCollection (`type` must be \"FeatureCollection\")",
+        ))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Err(shape(
+            "not a GeoJSON FeatureCollection (`type` must be \"FeatureCollection\")",
+        ))
+    }
+}
+
+fn shape<E: serde::de::Error>(msg: &str) -> E {
+    E::custom(format_args!("{SHAPE}{msg}"))
+}
+
+struct FeaturesSeed<'s, 'a> {
+    sink: &'s mut FeatureSink<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for FeaturesSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FeaturesSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a `features` array")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(feature) = seq.next_element::<RawFeature>()? {
+            let i = self.sink.next;
+            self.sink.next += 1;
+            if let Err(e) = self.sink.feature(i, &feature) {
+                self.sink.failed = Some(e);
+                return Err(serde::de::Error::custom("stopped at a rejected feature"));
+            }
+        }
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(shape("FeatureCollection has no `features` array"))
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        Err(shape("FeatureCollection has no `features` array"))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        Err(shape("FeatureCollection has no `features` array"))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        Err(shape("FeatureCollection has no `features` array"))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        Err(shape("FeatureCollection has no `features` array"))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        Err(shape("FeatureCollection has no `features` array"))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Err(shape("FeatureCollection has no `features` array"))
+    }
+}
+
+impl FeatureSink<'_> {
+    /// Validates one feature and pushes its fix, or rejects it.
+    fn feature(&mut self, i: usize, f: &RawFeature) -> Result<(), Error> {
+        let source_name = self.source_name;
+        let options = self.options;
+        let report = &mut self.report;
         let loc = Location::Feature(i);
         let coords = f
-            .get("geometry")
+            .geometry
+            .as_ref()
             .filter(|g| g.get("type").and_then(Value::as_str) == Some("Point"))
             .and_then(|g| g.get("coordinates"))
             .and_then(Value::as_array)
             .filter(|c| c.len() >= 2);
         let Some(coords) = coords else {
             report.records += 1;
-            let got = f.get("geometry").map(|g| g.to_string()).unwrap_or_default();
-            report.reject(
+            let got = f.geometry.as_ref().map(|g| g.to_string()).unwrap_or_default();
+            return report.reject(
                 options.mode,
                 RecordError::new(source_name, loc, "geometry", &got, Reason::BadGeometry),
-            )?;
-            continue;
+            );
         };
-        let props = f.get("properties");
-        let prop = |name: &str| props.and_then(|p| p.get(name)).filter(|v| !v.is_null());
-        let time_text = prop(&c.time).map(|v| match v {
+        let c = &options.columns;
+        let prop = |name: &str| f.properties.as_ref().and_then(|p| p.get(name)).filter(|v| !v.is_null());
+        let text = |v: &Value| match v {
             Value::String(s) => s.clone(),
             other => other.to_string(),
-        });
-        let subject_text = prop(&c.subject).map(|v| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        });
+        };
+        let time_text = prop(&c.time).map(text);
+        let subject_text = prop(&c.subject).map(text);
         let number = |v: Option<&Value>| -> Result<Option<f64>, String> {
             match v {
                 None => Ok(None),
@@ -92,18 +272,17 @@ pub fn read_geojson_str(
             .find_map(|(field, v)| v.as_ref().err().map(|got| (field, got.clone())));
         if let Some((field, got)) = bad {
             report.records += 1;
-            report.reject(
+            return report.reject(
                 options.mode,
                 RecordError::new(source_name, loc, field, &got, Reason::UnparseableNumber),
-            )?;
-            continue;
+            );
         }
         let (Ok(lon), Ok(lat), Ok(acc)) = (lon, lat, acc) else {
-            continue;
+            return Ok(());
         };
         accept(
-            builder,
-            &mut report,
+            self.builder,
+            report,
             options,
             loc,
             subject_text.as_deref(),
@@ -111,9 +290,8 @@ pub fn read_geojson_str(
             Num::Value(lon),
             Num::Value(lat),
             Num::Value(acc),
-        )?;
+        )
     }
-    Ok(report)
 }
 
 /// Writes a trail request as a GeoJSON FeatureCollection: one LineString

@@ -177,9 +177,10 @@ pub(crate) fn accept(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .or(options.subject.as_deref());
-    let subject = match subject {
-        Some(s) if validate_subject(s).is_ok() => s,
-        _ => return reject(report, &c.subject, subject.unwrap_or(""), Reason::MissingSubject),
+    let subject = match subject.map(|s| (s, validate_subject(s))) {
+        Some((s, Ok(()))) => s,
+        Some((s, Err(r))) => return reject(report, &c.subject, s, r),
+        None => return reject(report, &c.subject, "", Reason::MissingSubject),
     };
     let t = match time {
         Tm::Text(None) | Tm::Instant(None) | Tm::WallClock(None) => {

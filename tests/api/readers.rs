@@ -19,6 +19,7 @@ const BAD_ROWS: &[(&str, &str, Reason)] = &[
     ("A,2024-01-01T00:00:00Z,zero,51,5", "lon", Reason::UnparseableNumber),
     ("A,,0,51,5", "time", Reason::MissingField),
     ("A,2024-01-01T00:00:00Z,0,,5", "lat", Reason::MissingField),
+    ("\"A\tB\",2024-01-01T00:00:00Z,0,51,5", "subject", Reason::BadSubject),
 ];
 
 #[test]
@@ -60,7 +61,7 @@ fn csv_lenient_skips_and_itemises_every_bad_kind() {
     assert_eq!(report.examples.len(), BAD_ROWS.len());
     assert_eq!(report.examples[0].location, Location::Line(2));
     let shown = report.to_string();
-    assert!(shown.contains("12 skipped"), "{shown}");
+    assert!(shown.contains(&format!("{} skipped", BAD_ROWS.len())), "{shown}");
 }
 
 #[test]
@@ -232,4 +233,87 @@ fn in_memory_columns_are_validated_by_row() {
     assert!(b
         .extend_columns(&["A"], &[0, 1], &[0.0], &[51.0], None, Mode::Strict)
         .is_err());
+}
+
+const POINT: &str = r#"{"type":"Point","coordinates":[0,51]}"#;
+
+/// Subject ids are bounded (256 bytes) and free of control characters in
+/// every reader, so one record cannot blow up every output row and log line.
+#[test]
+fn subject_ids_are_bounded() {
+    let long = "S".repeat(trailfence::MAX_SUBJECT_BYTES + 1);
+    let ok = "S".repeat(trailfence::MAX_SUBJECT_BYTES);
+    let text = format!(
+        "subject,time,lon,lat,accuracy_m\n{ok},2024-01-01T00:00:00Z,0,51,5\n{long},2024-01-01T00:00:00Z,0,51,5\n"
+    );
+    let err = store_from_csv(&text, Mode::Strict).unwrap_err();
+    let Error::Record(rec) = &err else { panic!("{err}") };
+    assert_eq!(
+        (rec.location, rec.field.as_str(), rec.reason),
+        (Location::Line(3), "subject", Reason::BadSubject)
+    );
+    assert!(rec.value.len() <= 80, "echoed value is truncated");
+    let geojson = format!(
+        "{{\"type\":\"FeatureCollection\",\"features\":[{}]}}",
+        geojson_feature(
+            &format!("{{\"subject\":\"{long}\",\"time\":\"2024-01-01T00:00:00Z\"}}"),
+            POINT
+        )
+    );
+    let mut b = TrailStore::builder();
+    let report = read_geojson_str(
+        &geojson,
+        "x.geojson",
+        &ReadOptions {
+            mode: Mode::Lenient,
+            ..Default::default()
+        },
+        &mut b,
+    )
+    .unwrap();
+    assert_eq!((report.accepted, report.skipped), (0, 1));
+}
+
+/// The GeoJSON reader streams its features: keys in any order, and a
+/// document that is not a FeatureCollection is a format error saying so.
+#[test]
+fn geojson_streaming_reader_checks_the_collection_shape() {
+    let f = geojson_feature("{\"subject\":\"A\",\"time\":\"2024-01-01T00:00:00Z\"}", POINT);
+    let read = |text: &str| {
+        let mut b = TrailStore::builder();
+        read_geojson_str(text, "x.geojson", &ReadOptions::default(), &mut b).map(|r| r.accepted)
+    };
+    assert_eq!(
+        read(&format!(
+            "{{\"features\":[{f},{f}],\"bbox\":[0,0,1,1],\"type\":\"FeatureCollection\"}}"
+        ))
+        .unwrap(),
+        2
+    );
+    for (text, says) in [
+        (
+            format!("{{\"type\":\"Feature\",\"features\":[{f}]}}"),
+            "not a GeoJSON FeatureCollection",
+        ),
+        ("{\"type\":\"FeatureCollection\"}".to_string(), "no `features` array"),
+        (
+            "{\"type\":\"FeatureCollection\",\"features\":{}}".to_string(),
+            "no `features` array",
+        ),
+        ("[1,2]".to_string(), "not a GeoJSON FeatureCollection"),
+        (
+            format!("{{\"type\":\"FeatureCollection\",\"features\":[{f}]}} trailing"),
+            "line 1: not valid JSON",
+        ),
+        (
+            format!("{{\"type\":\"FeatureCollection\",\"features\":[{f},"),
+            "not valid JSON",
+        ),
+    ] {
+        let err = read(&text).unwrap_err();
+        assert!(matches!(err, Error::Format { .. }), "{text}: {err:?}");
+        let msg = err.to_string();
+        assert!(msg.starts_with("x.geojson") && msg.contains(says), "{text}: {msg}");
+        assert!(!msg.contains('\u{1}'), "{msg}");
+    }
 }

@@ -14,8 +14,11 @@ demo:
 test: rust-test python-test
 
 rust-test:
-	cargo test --all-targets
-	cargo test --doc
+	cargo test --all-targets --features internals
+	cargo test --doc --features internals
+	cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+	cargo clippy --all-targets --features internals -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 
 $(VPY):
 	$(PYTHON) -m venv --system-site-packages $(VENV)

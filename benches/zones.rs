@@ -5,7 +5,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
 use trailfence::generate::{bench_zones, generate_fixes, zones_geojson, GeneratorConfig, LONDON};
-use trailfence::{breaches, curfew, zones_from_geojson_str, BreachOptions, CurfewOptions, TrailStore, Window, ZoneSet};
+use trailfence::{
+    breaches, curfew, fix_zone_hits, zones_from_geojson_str, BreachOptions, CurfewOptions, TrailStore, Window, ZoneSet,
+};
 
 use crate::trail::scale;
 
@@ -28,15 +30,10 @@ pub fn bench(c: &mut Criterion) {
     let n = flags_store.fix_count();
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function("fix_in_zone_flags_10000x1day_2000_zones", |b| {
-        let mut out = Vec::with_capacity(1 << 20);
         b.iter(|| {
-            out.clear();
-            for s in 0..flags_store.subject_count() {
-                let t = flags_store.trail_at(s);
-                zones.flag_fixes(t, &flags_store.subjects()[s], s as u32, 0..t.len(), &mut out);
-            }
-            assert!(!out.is_empty());
-            black_box(out.len())
+            let hits = one.install(|| fix_zone_hits(&flags_store, &zones, Window::all()));
+            assert!(!hits.is_empty());
+            black_box(hits.len())
         })
     });
 

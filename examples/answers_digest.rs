@@ -7,9 +7,7 @@
 use std::fmt::Write as _;
 
 use trailfence::generate::{bench_zones_with_homes, generate_fixes, GeneratorConfig};
-use trailfence::{
-    breaches, curfew, fix_zone_hits, BreachOptions, CurfewOptions, Monitor, MonitorOptions, Window,
-};
+use trailfence::{breaches, curfew, fix_zone_hits, BreachOptions, CurfewOptions, Monitor, MonitorOptions, Window};
 
 fn main() {
     let out = std::env::args().nth(1).expect("OUT path");
@@ -22,7 +20,10 @@ fn main() {
     let store = data.store();
     let zones = bench_zones_with_homes(&data, 2000, 1);
     let mut text = String::new();
-    let (t0, t1) = (data.t_us.iter().min().copied().unwrap(), data.t_us.iter().max().copied().unwrap());
+    let (t0, t1) = (
+        data.t_us.iter().min().copied().unwrap(),
+        data.t_us.iter().max().copied().unwrap(),
+    );
     let windows = [Window::all(), Window::from_us(t0 + 7_200_000_000, t1 - 30_000_000_000)];
     let debounced = BreachOptions {
         min_fixes: 2,

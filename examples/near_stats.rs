@@ -11,7 +11,7 @@ fn main() {
     let store = data.store();
     println!(
         "runs {} fixes {} max acc {}",
-        store.index().size(),
+        store.run_count(),
         store.fix_count(),
         store.max_accuracy_m()
     );

@@ -21,14 +21,7 @@ fn main() {
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     let t = Instant::now();
     let n = one.install(|| match what {
-        "flags" => {
-            let mut out = Vec::new();
-            for s in 0..store.subject_count() {
-                let tr = store.trail_at(s);
-                zones.flag_fixes(tr, &store.subjects()[s], s as u32, 0..tr.len(), &mut out);
-            }
-            out.len()
-        }
+        "flags" => trailfence::fix_zone_hits(&store, &zones, Window::all()).len(),
         "breaches" => breaches(&store, &zones, Window::all(), &BreachOptions::default())
             .unwrap()
             .len(),

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::breach::{episodes_of, EngineParams, EpisodeKind};
+use crate::breach::{subject_episodes, EngineParams, EpisodeKind};
 use crate::error::Error;
 use crate::options;
 use crate::store::TrailStore;
@@ -126,7 +126,7 @@ pub fn curfew(
                 if z.zone.kind != ZoneKind::Inclusion {
                     continue;
                 }
-                let eps = episodes.get_or_insert_with(|| episodes_of(store, s, zones, window, &p, true));
+                let eps = episodes.get_or_insert_with(|| subject_episodes(store, s, zones, window, &p, true));
                 for occ in schedule.occurrences(window) {
                     let occ = Window::from_us(occ.start_us.max(window.start_us), occ.end_us.min(window.end_us));
                     if occ.is_empty() {

@@ -54,8 +54,7 @@ mod trail;
 mod zone;
 
 pub use breach::{
-    breaches, debounce, subject_episodes, BreachEpisode, BreachOptions, Confidence, EngineParams, EpisodeKind,
-    EpisodeTracker, RawEpisode, TrackFix,
+    breaches, fix_zone_hits, BreachEpisode, BreachOptions, Confidence, EpisodeKind, FixZoneHit, TrackFix,
 };
 pub use curfew::{curfew, CurfewOptions, CurfewRow};
 pub use error::{Error, Location, Reason, RecordError, Result};
@@ -77,8 +76,16 @@ pub use store::{
 };
 pub use time::{from_us, parse_time, to_us, wall_clock_to_us, TimeFormat, TimeParser, Window};
 pub use trail::{FixRef, Gap, Trail, DEFAULT_MAX_GAP_S};
+/// Engine internals, for the oracle tests that drive one tracker by hand
+/// (feature `internals`, which the test command enables): not a stable API.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::breach::{EngineParams, EpisodeTracker, RawEpisode};
+}
+
 pub use zone::{
-    fix_zone_hits, read_zones, resolve_local, zones_from_geojson_bytes, zones_from_geojson_str, Circle, FixZoneHit,
-    PointLocation, PreparedPolygon, PreparedZone, Region, Schedule, WeeklyWindow, Zone, ZoneKind, ZoneSet, ZoneShape,
+    read_zones, resolve_local, zones_from_geojson_bytes, zones_from_geojson_str, Circle, PointLocation,
+    PreparedPolygon, PreparedZone, Region, Schedule, WeeklyWindow, Zone, ZoneKind, ZoneSet, ZoneShape,
     MAX_SCHEDULE_WINDOWS, MAX_ZONE_VERTICES, MIN_RING_AREA_M2,
 };

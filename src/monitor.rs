@@ -25,12 +25,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::breach::{
-    region_of, Confidence, EngineParams, EpisodeKind, EpisodeTracker, Intervals, RawEpisode, TrackFix,
-};
+use crate::breach::{kind_code, Confidence, EngineParams, EpisodeKind, RawEpisode, Scratch, TrackFix, ZoneTrackers};
 use crate::error::Error;
 use crate::fix::{validate_accuracy, validate_position, validate_subject};
-use crate::zone::{ZoneKind, ZoneSet};
+use crate::zone::ZoneSet;
 
 /// Monitor settings.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -226,229 +224,6 @@ mod as_pairs {
     }
 }
 
-/// A subject's trackers, sorted by key (zone number, kind code), with the
-/// time of the last fix each was fed.
-type Slots = Vec<((u32, u8), (EpisodeTracker, i64))>;
-
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-struct Trackers {
-    /// Inclusion trackers (always fed) and nearby exclusion/buffer trackers,
-    /// with the time of the last fix each was fed; sorted by key (serialised
-    /// as the (key, value) pairs of the map it replaced).
-    map: Slots,
-    last: Option<TrackFix>,
-    /// The subject's inclusion zones (computed on first use).
-    inclusion: Option<Vec<u32>>,
-    /// Exclusion zones for everyone whose box meets `cand_box`, with the
-    /// boxes of their exclusion and buffer regions inline (a cache; not state).
-    #[serde(skip)]
-    cand: Vec<Candidate>,
-    /// The exclusion zones listing this subject, boxes inline (computed on
-    /// first use; a cache, not state).
-    #[serde(skip)]
-    own: Option<Vec<Candidate>>,
-    #[serde(skip)]
-    cand_box: Option<[f64; 4]>,
-}
-
-/// Scratch space of an evaluation, reused from fix to fix and subject to
-/// subject (one per monitor, one per parallel task): not state.
-#[derive(Debug, Clone, Default)]
-struct Scratch {
-    /// The tracker keys a fix needs.
-    wanted: Vec<(u32, u8)>,
-    /// A segment's intervals.
-    intervals: (Intervals, Intervals),
-    /// Episodes closed by one fix.
-    out: Vec<RawEpisode>,
-}
-
-impl Clone for Trackers {
-    /// Copies the state, not the caches (snapshots clone trackers often).
-    fn clone(&self) -> Self {
-        Trackers {
-            map: self.map.clone(),
-            last: self.last,
-            inclusion: self.inclusion.clone(),
-            cand: Vec::new(),
-            own: None,
-            cand_box: None,
-        }
-    }
-}
-
-/// A candidate exclusion zone: its number and the boxes of its exclusion
-/// and buffer regions (`None` without a buffer), degrees.
-#[derive(Debug, Clone, Copy)]
-struct Candidate {
-    zone: u32,
-    exclusion: [f64; 4],
-    buffer: Option<[f64; 4]>,
-}
-
-/// Margin of the candidate-zone cache box, degrees (about 300–500 m).
-const CAND_MARGIN_DEG: f64 = 0.005;
-
-fn kind_code(k: EpisodeKind) -> u8 {
-    match k {
-        EpisodeKind::Exclusion => 0,
-        EpisodeKind::Inclusion => 1,
-        EpisodeKind::Buffer => 2,
-    }
-}
-
-fn kind_of_code(c: u8) -> EpisodeKind {
-    match c {
-        0 => EpisodeKind::Exclusion,
-        1 => EpisodeKind::Inclusion,
-        _ => EpisodeKind::Buffer,
-    }
-}
-
-impl Trackers {
-    /// Feeds one final fix (time order) and appends closed episodes.
-    fn feed(
-        &mut self,
-        zones: &ZoneSet,
-        subject: &str,
-        fix: TrackFix,
-        p: &EngineParams,
-        out: &mut Vec<RawEpisode>,
-        scratch: &mut Scratch,
-    ) {
-        // Inclusion zones always; exclusion zones whose box the segment meets.
-        let (x0, y0, x1, y1) = match self.last {
-            Some(l) => (
-                l.lon.min(fix.lon),
-                l.lat.min(fix.lat),
-                l.lon.max(fix.lon),
-                l.lat.max(fix.lat),
-            ),
-            None => (fix.lon, fix.lat, fix.lon, fix.lat),
-        };
-        let mut wanted = std::mem::take(&mut scratch.wanted);
-        wanted.clear();
-        if self.inclusion.is_none() {
-            self.inclusion = Some(
-                zones
-                    .applicable(subject)
-                    .into_iter()
-                    .filter(|&z| zones.get(z).zone.kind == ZoneKind::Inclusion)
-                    .map(|z| z as u32)
-                    .collect(),
-            );
-        }
-        for &z in self.inclusion.as_deref().unwrap_or(&[]) {
-            wanted.push((z, kind_code(EpisodeKind::Inclusion)));
-        }
-        let candidate = |z: usize| {
-            let pz = zones.get(z);
-            Candidate {
-                zone: z as u32,
-                exclusion: region_of(pz, EpisodeKind::Exclusion).bbox(),
-                buffer: pz.buffer.as_ref().map(|r| r.bbox()),
-            }
-        };
-        let own = self.own.get_or_insert_with(|| {
-            zones
-                .listing(subject)
-                .iter()
-                .filter(|&&z| zones.get(z as usize).zone.kind == ZoneKind::Exclusion)
-                .map(|&z| candidate(z as usize))
-                .collect()
-        });
-        let meets = |b: &[f64; 4]| x0 <= b[2] && x1 >= b[0] && y0 <= b[3] && y1 >= b[1];
-        let wanted_from = |c: &Candidate, wanted: &mut Vec<(u32, u8)>| {
-            if meets(&c.exclusion) {
-                wanted.push((c.zone, kind_code(EpisodeKind::Exclusion)));
-            }
-            if c.buffer.as_ref().is_some_and(meets) {
-                wanted.push((c.zone, kind_code(EpisodeKind::Buffer)));
-            }
-        };
-        for c in own.iter() {
-            wanted_from(c, &mut wanted);
-        }
-        // Candidate exclusion zones for a box around the recent path, reused
-        // while the subject stays inside it (saves an R-tree query per fix).
-        let inside = |b: &[f64; 4]| x0 >= b[0] && x1 <= b[2] && y0 >= b[1] && y1 <= b[3];
-        if zones.has_global_exclusions() && !self.cand_box.as_ref().is_some_and(inside) {
-            let b = [
-                x0 - CAND_MARGIN_DEG,
-                y0 - CAND_MARGIN_DEG,
-                x1 + CAND_MARGIN_DEG,
-                y1 + CAND_MARGIN_DEG,
-            ];
-            self.cand.clear();
-            self.cand.extend(zones.global_exclusion_candidates(b).map(candidate));
-            self.cand.sort_unstable_by_key(|c| c.zone);
-            self.cand_box = Some(b);
-        }
-        for c in &self.cand {
-            wanted_from(c, &mut wanted);
-        }
-        // Each part is sorted already; sort only when they interleave.
-        if !wanted.is_sorted() {
-            wanted.sort_unstable();
-        }
-        // Trackers no longer near: the segment cannot be in violation there.
-        // (`map` and `wanted` are both sorted: one merge walk.)
-        let mut w = 0;
-        self.map.retain_mut(|(key, (tr, _))| {
-            while w < wanted.len() && wanted[w] < *key {
-                w += 1;
-            }
-            let keep = w < wanted.len() && wanted[w] == *key;
-            if !keep {
-                tr.finish(out);
-            }
-            keep
-        });
-        if self.map.len() != wanted.len() {
-            // New trackers: merge them in, keeping the order.
-            let old = std::mem::take(&mut self.map);
-            let mut old = old.into_iter().peekable();
-            for &key in &wanted {
-                match old.next_if(|(k, _)| *k == key) {
-                    Some(slot) => self.map.push(slot),
-                    None => self.map.push((
-                        key,
-                        (EpisodeTracker::new(key.0 as usize, kind_of_code(key.1)), i64::MIN),
-                    )),
-                }
-            }
-        }
-        let prev = self.last;
-        let intervals = &mut scratch.intervals;
-        for (_, (tr, last_t)) in &mut self.map {
-            if let Some(prev) = prev {
-                if *last_t != prev.t_us {
-                    tr.break_here(out);
-                    tr.push_with(zones, prev, p, out, intervals);
-                }
-            }
-            tr.push_with(zones, fix, p, out, intervals);
-            *last_t = fix.t_us;
-        }
-        scratch.wanted = wanted;
-        self.last = Some(fix);
-    }
-
-    fn finish(&mut self, out: &mut Vec<RawEpisode>) {
-        for (_, (tr, _)) in &mut self.map {
-            tr.finish(out);
-        }
-        self.map.clear();
-    }
-
-    fn open(&self) -> Vec<RawEpisode> {
-        self.map
-            .iter()
-            .filter_map(|(_, (t, _))| t.open_episode().copied())
-            .collect()
-    }
-}
-
 /// A subject's state. Serialised as [`StateRepr`] (the layout of format 1).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "StateRepr", into = "StateRepr")]
@@ -462,17 +237,17 @@ struct SubjectState {
     fixes: std::collections::VecDeque<TrackFix>,
     /// How many of `fixes` are final.
     n_final: usize,
-    /// Trackers after every fix before the history (a snapshot at or before
+    /// ZoneTrackers after every fix before the history (a snapshot at or before
     /// the horizon).
-    base: Box<Trackers>,
+    base: Box<ZoneTrackers>,
     /// Snapshots of `live` taken every [`SNAPSHOT_EVERY`] final fixes: (time
     /// of the last fix fed, trackers). Pruning moves the horizon to the
     /// newest snapshot older than it, so no fix is fed twice.
-    snaps: Vec<(i64, Trackers)>,
+    snaps: Vec<(i64, ZoneTrackers)>,
     /// Final fixes fed since the last snapshot.
     since_snap: u32,
-    /// Trackers after every final fix.
-    live: Trackers,
+    /// ZoneTrackers after every final fix.
+    live: ZoneTrackers,
     /// Closed episodes reported since the horizon.
     closed: BTreeMap<(u32, u8, i64), RawEpisode>,
     /// Open episodes announced as started.
@@ -495,12 +270,12 @@ struct StateRepr {
     #[serde(with = "pending_pairs")]
     pending: Vec<TrackFix>,
     history: Vec<TrackFix>,
-    base: Box<Trackers>,
+    base: Box<ZoneTrackers>,
     #[serde(default)]
-    snaps: Vec<(i64, Trackers)>,
+    snaps: Vec<(i64, ZoneTrackers)>,
     #[serde(default)]
     since_snap: u32,
-    live: Trackers,
+    live: ZoneTrackers,
     #[serde(with = "as_pairs")]
     closed: BTreeMap<(u32, u8, i64), RawEpisode>,
     #[serde(with = "as_pairs")]
@@ -950,7 +725,9 @@ impl Monitor {
             .map(|&i| &self.states[i as usize])
             .map_or(0, |st| {
                 st.fixes.capacity() * std::mem::size_of::<TrackFix>()
-                    + (st.base.map.len() + st.live.map.len() + st.snaps.iter().map(|s| s.1.map.len()).sum::<usize>())
+                    + (st.base.tracker_count()
+                        + st.live.tracker_count()
+                        + st.snaps.iter().map(|s| s.1.tracker_count()).sum::<usize>())
                         * 200
                     + (st.closed.len() + st.announced.len()) * 64
                     + 160
@@ -1021,7 +798,7 @@ fn push_one(
     let final_before = st.watermark_us.saturating_sub(lateness_us);
     if st.watermark_us != 0 && fix.t_us <= final_before {
         // Fixes at or before the base snapshot's last fix can no longer be evaluated.
-        if st.base.last.is_some_and(|b| fix.t_us <= b.t_us) {
+        if st.base.last_fix().is_some_and(|b| fix.t_us <= b.t_us) {
             events.push(subject_event(
                 subject,
                 EventKind::LateFixBeyondHistory,
@@ -1242,7 +1019,7 @@ fn report_closed(
 
 /// Announces open episodes not yet announced.
 fn announce_open(st: &mut SubjectState, zones: &ZoneSet, subject: &Arc<str>, pt: i64, events: &mut Vec<MonitorEvent>) {
-    for e in st.live.map.iter().filter_map(|(_, (t, _))| t.open_episode().copied()) {
+    for e in st.live.open_episodes() {
         let key = (e.zone, kind_code(e.kind));
         if let std::collections::btree_map::Entry::Vacant(slot) = st.announced.entry(key) {
             events.push(event(

@@ -7,7 +7,7 @@ use crate::breach::{breaches, BreachOptions};
 use crate::generate::{offset_m, SplitMix64};
 use crate::store::TrailStore;
 use crate::time::Window;
-use crate::zone::{Schedule, WeeklyWindow, Zone, ZoneShape};
+use crate::zone::{Schedule, WeeklyWindow, Zone, ZoneKind, ZoneShape};
 use crate::Mode;
 
 const ORIGIN: (f64, f64) = (-0.1276, 51.5072);

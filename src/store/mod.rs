@@ -130,9 +130,17 @@ impl TrailStore {
             .ok_or_else(|| Error::UnknownSubject(subject.to_string()))
     }
 
-    /// The R-tree over runs of consecutive fixes, in (lon°, lat°, t seconds since epoch).
-    pub fn index(&self) -> &RTree<SegmentRun> {
+    /// The R-tree over runs of consecutive fixes, in (lon°, lat°, t seconds
+    /// since epoch): an implementation detail (the rstar type is not part of
+    /// the API).
+    pub(crate) fn index(&self) -> &RTree<SegmentRun> {
         &self.index
+    }
+
+    /// Number of indexed runs of up to [`crate::RUN_LEN`] segments (for
+    /// tuning and profiling).
+    pub fn run_count(&self) -> usize {
+        self.index.size()
     }
 
     /// Approximate heap bytes held: trail columns, subject names and the R-tree.

@@ -1,13 +1,16 @@
 //! The episode engine against a brute-force reference (dense resampling of
 //! the interpolated segments), the chunked batch path against feeding every
-//! fix to every zone, and resuming from serialised state.
+//! fix to every zone, and resuming from serialised state. Drives single
+//! trackers by hand, so it needs the `internals` feature (the test command
+//! enables it).
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use proptest::prelude::*;
 use trailfence::generate::{offset_m, SplitMix64};
+use trailfence::internals::{EngineParams, EpisodeTracker, RawEpisode};
 use trailfence::{
-    breaches, BreachOptions, EngineParams, EpisodeKind, EpisodeTracker, Mode, RawEpisode, Schedule, TrackFix,
-    TrailStore, WeeklyWindow, Window, Zone, ZoneKind, ZoneSet, ZoneShape,
+    breaches, BreachOptions, EpisodeKind, Mode, Schedule, TrackFix, TrailStore, WeeklyWindow, Window, Zone, ZoneKind,
+    ZoneSet, ZoneShape,
 };
 
 const ORIGIN: (f64, f64) = (-0.1276, 51.5072);

@@ -3,6 +3,7 @@
 
 mod crossings;
 mod dst;
+#[cfg(feature = "internals")]
 mod engine;
 mod geometry;
 mod h3;

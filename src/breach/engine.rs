@@ -1,0 +1,364 @@
+//! The episode engine: [`EpisodeTracker`], the incremental state machine of
+//! one (subject, zone, rule) fed fixes in time order. Between consecutive
+//! fixes at most `max_gap_s` apart it computes exactly when the interpolated
+//! position is in violation (inside an exclusion zone or its buffer, outside
+//! an inclusion zone), clips that to the zone's schedule, and extends or
+//! opens an episode; a longer gap closes the open episode. Which trackers a
+//! fix is fed to is the driver's business (`driver.rs`).
+
+use super::{EpisodeKind, TrackFix};
+use crate::time::Window;
+use crate::trail::Trail;
+use crate::zone::{PreparedZone, Region, ZoneSet};
+
+/// An episode as the engine emits it (zone by number).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RawEpisode {
+    /// Zone number in its [`ZoneSet`].
+    pub zone: u32,
+    /// The rule broken.
+    pub kind: EpisodeKind,
+    /// Start, UTC µs (inclusive).
+    pub start_us: i64,
+    /// End, UTC µs (the last instant in violation).
+    pub end_us: i64,
+    /// Fixes in violation inside the episode.
+    pub fixes: u32,
+    /// Whether a fix confirmed it beyond its accuracy.
+    pub confirmed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Last {
+    fix: TrackFix,
+    /// Whether the region covers the fix.
+    covered: bool,
+}
+
+/// Cached active windows of a schedule over `[from, to)` (shared between
+/// copies of a tracker: snapshots clone trackers often).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct ActiveCache {
+    from_us: i64,
+    to_us: i64,
+    windows: Windows,
+}
+
+/// Active windows `[start, end)`, UTC µs; none allocated until a schedule
+/// is evaluated (serialised as a plain list).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Windows(Option<std::sync::Arc<[(i64, i64)]>>);
+
+impl Windows {
+    fn iter(&self) -> std::slice::Iter<'_, (i64, i64)> {
+        self.0.as_deref().unwrap_or(&[]).iter()
+    }
+}
+
+impl serde::Serialize for Windows {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Windows {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v: Vec<(i64, i64)> = serde::Deserialize::deserialize(d)?;
+        Ok(Windows(if v.is_empty() { None } else { Some(v.into()) }))
+    }
+}
+
+const DAY_US: i64 = 86_400_000_000;
+
+impl ActiveCache {
+    fn ensure(&mut self, zone: &PreparedZone, a: i64, b: i64) {
+        let Some(s) = &zone.zone.schedule else { return };
+        if a >= self.from_us && b < self.to_us && self.to_us > self.from_us {
+            return;
+        }
+        let from = a.saturating_sub(DAY_US);
+        let to = b.max(a.saturating_add(14 * DAY_US)).saturating_add(DAY_US);
+        let windows: Vec<(i64, i64)> = s
+            .occurrences(Window::from_us(from, to))
+            .into_iter()
+            .map(|w| (w.start_us, w.end_us))
+            .collect();
+        self.windows = Windows((!windows.is_empty()).then(|| windows.into()));
+        self.from_us = from;
+        self.to_us = to;
+    }
+}
+
+/// Parameter intervals `[s0, s1]` along a segment.
+pub(crate) type Intervals = Vec<(f64, f64)>;
+
+/// The incremental episode state machine of one (subject, zone, kind).
+/// Serialisable, and bounded in size whatever the trail length.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EpisodeTracker {
+    zone: u32,
+    kind: EpisodeKind,
+    last: Option<Last>,
+    open: Option<RawEpisode>,
+    cache: ActiveCache,
+}
+
+#[cfg(any(test, feature = "internals"))]
+thread_local! {
+    /// Scratch space of [`EpisodeTracker::push`]: a segment's intervals.
+    static INTERVALS: std::cell::RefCell<(Intervals, Intervals)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Engine parameters shared by all trackers of an evaluation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EngineParams {
+    /// Longest interpolated interval between fixes, seconds.
+    pub max_gap_s: f64,
+    /// Accuracy assumed for fixes that report none (see [`BreachOptions`]).
+    pub assumed_accuracy_m: Option<f64>,
+}
+
+pub(crate) fn region_of(zone: &PreparedZone, kind: EpisodeKind) -> &Region {
+    match kind {
+        EpisodeKind::Buffer => zone.buffer.as_ref().unwrap_or(&zone.region),
+        _ => &zone.region,
+    }
+}
+
+/// Complement of sorted disjoint closed intervals within [0, 1], dropping
+/// zero-length pieces.
+fn complement(ivs: &[(f64, f64)], out: &mut Vec<(f64, f64)>) {
+    let mut cur = 0.0;
+    for &(a, b) in ivs {
+        if a > cur {
+            out.push((cur, a));
+        }
+        cur = cur.max(b);
+    }
+    if cur < 1.0 {
+        out.push((cur, 1.0));
+    }
+}
+
+impl EpisodeTracker {
+    /// A tracker for zone number `zone` of a [`ZoneSet`] and rule `kind`.
+    pub fn new(zone: usize, kind: EpisodeKind) -> Self {
+        EpisodeTracker {
+            zone: zone as u32,
+            kind,
+            last: None,
+            open: None,
+            cache: ActiveCache::default(),
+        }
+    }
+
+    /// The episode in progress, if any.
+    pub fn open_episode(&self) -> Option<&RawEpisode> {
+        self.open.as_ref()
+    }
+
+    fn violating(&self, region: &Region, f: &TrackFix) -> bool {
+        self.violates(region.covers(f.lon, f.lat))
+    }
+
+    #[inline]
+    fn violates(&self, covered: bool) -> bool {
+        if self.kind == EpisodeKind::Inclusion {
+            !covered
+        } else {
+            covered
+        }
+    }
+
+    fn confirms(region: &Region, f: &TrackFix, p: &EngineParams) -> bool {
+        let acc = f.accuracy_m.map(f64::from).or(p.assumed_accuracy_m);
+        match acc {
+            Some(acc) => region.boundary_farther_than(f.lon, f.lat, acc),
+            None => false,
+        }
+    }
+
+    fn close(&mut self, out: &mut Vec<RawEpisode>) {
+        if let Some(e) = self.open.take() {
+            out.push(e);
+        }
+    }
+
+    fn extend_or_open(&mut self, a: i64, b: i64, out: &mut Vec<RawEpisode>) {
+        if let Some(o) = self.open.as_mut() {
+            if o.end_us >= a {
+                o.end_us = o.end_us.max(b);
+                return;
+            }
+        }
+        self.close(out);
+        self.open = Some(RawEpisode {
+            zone: self.zone,
+            kind: self.kind,
+            start_us: a,
+            end_us: b,
+            fixes: 0,
+            confirmed: false,
+        });
+    }
+
+    /// Feeds the next fix (times must increase; an equal or earlier time is
+    /// treated as a break). Closed episodes are appended to `out`. (The
+    /// driver uses [`EpisodeTracker::push_with`]; this form is for tests.)
+    #[cfg(any(test, feature = "internals"))]
+    pub fn push(&mut self, zones: &ZoneSet, fix: TrackFix, p: &EngineParams, out: &mut Vec<RawEpisode>) {
+        INTERVALS.with(|b| {
+            let mut scratch = std::mem::take(&mut *b.borrow_mut());
+            self.push_with(zones, fix, p, out, &mut scratch);
+            *b.borrow_mut() = scratch;
+        });
+    }
+
+    /// [`EpisodeTracker::push`] with caller-owned scratch space (callers
+    /// holding many short-lived trackers reuse one).
+    pub(crate) fn push_with(
+        &mut self,
+        zones: &ZoneSet,
+        fix: TrackFix,
+        p: &EngineParams,
+        out: &mut Vec<RawEpisode>,
+        scratch: &mut (Intervals, Intervals),
+    ) {
+        let zone = zones.get(self.zone as usize);
+        let region = region_of(zone, self.kind);
+        let scheduled = zone.zone.schedule.is_some();
+        let covered = region.covers(fix.lon, fix.lat);
+        match self.last {
+            Some(l) if fix.t_us > l.fix.t_us && ((fix.t_us - l.fix.t_us) as f64) <= p.max_gap_s * 1e6 => {
+                let (t0, t1) = (l.fix.t_us, fix.t_us);
+                if scheduled {
+                    self.cache.ensure(zone, t0, t1);
+                }
+                let any_active = !scheduled || self.cache.windows.iter().any(|&(s, e)| s <= t1 && e > t0);
+                if any_active {
+                    let (inside, comp) = scratch;
+                    inside.clear();
+                    comp.clear();
+                    region.covered_intervals_known(
+                        (l.fix.lon, l.fix.lat),
+                        (fix.lon, fix.lat),
+                        l.covered,
+                        covered,
+                        inside,
+                    );
+                    let ivs = if self.kind == EpisodeKind::Inclusion {
+                        complement(inside, comp);
+                        &*comp
+                    } else {
+                        &*inside
+                    };
+                    let dt = (t1 - t0) as f64;
+                    let at = |s: f64| {
+                        if s <= 0.0 {
+                            t0
+                        } else if s >= 1.0 {
+                            t1
+                        } else {
+                            t0 + (s * dt).round() as i64
+                        }
+                    };
+                    for &(s0, s1) in ivs.iter() {
+                        let (a, b) = (at(s0), at(s1));
+                        if scheduled {
+                            let windows = self.cache.windows.clone();
+                            for &(ws, we) in windows.iter() {
+                                let (x, y) = (a.max(ws), b.min(we));
+                                if x < y || (a == b && ws <= a && a < we) {
+                                    self.extend_or_open(x, y, out);
+                                }
+                            }
+                        } else {
+                            self.extend_or_open(a, b, out);
+                        }
+                    }
+                } else {
+                    self.close(out);
+                }
+            }
+            _ => self.close(out),
+        }
+        let active = !scheduled || {
+            self.cache.ensure(zone, fix.t_us, fix.t_us);
+            self.cache.windows.iter().any(|&(s, e)| s <= fix.t_us && fix.t_us < e)
+        };
+        if active && self.violates(covered) {
+            match self.open.as_mut() {
+                Some(o) if o.end_us >= fix.t_us => {
+                    o.fixes += 1;
+                    if !o.confirmed {
+                        o.confirmed = Self::confirms(region, &fix, p);
+                    }
+                }
+                _ => {
+                    let confirms = Self::confirms(region, &fix, p);
+                    self.close(out);
+                    self.open = Some(RawEpisode {
+                        zone: self.zone,
+                        kind: self.kind,
+                        start_us: fix.t_us,
+                        end_us: fix.t_us,
+                        fixes: 1,
+                        confirmed: confirms,
+                    });
+                }
+            }
+        } else if let Some(o) = self.open {
+            // The open episode cannot continue past a compliant or inactive fix.
+            if o.end_us < fix.t_us {
+                self.close(out);
+            }
+        }
+        self.last = Some(Last { fix, covered });
+    }
+
+    /// Marks a discontinuity (the next fix does not continue from the last
+    /// one): closes the open episode and forgets the last fix.
+    pub fn break_here(&mut self, out: &mut Vec<RawEpisode>) {
+        self.close(out);
+        self.last = None;
+    }
+
+    /// Closes the open episode at the end of the data.
+    pub fn finish(&mut self, out: &mut Vec<RawEpisode>) {
+        self.close(out);
+    }
+
+    /// The fixes in violation of `kind` for zone number `zone` among
+    /// `fixes`, and whether one confirms it: the counts of an episode
+    /// clipped to a query window.
+    pub(crate) fn recount(
+        zones: &ZoneSet,
+        zone: usize,
+        kind: EpisodeKind,
+        fixes: impl Iterator<Item = TrackFix>,
+        p: &EngineParams,
+    ) -> (u32, bool) {
+        let region = region_of(zones.get(zone), kind);
+        let tr = EpisodeTracker::new(zone, kind);
+        let (mut n, mut c) = (0u32, false);
+        for f in fixes {
+            if tr.violating(region, &f) {
+                n += 1;
+                c |= Self::confirms(region, &f, p);
+            }
+        }
+        (n, c)
+    }
+}
+
+/// Fix `i` of a trail as engine input.
+#[inline]
+pub(crate) fn track_fix(t: &Trail, i: usize) -> TrackFix {
+    TrackFix {
+        t_us: t.t_us[i],
+        lon: t.lon[i],
+        lat: t.lat[i],
+        accuracy_m: t.accuracy_m(i),
+    }
+}

@@ -1,0 +1,265 @@
+//! Breach episodes: the public types, batch evaluation ([`breaches`]) and
+//! debouncing. The engine itself is in `engine.rs` ([`EpisodeTracker`], one
+//! (subject, zone, rule) state machine), the trail × zones driver that
+//! decides which trackers a fix is fed to in `driver.rs`, and fix-in-zone
+//! flags in `hits.rs`. Batch breaches, curfews and the streaming monitor all
+//! go through the same driver and engine: there is no second implementation.
+
+mod driver;
+mod engine;
+mod hits;
+
+use rayon::prelude::*;
+
+pub(crate) use self::driver::kind_code;
+pub(crate) use self::driver::{subject_episodes, Scratch, ZoneTrackers};
+#[cfg(feature = "internals")]
+pub use self::engine::EpisodeTracker;
+pub use self::engine::{EngineParams, RawEpisode};
+pub use self::hits::{fix_zone_hits, FixZoneHit};
+use crate::error::Error;
+use crate::options;
+use crate::store::TrailStore;
+use crate::time::{from_us, Window};
+use crate::trail::Trail;
+use crate::zone::{PreparedZone, ZoneSet};
+
+/// Which rule an episode breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EpisodeKind {
+    /// Inside an active exclusion zone.
+    Exclusion,
+    /// Outside an active inclusion zone.
+    Inclusion,
+    /// Inside an exclusion zone's warning buffer (the zone plus its ring).
+    Buffer,
+}
+
+impl EpisodeKind {
+    /// `"exclusion"`, `"inclusion"` or `"buffer"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EpisodeKind::Exclusion => "exclusion",
+            EpisodeKind::Inclusion => "inclusion",
+            EpisodeKind::Buffer => "buffer",
+        }
+    }
+}
+
+/// How sure an episode is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// At least one fix lies beyond the boundary by more than its accuracy.
+    Confirmed,
+    /// In violation only within accuracy, or only by interpolation.
+    Possible,
+}
+
+/// Options of breach evaluation. All debounce options default to 0, which
+/// gives the raw geometric answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BreachOptions {
+    /// Drop episodes with fewer fixes than this.
+    pub min_fixes: u32,
+    /// Drop episodes shorter than this, seconds.
+    pub min_duration_s: f64,
+    /// Merge episodes of the same subject, zone and kind separated by at most
+    /// this many seconds of compliance, when there is data (no gap) and the
+    /// zone stays active in between.
+    pub merge_gap_s: f64,
+    /// Accuracy in metres assumed for fixes that report none. `None` (the
+    /// default): such fixes can never confirm an episode.
+    pub assumed_accuracy_m: Option<f64>,
+    /// Longest interpolated interval between fixes, seconds; `None` (the
+    /// default) uses the store's.
+    pub max_gap_s: Option<f64>,
+}
+
+impl BreachOptions {
+    /// Checks every option: `min_duration_s` and `merge_gap_s` finite
+    /// seconds >= 0, `assumed_accuracy_m` finite metres >= 0, `max_gap_s`
+    /// finite seconds > 0.
+    ///
+    /// # Errors
+    /// [`Error::Option`] naming the first bad option.
+    pub fn validate(&self) -> Result<(), Error> {
+        options::seconds("min_duration_s", self.min_duration_s)?;
+        options::seconds("merge_gap_s", self.merge_gap_s)?;
+        if let Some(a) = self.assumed_accuracy_m {
+            options::accuracy("assumed_accuracy_m", a)?;
+        }
+        if let Some(g) = self.max_gap_s {
+            options::positive_seconds("max_gap_s", g)?;
+        }
+        Ok(())
+    }
+}
+
+impl Default for BreachOptions {
+    fn default() -> Self {
+        BreachOptions {
+            min_fixes: 0,
+            min_duration_s: 0.0,
+            merge_gap_s: 0.0,
+            assumed_accuracy_m: None,
+            max_gap_s: None,
+        }
+    }
+}
+
+/// A breach episode of one subject and zone.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BreachEpisode {
+    /// The subject.
+    pub subject: String,
+    /// The zone id.
+    pub zone: String,
+    /// The rule broken.
+    pub kind: EpisodeKind,
+    /// Start, UTC µs: the exact crossing (or schedule start) time.
+    pub start_us: i64,
+    /// End, UTC µs: the exact crossing (or schedule end) time.
+    pub end_us: i64,
+    /// Fixes in violation inside the episode.
+    pub fixes: u32,
+    /// Confirmed beyond accuracy, or possible.
+    pub confidence: Confidence,
+}
+
+impl BreachEpisode {
+    /// Start as a timestamp.
+    pub fn start(&self) -> jiff::Timestamp {
+        from_us(self.start_us)
+    }
+    /// End as a timestamp.
+    pub fn end(&self) -> jiff::Timestamp {
+        from_us(self.end_us)
+    }
+    /// Length in seconds.
+    pub fn duration_s(&self) -> f64 {
+        (self.end_us - self.start_us) as f64 / 1e6
+    }
+}
+
+/// A fix as the engine sees it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrackFix {
+    /// UTC µs.
+    pub t_us: i64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Accuracy radius, metres.
+    pub accuracy_m: Option<f32>,
+}
+
+/// Whether the span between two episodes may be merged: data throughout (no
+/// gap) and the zone active throughout.
+fn mergeable(trail: &Trail, zone: &PreparedZone, a_end: i64, b_start: i64, max_gap_s: f64) -> bool {
+    if b_start <= a_end {
+        return true;
+    }
+    let w = Window::from_us(a_end, b_start);
+    if !trail.gaps(w, max_gap_s).is_empty() {
+        return false;
+    }
+    match &zone.zone.schedule {
+        None => true,
+        Some(s) => s
+            .occurrences(w)
+            .iter()
+            .any(|o| o.start_us <= a_end && o.end_us >= b_start),
+    }
+}
+
+/// Applies the debounce options to one subject's raw episodes (sorted by
+/// zone, kind, start).
+pub(crate) fn debounce(
+    trail: &Trail,
+    zones: &ZoneSet,
+    raw: Vec<RawEpisode>,
+    options: &BreachOptions,
+    max_gap_s: f64,
+) -> Vec<RawEpisode> {
+    let mut merged: Vec<RawEpisode> = Vec::with_capacity(raw.len());
+    for e in raw {
+        if let Some(m) = merged.last_mut() {
+            if options.merge_gap_s > 0.0
+                && m.zone == e.zone
+                && m.kind == e.kind
+                && ((e.start_us - m.end_us) as f64) <= options.merge_gap_s * 1e6
+                && mergeable(trail, zones.get(e.zone as usize), m.end_us, e.start_us, max_gap_s)
+            {
+                m.end_us = m.end_us.max(e.end_us);
+                m.fixes += e.fixes;
+                m.confirmed |= e.confirmed;
+                continue;
+            }
+        }
+        merged.push(e);
+    }
+    merged.retain(|e| e.fixes >= options.min_fixes && ((e.end_us - e.start_us) as f64) >= options.min_duration_s * 1e6);
+    merged
+}
+
+/// Breach episodes of every subject in the store against every zone that
+/// applies to it, inside `window`, in parallel per subject. Sorted by
+/// subject, zone, kind and start.
+///
+/// # Example
+/// ```
+/// use trailfence::{breaches, io, zones_from_geojson_str, BreachOptions, TrailStore, Window};
+/// let csv = "subject,time,lon,lat,accuracy_m\nA,2024-01-01T10:00:00Z,-0.002,51.5,3\nA,2024-01-01T10:01:00Z,0.002,51.5,3\n";
+/// let mut b = TrailStore::builder();
+/// io::read_csv_from(csv.as_bytes(), "a.csv", &Default::default(), &mut b)?;
+/// let store = b.build();
+/// let zones = zones_from_geojson_str(r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"z",
+///   "properties":{"kind":"exclusion","radius_m":50},"geometry":{"type":"Point","coordinates":[0,51.5]}}]}"#, "z")?;
+/// let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default())?;
+/// assert_eq!(eps.len(), 1);               // walked through between two fixes
+/// assert!((eps[0].duration_s() - 21.5).abs() < 1.0);
+/// # Ok::<(), trailfence::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Option`] for an invalid option (see [`BreachOptions::validate`]).
+pub fn breaches(
+    store: &TrailStore,
+    zones: &ZoneSet,
+    window: Window,
+    options: &BreachOptions,
+) -> Result<Vec<BreachEpisode>, Error> {
+    options.validate()?;
+    let p = EngineParams {
+        max_gap_s: options.max_gap_s.unwrap_or(store.max_gap_s()),
+        assumed_accuracy_m: options.assumed_accuracy_m,
+    };
+    let per_subject: Vec<Vec<BreachEpisode>> = (0..store.subject_count())
+        .into_par_iter()
+        .map(|s| {
+            let raw = subject_episodes(store, s, zones, window, &p, false);
+            let eps = debounce(store.trail_at(s), zones, raw, options, p.max_gap_s);
+            eps.into_iter()
+                .map(|e| BreachEpisode {
+                    subject: store.subjects()[s].clone(),
+                    zone: zones.get(e.zone as usize).zone.id.clone(),
+                    kind: e.kind,
+                    start_us: e.start_us,
+                    end_us: e.end_us,
+                    fixes: e.fixes,
+                    confidence: if e.confirmed {
+                        Confidence::Confirmed
+                    } else {
+                        Confidence::Possible
+                    },
+                })
+                .collect()
+        })
+        .collect();
+    let mut all: Vec<BreachEpisode> = per_subject.into_iter().flatten().collect();
+    all.sort_by(|a, b| (&a.subject, &a.zone, a.kind, a.start_us).cmp(&(&b.subject, &b.zone, b.kind, b.start_us)));
+    Ok(all)
+}

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use super::*;
-use crate::breach::{breaches, BreachOptions};
+use crate::breach::{breaches, BreachOptions, Confidence, EpisodeKind};
 use crate::generate::{offset_m, SplitMix64};
 use crate::store::TrailStore;
 use crate::time::Window;
@@ -419,7 +419,7 @@ fn very_late_fix_amends_a_reported_episode() {
 /// Event ids hash these spellings; they are the `Debug` forms and must never change.
 #[test]
 fn id_spellings_are_the_debug_forms() {
-    use super::{episode_id_name, kind_id_name};
+    use super::event::{episode_id_name, kind_id_name};
     for k in [
         EventKind::BreachStarted,
         EventKind::BreachEnded,
@@ -462,8 +462,8 @@ const PINNED_IDS: [&str; 3] = ["518a18d540e6c823", "f34b8219e0829af5", "385daafa
 /// A checkpoint of scenario 37 after half its fixes (lateness 120 s), and the
 /// ids emitted until then, both written by the release before trackers,
 /// events and scratch space were reorganised (format 1).
-const V1_CHECKPOINT: &str = include_str!("../tests/fixtures/monitor_checkpoint_v1.json");
-const V1_IDS: &str = include_str!("../tests/fixtures/monitor_checkpoint_v1_ids.txt");
+const V1_CHECKPOINT: &str = include_str!("../../tests/fixtures/monitor_checkpoint_v1.json");
+const V1_IDS: &str = include_str!("../../tests/fixtures/monitor_checkpoint_v1_ids.txt");
 
 /// A checkpoint from that earlier release restores, and the run continues
 /// exactly: its ids plus the resumed run's equal an uninterrupted run of

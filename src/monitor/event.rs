@@ -1,0 +1,240 @@
+//! Monitor events: kinds, deterministic ids and how an event is built from
+//! an episode change.
+
+use std::sync::Arc;
+
+use crate::breach::{Confidence, EpisodeKind, RawEpisode};
+use crate::zone::ZoneSet;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// An exclusion or buffer episode began.
+    BreachStarted,
+    /// An exclusion or buffer episode ended.
+    BreachEnded,
+    /// An inclusion (curfew) episode began: the subject left during an active window.
+    CurfewViolationStarted,
+    /// An inclusion episode ended.
+    CurfewViolationEnded,
+    /// A late fix changed an episode already reported (`old_*` → the new interval;
+    /// no new interval means the episode no longer exists).
+    Amended,
+    /// No fix for longer than `signal_loss_s`.
+    SignalLost,
+    /// A fix arrived after a signal loss.
+    SignalRestored,
+    /// A fix older than the retained history: recorded, not evaluated.
+    LateFixBeyondHistory,
+}
+
+/// A deterministic event id: a 64-bit stable hash of the event's subject,
+/// zone, kind and episode interval, written (and serialised) as 16
+/// lower-case hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventId(pub u64);
+
+impl std::fmt::Display for EventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl std::str::FromStr for EventId {
+    type Err = String;
+    /// Parses 16 hex digits.
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.len() != 16 {
+            return Err(format!("event id {s:?}: expected 16 hex digits"));
+        }
+        u64::from_str_radix(s, 16)
+            .map(EventId)
+            .map_err(|_| format!("event id {s:?}: expected 16 hex digits"))
+    }
+}
+
+impl serde::Serialize for EventId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EventId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One monitor event. Subject and zone ids are shared strings (`Arc<str>`:
+/// use them as `&str`), so emitting an event copies no text.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MonitorEvent {
+    /// Deterministic id (16 hex digits): the same episode event always gets
+    /// the same id, so consumers de-duplicate re-emitted events by it.
+    pub id: EventId,
+    /// What happened.
+    pub kind: EventKind,
+    /// The subject.
+    pub subject: Arc<str>,
+    /// The zone id, for episode events.
+    pub zone: Option<Arc<str>>,
+    /// The rule, for episode events.
+    pub episode_kind: Option<EpisodeKind>,
+    /// Episode start (UTC µs) — the new one for amendments.
+    pub start_us: Option<i64>,
+    /// Episode end (UTC µs), once ended.
+    pub end_us: Option<i64>,
+    /// The interval before an amendment.
+    pub old_start_us: Option<i64>,
+    /// The interval end before an amendment (None if it was still open).
+    pub old_end_us: Option<i64>,
+    /// Fixes in violation in the episode (ended and amended events).
+    pub fixes: Option<u32>,
+    /// Confidence (ended and amended events).
+    pub confidence: Option<Confidence>,
+    /// Event time: the fix time that triggered it, UTC µs.
+    pub event_time_us: i64,
+    /// Processing time: when the monitor emitted it, UTC µs.
+    pub processing_time_us: i64,
+}
+
+/// A stable id from parts: FNV-1a 64 over each part followed by a 0xff separator.
+fn fnv(parts: &[&[u8]]) -> EventId {
+    let mut h = crate::hash::Fnv64::new();
+    for p in parts {
+        h.write(p);
+        h.write(&[0xff]);
+    }
+    EventId(h.finish())
+}
+
+/// Where an event is stamped: the subject, the zones (for the zone id) and
+/// the processing time.
+pub(super) struct Stamp<'a> {
+    pub subject: &'a Arc<str>,
+    pub zones: &'a ZoneSet,
+    pub pt: i64,
+}
+
+/// What an episode event says: its kind, the episode (the new version for
+/// an amendment), the version it replaces, and whether the episode is closed
+/// (an `ended` event, or an amendment of a closed episode).
+pub(super) struct Change<'a> {
+    pub kind: EventKind,
+    pub episode: Option<&'a RawEpisode>,
+    pub old: Option<&'a RawEpisode>,
+    pub closed: bool,
+}
+
+impl Stamp<'_> {
+    /// An event about the subject rather than an episode (signal, late fix).
+    pub(super) fn subject_event(&self, kind: EventKind, event_time_us: i64) -> MonitorEvent {
+        event(
+            self,
+            Change {
+                kind,
+                episode: None,
+                old: None,
+                closed: false,
+            },
+            event_time_us,
+        )
+    }
+}
+
+/// An event with its deterministic id.
+pub(super) fn event(stamp: &Stamp<'_>, change: Change<'_>, event_time_us: i64) -> MonitorEvent {
+    let Stamp { subject, zones, pt } = *stamp;
+    let Change {
+        kind,
+        episode: ep,
+        old,
+        closed,
+    } = change;
+    let zone = ep.or(old).map(|e| Arc::clone(zones.shared_id(e.zone as usize)));
+    let ek = ep.or(old).map(|e| e.kind);
+    let (start, end) = match ep {
+        Some(e) => (Some(e.start_us), closed.then_some(e.end_us)),
+        None => (None, None),
+    };
+    let id = fnv(&[
+        subject.as_bytes(),
+        kind_id_name(kind).as_bytes(),
+        zone.as_deref().unwrap_or("").as_bytes(),
+        episode_id_name(ek).as_bytes(),
+        &start.unwrap_or(i64::MIN).to_le_bytes(),
+        &end.unwrap_or(i64::MIN).to_le_bytes(),
+        &old.map_or(i64::MIN, |o| o.start_us).to_le_bytes(),
+        &old.map_or(i64::MIN, |o| o.end_us).to_le_bytes(),
+        &(if ep.is_none() && old.is_none() {
+            event_time_us
+        } else {
+            0
+        })
+        .to_le_bytes(),
+    ]);
+    MonitorEvent {
+        id,
+        kind,
+        subject: Arc::clone(subject),
+        zone,
+        episode_kind: ek,
+        start_us: start,
+        end_us: end,
+        old_start_us: old.map(|o| o.start_us),
+        old_end_us: old.map(|o| o.end_us),
+        fixes: ep.filter(|_| closed).map(|e| e.fixes),
+        confidence: ep.filter(|_| closed).map(|e| {
+            if e.confirmed {
+                Confidence::Confirmed
+            } else {
+                Confidence::Possible
+            }
+        }),
+        event_time_us,
+        processing_time_us: pt,
+    }
+}
+
+/// The spelling of an event kind inside event ids: its `Debug` form, fixed
+/// forever (ids must not change between versions; a test pins it).
+pub(super) fn kind_id_name(k: EventKind) -> &'static str {
+    match k {
+        EventKind::BreachStarted => "BreachStarted",
+        EventKind::BreachEnded => "BreachEnded",
+        EventKind::CurfewViolationStarted => "CurfewViolationStarted",
+        EventKind::CurfewViolationEnded => "CurfewViolationEnded",
+        EventKind::Amended => "Amended",
+        EventKind::SignalLost => "SignalLost",
+        EventKind::SignalRestored => "SignalRestored",
+        EventKind::LateFixBeyondHistory => "LateFixBeyondHistory",
+    }
+}
+
+/// The spelling of an optional episode kind inside event ids (`Debug` form).
+pub(super) fn episode_id_name(k: Option<EpisodeKind>) -> &'static str {
+    match k {
+        None => "None",
+        Some(EpisodeKind::Exclusion) => "Some(Exclusion)",
+        Some(EpisodeKind::Inclusion) => "Some(Inclusion)",
+        Some(EpisodeKind::Buffer) => "Some(Buffer)",
+    }
+}
+
+pub(super) fn started_kind(k: EpisodeKind) -> EventKind {
+    if k == EpisodeKind::Inclusion {
+        EventKind::CurfewViolationStarted
+    } else {
+        EventKind::BreachStarted
+    }
+}
+
+pub(super) fn ended_kind(k: EpisodeKind) -> EventKind {
+    if k == EpisodeKind::Inclusion {
+        EventKind::CurfewViolationEnded
+    } else {
+        EventKind::BreachEnded
+    }
+}

@@ -131,3 +131,69 @@ impl Fix {
         validate_accuracy(self.accuracy_m).map_err(|r| ("accuracy_m", r))
     }
 }
+
+/// The first invalid part of a fix, as a record error needs it: the field
+/// (`subject`, `lon`, `lat`, `accuracy_m`), the offending value as text, and
+/// the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Invalid {
+    pub field: &'static str,
+    pub value: String,
+    pub reason: Reason,
+}
+
+impl Invalid {
+    /// The located record error, with `columns` naming the fields as the
+    /// input does (`None`: the canonical names).
+    pub(crate) fn at(
+        self,
+        source: &str,
+        location: crate::error::Location,
+        columns: Option<&crate::io::ColumnNames>,
+    ) -> crate::error::RecordError {
+        let field = match (columns, self.field) {
+            (Some(c), "subject") => c.subject.as_str(),
+            (Some(c), "lon") => c.lon.as_str(),
+            (Some(c), "lat") => c.lat.as_str(),
+            (Some(c), "accuracy_m") => c.accuracy.as_str(),
+            (_, f) => f,
+        };
+        crate::error::RecordError::new(source, location, field, &self.value, self.reason)
+    }
+}
+
+/// Checks the parts of a fix in the order every surface reports them
+/// (subject, position, accuracy): the one mapping from a validation failure
+/// to a field and value, used by the readers, the builder, the monitor and
+/// incident checks.
+pub(crate) fn check(subject: Option<&str>, lon: f64, lat: f64, accuracy_m: Option<f64>) -> Result<(), Invalid> {
+    if let Some(s) = subject {
+        check_subject(s)?;
+    }
+    validate_position(lon, lat).map_err(|(f, reason)| match f {
+        Field::Lon => Invalid {
+            field: "lon",
+            value: lon.to_string(),
+            reason,
+        },
+        _ => Invalid {
+            field: "lat",
+            value: lat.to_string(),
+            reason,
+        },
+    })?;
+    validate_accuracy(accuracy_m).map_err(|reason| Invalid {
+        field: "accuracy_m",
+        value: accuracy_m.map_or_else(String::new, |a| a.to_string()),
+        reason,
+    })
+}
+
+/// [`validate_subject`] as an [`Invalid`] field.
+pub(crate) fn check_subject(subject: &str) -> Result<(), Invalid> {
+    validate_subject(subject).map_err(|reason| Invalid {
+        field: "subject",
+        value: subject.to_string(),
+        reason,
+    })
+}

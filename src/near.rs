@@ -467,11 +467,8 @@ impl Incident {
         let bad = |field: &str, value: String, reason| {
             Err(Error::Record(RecordError::new(source, location, field, &value, reason)))
         };
-        if let Err((field, reason)) = validate_position(self.lon, self.lat) {
-            return match field {
-                crate::fix::Field::Lon => bad("lon", self.lon.to_string(), reason),
-                _ => bad("lat", self.lat.to_string(), reason),
-            };
+        if let Err(b) = crate::fix::check(None, self.lon, self.lat, None) {
+            return bad(b.field, b.value, b.reason);
         }
         if options::metres("radius_m", self.radius_m).is_err() {
             let reason = if self.radius_m.is_finite() {

@@ -300,7 +300,26 @@ impl Window {
         }
     }
 
-    /// From UTC microseconds since the epoch; `start_us > end_us` is clamped to empty.
+    /// From optional UTC microseconds since the epoch (an absent side is
+    /// unbounded), refusing a window whose start is after its end: the one
+    /// window check every surface (CLI, Python, Dask) uses.
+    ///
+    /// # Errors
+    /// [`Error::Window`] when `start_us > end_us`.
+    pub fn try_from_us(start_us: Option<i64>, end_us: Option<i64>) -> Result<Self, Error> {
+        let (s, e) = (start_us.unwrap_or(i64::MIN), end_us.unwrap_or(i64::MAX));
+        if s > e {
+            return Err(Error::Window {
+                start: from_us(s).to_string(),
+                end: from_us(e).to_string(),
+            });
+        }
+        Ok(Window { start_us: s, end_us: e })
+    }
+
+    /// From UTC microseconds since the epoch; `start_us > end_us` is clamped
+    /// to empty (for internal spans; use [`Window::try_from_us`] for a
+    /// caller's window).
     pub fn from_us(start_us: i64, end_us: i64) -> Self {
         Window {
             start_us,

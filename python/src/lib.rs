@@ -38,13 +38,7 @@ fn to_py(e: trailfence::Error) -> PyErr {
 }
 
 fn window(start: Option<i64>, end: Option<i64>) -> PyResult<Window> {
-    let (s, e) = (start.unwrap_or(i64::MIN), end.unwrap_or(i64::MAX));
-    if s > e {
-        return Err(ValidationError::new_err(format!(
-            "invalid window (got start {s} µs after end {e} µs): start must not be after end"
-        )));
-    }
-    Ok(Window::from_us(s, e))
+    Window::try_from_us(start, end).map_err(to_py)
 }
 
 /// A store builder with the core's default `max_gap_s` unless one is given.

@@ -101,6 +101,8 @@ pub(crate) fn kind_of_code(c: u8) -> EpisodeKind {
 
 impl ZoneTrackers {
     /// Feeds one final fix (time order) and appends closed episodes.
+    /// Feeds one fix (time order) to every tracker its segment from the last
+    /// fix needs, and appends closed episodes to `out`.
     pub(crate) fn feed(
         &mut self,
         zones: &ZoneSet,
@@ -110,18 +112,42 @@ impl ZoneTrackers {
         out: &mut Vec<RawEpisode>,
         scratch: &mut Scratch,
     ) {
-        // Inclusion zones always; exclusion zones whose box the segment meets.
-        let (x0, y0, x1, y1) = match self.last {
-            Some(l) => (
+        let seg = match self.last {
+            Some(l) => [
                 l.lon.min(fix.lon),
                 l.lat.min(fix.lat),
                 l.lon.max(fix.lon),
                 l.lat.max(fix.lat),
-            ),
-            None => (fix.lon, fix.lat, fix.lon, fix.lat),
+            ],
+            None => [fix.lon, fix.lat, fix.lon, fix.lat],
         };
         let mut wanted = std::mem::take(&mut scratch.wanted);
         wanted.clear();
+        self.select(zones, subject, seg, &mut wanted);
+        self.reconcile(&wanted, out);
+        // A tracker that missed the previous fix (new, or skipped a segment)
+        // is re-seeded with it, so it interpolates this segment.
+        let prev = self.last;
+        let intervals = &mut scratch.intervals;
+        for (_, (tr, last_t)) in &mut self.map {
+            if let Some(prev) = prev {
+                if *last_t != prev.t_us {
+                    tr.break_here(out);
+                    tr.push_with(zones, prev, p, out, intervals);
+                }
+            }
+            tr.push_with(zones, fix, p, out, intervals);
+            *last_t = fix.t_us;
+        }
+        scratch.wanted = wanted;
+        self.last = Some(fix);
+    }
+
+    /// The rule: the tracker keys a segment with bounding box `seg`
+    /// (degrees) is checked against, sorted — the subject's inclusion zones
+    /// always; exclusion zones (and buffers) whose region box meets `seg`.
+    fn select(&mut self, zones: &ZoneSet, subject: &str, seg: [f64; 4], wanted: &mut Vec<(u32, u8)>) {
+        let [x0, y0, x1, y1] = seg;
         if self.inclusion.is_none() {
             self.inclusion = Some(
                 zones
@@ -135,6 +161,9 @@ impl ZoneTrackers {
         for &z in self.inclusion.as_deref().unwrap_or(&[]) {
             wanted.push((z, kind_code(EpisodeKind::Inclusion)));
         }
+        if self.inclusion_only {
+            return;
+        }
         let candidate = |z: usize| {
             let pz = zones.get(z);
             Candidate {
@@ -143,9 +172,6 @@ impl ZoneTrackers {
                 buffer: pz.buffer.as_ref().map(|r| r.bbox()),
             }
         };
-        if self.inclusion_only {
-            self.own = Some(Vec::new());
-        }
         let own = self.own.get_or_insert_with(|| {
             zones
                 .listing(subject)
@@ -164,12 +190,12 @@ impl ZoneTrackers {
             }
         };
         for c in own.iter() {
-            wanted_from(c, &mut wanted);
+            wanted_from(c, wanted);
         }
         // Candidate exclusion zones for a box around the recent path, reused
         // while the subject stays inside it (saves an R-tree query per fix).
         let inside = |b: &[f64; 4]| x0 >= b[0] && x1 <= b[2] && y0 >= b[1] && y1 <= b[3];
-        if !self.inclusion_only && zones.has_global_exclusions() && !self.cand_box.as_ref().is_some_and(inside) {
+        if zones.has_global_exclusions() && !self.cand_box.as_ref().is_some_and(inside) {
             let b = [
                 x0 - CAND_MARGIN_DEG,
                 y0 - CAND_MARGIN_DEG,
@@ -182,14 +208,18 @@ impl ZoneTrackers {
             self.cand_box = Some(b);
         }
         for c in &self.cand {
-            wanted_from(c, &mut wanted);
+            wanted_from(c, wanted);
         }
         // Each part is sorted already; sort only when they interleave.
         if !wanted.is_sorted() {
             wanted.sort_unstable();
         }
-        // Trackers no longer near: the segment cannot be in violation there.
-        // (`map` and `wanted` are both sorted: one merge walk.)
+    }
+
+    /// Finishes the trackers not `wanted` (the segment cannot be in violation
+    /// there) and adds new ones, keeping the map sorted (`map` and `wanted`
+    /// are both sorted: one merge walk).
+    fn reconcile(&mut self, wanted: &[(u32, u8)], out: &mut Vec<RawEpisode>) {
         let mut w = 0;
         self.map.retain_mut(|(key, (tr, _))| {
             while w < wanted.len() && wanted[w] < *key {
@@ -202,10 +232,9 @@ impl ZoneTrackers {
             keep
         });
         if self.map.len() != wanted.len() {
-            // New trackers: merge them in, keeping the order.
             let old = std::mem::take(&mut self.map);
             let mut old = old.into_iter().peekable();
-            for &key in &wanted {
+            for &key in wanted {
                 match old.next_if(|(k, _)| *k == key) {
                     Some(slot) => self.map.push(slot),
                     None => self.map.push((
@@ -215,20 +244,6 @@ impl ZoneTrackers {
                 }
             }
         }
-        let prev = self.last;
-        let intervals = &mut scratch.intervals;
-        for (_, (tr, last_t)) in &mut self.map {
-            if let Some(prev) = prev {
-                if *last_t != prev.t_us {
-                    tr.break_here(out);
-                    tr.push_with(zones, prev, p, out, intervals);
-                }
-            }
-            tr.push_with(zones, fix, p, out, intervals);
-            *last_t = fix.t_us;
-        }
-        scratch.wanted = wanted;
-        self.last = Some(fix);
     }
 
     pub(crate) fn finish(&mut self, out: &mut Vec<RawEpisode>) {

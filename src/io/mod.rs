@@ -28,7 +28,6 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::error::{guard, Error, Location, Reason, RecordError};
-use crate::fix::{validate_accuracy, validate_position, validate_subject, Field};
 use crate::report::{Mode, ReadReport};
 use crate::store::{TrailRequest, TrailStoreBuilder};
 use crate::time::TimeParser;
@@ -177,9 +176,9 @@ pub(crate) fn accept(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .or(options.subject.as_deref());
-    let subject = match subject.map(|s| (s, validate_subject(s))) {
+    let subject = match subject.map(|s| (s, crate::fix::check_subject(s))) {
         Some((s, Ok(()))) => s,
-        Some((s, Err(r))) => return reject(report, &c.subject, s, r),
+        Some((_, Err(bad))) => return report.reject(options.mode, bad.at(&src, location, Some(c))),
         None => return reject(report, &c.subject, "", Reason::MissingSubject),
     };
     let t = match time {
@@ -235,18 +234,18 @@ pub(crate) fn accept(
         Ok(v) => v.unwrap_or(f64::NAN),
         Err((v, r)) => return reject(report, &c.lat, &v, r),
     };
-    if let Err((f, r)) = validate_position(lon, lat) {
-        return match f {
-            Field::Lon => reject(report, &c.lon, &lon.to_string(), r),
-            _ => reject(report, &c.lat, &lat.to_string(), r),
-        };
-    }
     let acc = match num(accuracy, false) {
         Ok(v) => v,
-        Err((v, r)) => return reject(report, &c.accuracy, &v, r),
+        Err((v, r)) => {
+            // An unparseable accuracy is reported after a bad position.
+            if let Err(bad) = crate::fix::check(None, lon, lat, None) {
+                return report.reject(options.mode, bad.at(&src, location, Some(c)));
+            }
+            return reject(report, &c.accuracy, &v, r);
+        }
     };
-    if let Err(r) = validate_accuracy(acc) {
-        return reject(report, &c.accuracy, &format!("{}", acc.unwrap_or(f64::NAN)), r);
+    if let Err(bad) = crate::fix::check(None, lon, lat, acc) {
+        return report.reject(options.mode, bad.at(&src, location, Some(c)));
     }
     let slot = builder.subject_slot(subject);
     builder.push_valid(slot, crate::time::to_us(t), lon, lat, acc);

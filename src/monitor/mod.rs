@@ -35,7 +35,6 @@ pub use self::event::{EventId, EventKind, MonitorEvent};
 use self::state::SubjectState;
 use crate::breach::{EngineParams, Scratch, TrackFix};
 use crate::error::Error;
-use crate::fix::{validate_accuracy, validate_position, validate_subject};
 use crate::zone::ZoneSet;
 /// Monitor settings.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -422,31 +421,8 @@ impl Monitor {
 
 /// Validates a pushed fix; `row` names it in the error (0 = a single push).
 fn check_fix(subject: &str, fix: &TrackFix, row: usize) -> Result<(), Error> {
-    let bad = validate_subject(subject)
-        .map(|_| ())
-        .map_err(|r| ("subject", subject.to_string(), r))
-        .and_then(|_| {
-            validate_position(fix.lon, fix.lat).map_err(|(f, r)| {
-                (
-                    if f == crate::fix::Field::Lon { "lon" } else { "lat" },
-                    format!("({}, {})", fix.lon, fix.lat),
-                    r,
-                )
-            })
-        })
-        .and_then(|_| {
-            validate_accuracy(fix.accuracy_m.map(f64::from))
-                .map_err(|r| ("accuracy_m", format!("{:?}", fix.accuracy_m), r))
-        });
-    match bad {
-        Ok(()) => Ok(()),
-        Err((field, value, reason)) => {
-            Err(
-                crate::error::RecordError::new("<stream>", crate::error::Location::Row(row), field, &value, reason)
-                    .into(),
-            )
-        }
-    }
+    crate::fix::check(Some(subject), fix.lon, fix.lat, fix.accuracy_m.map(f64::from))
+        .map_err(|bad| bad.at("<stream>", crate::error::Location::Row(row), None).into())
 }
 
 /// What every evaluation step reads: the zones, options, engine parameters

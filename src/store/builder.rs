@@ -7,7 +7,7 @@ use rstar::RTree;
 use super::index::build_runs;
 use super::{StoreOptions, TrailStore};
 use crate::error::{Error, Location, Reason, RecordError};
-use crate::fix::{validate_accuracy, validate_position, validate_subject, Field, Fix};
+use crate::fix::Fix;
 use crate::report::{Mode, ReadReport};
 use crate::time::{from_us, to_us};
 use crate::trail::Trail;
@@ -142,16 +142,8 @@ impl TrailStoreBuilder {
     /// [`Error::Record`] naming the field (location: the fix's 0-based row
     /// number among the fixes pushed so far).
     pub fn push(&mut self, fix: &Fix) -> Result<(), Error> {
-        if let Err((field, reason)) = fix.validate() {
-            let value = match field {
-                "subject" => fix.subject.clone(),
-                "lon" => fix.lon.to_string(),
-                "lat" => fix.lat.to_string(),
-                _ => format!("{:?}", fix.accuracy_m),
-            };
-            return Err(
-                RecordError::new("<memory>", Location::Row(self.received as usize), field, &value, reason).into(),
-            );
+        if let Err(bad) = crate::fix::check(Some(&fix.subject), fix.lon, fix.lat, fix.accuracy_m) {
+            return Err(bad.at("<memory>", Location::Row(self.received as usize), None).into());
         }
         let slot = self.subject_slot(&fix.subject);
         self.push_valid(slot, to_us(fix.time), fix.lon, fix.lat, fix.accuracy_m);
@@ -274,17 +266,12 @@ impl TrailStoreBuilder {
                 }
                 _ => None,
             };
-            let bad = if let Err(r) = validate_subject(s) {
-                Some(("subject", s.to_string(), r))
+            let bad = if let Err(b) = crate::fix::check_subject(s) {
+                Some((b.field, b.value, b.reason))
             } else if time_bad.is_some() {
                 time_bad
-            } else if let Err((f, r)) = validate_position(lon[i], lat[i]) {
-                Some(match f {
-                    Field::Lon => ("lon", lon[i].to_string(), r),
-                    _ => ("lat", lat[i].to_string(), r),
-                })
-            } else if let Err(r) = validate_accuracy(acc) {
-                Some(("accuracy_m", format!("{acc:?}"), r))
+            } else if let Err(b) = crate::fix::check(None, lon[i], lat[i], acc) {
+                Some((b.field, b.value, b.reason))
             } else if from_us(t_us[i]).as_microsecond() != t_us[i] {
                 Some(("time", t_us[i].to_string(), Reason::UnparseableTime))
             } else {

@@ -34,18 +34,10 @@ impl QueryArgs {
     /// The query window (unbounded sides when --from/--to are absent).
     pub fn window(&self) -> Result<Window, Failure> {
         let tz = self.input.tz.as_deref();
-        let start = match &self.from {
-            Some(s) => parse_time(s, tz)?.as_microsecond(),
-            None => i64::MIN,
-        };
-        let end = match &self.to {
-            Some(s) => parse_time(s, tz)?.as_microsecond(),
-            None => i64::MAX,
-        };
-        if start > end {
-            return Err(Failure::Input("--from is after --to".into()));
-        }
-        Ok(Window::from_us(start, end))
+        let start = self.from.as_deref().map(|s| parse_time(s, tz)).transpose()?;
+        let end = self.to.as_deref().map(|s| parse_time(s, tz)).transpose()?;
+        Window::try_from_us(start.map(|t| t.as_microsecond()), end.map(|t| t.as_microsecond()))
+            .map_err(|_| Failure::Input("--from is after --to".into()))
     }
 
     /// The table format.

@@ -27,3 +27,18 @@ def test_non_utf8_zones_are_a_validation_error(tmp_path):
     p.write_bytes(b'{"type":"FeatureCollection",\n"features":[\xff]}')
     with pytest.raises(ValueError, match="line 2"):
         tf.Zones.from_geojson(p)
+
+
+def test_io_failures_are_oserrors_and_bad_input_is_valueerror(tmp_path):
+    """One error conversion: a file that cannot be read is a StorageError (an
+    OSError), bad input a ValidationError (a ValueError); both are TrailfenceErrors."""
+    with pytest.raises(OSError) as err:
+        tf.ParquetStore.open(tmp_path / "no-such-store")
+    assert isinstance(err.value, tf.StorageError) and isinstance(err.value, tf.TrailfenceError)
+    with pytest.raises(OSError):
+        tf.TrailStore.from_file(tmp_path / "missing.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("subject,time,lon,lat\nA,2024-01-01T00:00:00Z,0,91\n")
+    with pytest.raises(ValueError) as err:
+        tf.TrailStore.from_file(bad)
+    assert isinstance(err.value, tf.ValidationError) and not isinstance(err.value, OSError)

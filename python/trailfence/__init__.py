@@ -44,15 +44,21 @@ class ValidationError(_trailfence.ValidationError, ValueError):
     """Bad input: a record, a time, an option, a zone. Also a ``ValueError``."""
 
 
+class StorageError(_trailfence.StorageError, OSError):
+    """A file or store could not be read or written. Also an ``OSError``."""
+
+
 def _convert_errors(fn):
     @_functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except ValidationError:
+        except (ValidationError, StorageError):
             raise
         except _trailfence.ValidationError as e:
             raise ValidationError(str(e)) from None
+        except _trailfence.StorageError as e:
+            raise StorageError(str(e)) from None
 
     return wrapper
 
@@ -714,6 +720,7 @@ DEFAULTS: dict[str, Any] = dict(_trailfence.defaults())
 """The core's option defaults (what ``None`` means): max_gap_s, min_subjects, grace_s, ..."""
 
 __all__ = [
-    "DEFAULTS", "Monitor", "ParquetStore", "TrailStore", "Zones", "TrailfenceError", "ValidationError", "h3_cell",
+    "DEFAULTS", "Monitor", "ParquetStore", "StorageError", "TrailStore", "Zones", "TrailfenceError", "ValidationError",
+    "h3_cell",
     "heatmap_from_counts", "__version__",
 ]

@@ -1,0 +1,115 @@
+//! `Monitor`: the streaming monitor.
+
+#![allow(unused_imports)]
+use std::path::PathBuf;
+
+use numpy::{PyArray1, PyReadonlyArray1};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use trailfence::io::{read_csv, ColumnNames, ReadOptions};
+use trailfence::{BreachOptions, CurfewOptions, Incident, Mode, Target, TimeFormat, TimeParser, Window, ZoneSet};
+
+use crate::convert::*;
+use crate::zones::PyZones;
+
+/// The streaming monitor.
+#[pyclass(name = "Monitor", module = "trailfence._trailfence")]
+pub(crate) struct PyMonitor {
+    pub(crate) inner: trailfence::Monitor,
+}
+
+fn events_json(events: &[trailfence::MonitorEvent]) -> PyResult<String> {
+    serde_json::to_string(events).map_err(|e| TrailfenceError::new_err(e.to_string()))
+}
+
+#[pymethods]
+impl PyMonitor {
+    #[new]
+    #[pyo3(signature = (zones, *, max_gap_s=None, allowed_lateness_s=None, history_s=None, signal_loss_s=None, assumed_accuracy_m=None))]
+    fn new(
+        zones: &PyZones,
+        max_gap_s: Option<f64>,
+        allowed_lateness_s: Option<f64>,
+        history_s: Option<f64>,
+        signal_loss_s: Option<f64>,
+        assumed_accuracy_m: Option<f64>,
+    ) -> PyResult<Self> {
+        let d = trailfence::MonitorOptions::default();
+        let options = trailfence::MonitorOptions {
+            max_gap_s: max_gap_s.unwrap_or(d.max_gap_s),
+            allowed_lateness_s: allowed_lateness_s.unwrap_or(d.allowed_lateness_s),
+            history_s: history_s.unwrap_or(d.history_s),
+            signal_loss_s: signal_loss_s.unwrap_or(d.signal_loss_s),
+            assumed_accuracy_m: assumed_accuracy_m.or(d.assumed_accuracy_m),
+        };
+        Ok(PyMonitor {
+            inner: trailfence::Monitor::new(zones.inner.clone(), options).map_err(to_py)?,
+        })
+    }
+
+    /// Pushes fixes (columns); returns the events as JSON.
+    #[allow(clippy::too_many_arguments)]
+    fn push_columns(
+        &mut self,
+        py: Python<'_>,
+        subject: Vec<String>,
+        t_us: PyReadonlyArray1<'_, i64>,
+        lon: PyReadonlyArray1<'_, f64>,
+        lat: PyReadonlyArray1<'_, f64>,
+        accuracy_m: PyReadonlyArray1<'_, f64>,
+        processing_time_us: i64,
+    ) -> PyResult<String> {
+        let (t, x, y, a) = (
+            t_us.as_slice()?,
+            lon.as_slice()?,
+            lat.as_slice()?,
+            accuracy_m.as_slice()?,
+        );
+        let n = subject.len();
+        if [t.len(), x.len(), y.len(), a.len()].iter().any(|&l| l != n) {
+            return Err(ValidationError::new_err("columns differ in length"));
+        }
+        let inner = &mut self.inner;
+        let events = py.detach(|| {
+            let batch: Vec<(&str, trailfence::TrackFix)> = (0..n)
+                .map(|i| {
+                    (
+                        subject[i].as_str(),
+                        trailfence::TrackFix {
+                            t_us: t[i],
+                            lon: x[i],
+                            lat: y[i],
+                            accuracy_m: (!a[i].is_nan()).then_some(a[i] as f32),
+                        },
+                    )
+                })
+                .collect();
+            inner.push_many(&batch, processing_time_us)
+        });
+        events_json(&events.map_err(to_py)?)
+    }
+
+    /// Signal-loss check at `now_us`; events as JSON.
+    fn tick(&mut self, now_us: i64) -> PyResult<String> {
+        events_json(&self.inner.tick(now_us))
+    }
+
+    /// End of stream: flush and close; events as JSON.
+    fn finish(&mut self, processing_time_us: i64) -> PyResult<String> {
+        events_json(&self.inner.finish(processing_time_us))
+    }
+
+    /// All state, versioned JSON bytes.
+    fn checkpoint<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        Ok(pyo3::types::PyBytes::new(py, &self.inner.checkpoint().map_err(to_py)?))
+    }
+
+    /// Resumes from `checkpoint()` bytes over the same zones.
+    #[staticmethod]
+    fn restore(zones: &PyZones, data: &[u8]) -> PyResult<Self> {
+        Ok(PyMonitor {
+            inner: trailfence::Monitor::restore(zones.inner.clone(), data).map_err(to_py)?,
+        })
+    }
+}

@@ -1,0 +1,615 @@
+//! `TrailStore` (in memory) and `ParquetStore` (on disk): the query methods.
+
+#![allow(unused_imports)]
+use std::path::PathBuf;
+
+use numpy::{PyArray1, PyReadonlyArray1};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use trailfence::io::{read_csv, ColumnNames, ReadOptions};
+use trailfence::{BreachOptions, CurfewOptions, Incident, Mode, Target, TimeFormat, TimeParser, Window, ZoneSet};
+
+use crate::convert::*;
+use crate::zones::PyZones;
+
+/// An immutable, indexed store of GPS trails.
+#[pyclass(name = "TrailStore", module = "trailfence._trailfence", frozen)]
+pub(crate) struct PyTrailStore {
+    pub(crate) inner: trailfence::TrailStore,
+    pub(crate) report: trailfence::ReadReport,
+}
+
+#[pymethods]
+impl PyTrailStore {
+    /// Reads fixes from a CSV file.
+    #[staticmethod]
+    #[pyo3(signature = (path, *, strict=true, subject="subject", time="time", lon="lon", lat="lat", accuracy="accuracy_m", tz=None, max_gap_s=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn from_csv(
+        py: Python<'_>,
+        path: PathBuf,
+        strict: bool,
+        subject: &str,
+        time: &str,
+        lon: &str,
+        lat: &str,
+        accuracy: &str,
+        tz: Option<&str>,
+        max_gap_s: Option<f64>,
+    ) -> PyResult<Self> {
+        let options = ReadOptions {
+            mode: if strict { Mode::Strict } else { Mode::Lenient },
+            columns: ColumnNames {
+                subject: subject.into(),
+                time: time.into(),
+                lon: lon.into(),
+                lat: lat.into(),
+                accuracy: accuracy.into(),
+            },
+            time: parser(tz)?,
+            subject: None,
+        };
+        py.detach(|| {
+            let mut builder = builder(max_gap_s)?;
+            let report = read_csv(&path, &options, &mut builder)?;
+            Ok(PyTrailStore {
+                inner: builder.build(),
+                report,
+            })
+        })
+        .map_err(to_py)
+    }
+
+    /// Reads fixes from a file, choosing the reader by extension (.csv,
+    /// .geojson/.json, .gpx, .parquet).
+    #[staticmethod]
+    #[pyo3(signature = (path, *, strict=true, tz=None, subject=None, max_gap_s=None))]
+    fn from_file(
+        py: Python<'_>,
+        path: PathBuf,
+        strict: bool,
+        tz: Option<&str>,
+        subject: Option<String>,
+        max_gap_s: Option<f64>,
+    ) -> PyResult<Self> {
+        let options = ReadOptions {
+            mode: if strict { Mode::Strict } else { Mode::Lenient },
+            time: parser(tz)?,
+            subject,
+            ..Default::default()
+        };
+        py.detach(|| {
+            let mut builder = builder(max_gap_s)?;
+            let report = trailfence::io::read_path(&path, &options, &mut builder)?;
+            Ok(PyTrailStore {
+                inner: builder.build(),
+                report,
+            })
+        })
+        .map_err(to_py)
+    }
+
+    /// From columns: subject ids, times as UTC µs (`t_us`), as zone-less
+    /// wall-clock µs resolved in `tz` (`t_local_us`) or as strings, lon, lat,
+    /// accuracy (NaN = none).
+    #[staticmethod]
+    #[pyo3(signature = (subject, lon, lat, *, t_us=None, t_local_us=None, times=None, accuracy_m=None, strict=true, tz=None, max_gap_s=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn from_columns(
+        py: Python<'_>,
+        subject: Vec<String>,
+        lon: PyReadonlyArray1<'_, f64>,
+        lat: PyReadonlyArray1<'_, f64>,
+        t_us: Option<PyReadonlyArray1<'_, i64>>,
+        t_local_us: Option<PyReadonlyArray1<'_, i64>>,
+        times: Option<Vec<String>>,
+        accuracy_m: Option<PyReadonlyArray1<'_, f64>>,
+        strict: bool,
+        tz: Option<&str>,
+        max_gap_s: Option<f64>,
+    ) -> PyResult<Self> {
+        let mode = if strict { Mode::Strict } else { Mode::Lenient };
+        let (lon, lat) = (lon.as_slice()?, lat.as_slice()?);
+        let acc = match &accuracy_m {
+            Some(a) => Some(a.as_slice()?),
+            None => None,
+        };
+        let t = match &t_us {
+            Some(t) => Some(t.as_slice()?),
+            None => None,
+        };
+        let local = match &t_local_us {
+            Some(t) => Some(t.as_slice()?),
+            None => None,
+        };
+        let p = parser(tz)?;
+        py.detach(|| {
+            let mut builder = builder(max_gap_s)?;
+            let report = match (t, local, &times) {
+                (Some(t), None, None) => builder.extend_columns(&subject, t, lon, lat, acc, mode)?,
+                (None, Some(l), None) => builder.extend_columns_wall_clock(&subject, l, &p, lon, lat, acc, mode)?,
+                (None, None, Some(texts)) => {
+                    builder.extend_columns_text_times(&subject, texts, &p, lon, lat, acc, mode)?
+                }
+                _ => {
+                    return Err(trailfence::Error::Option {
+                        name: "time",
+                        value: "none or several".into(),
+                        reason: "give exactly one of t_us, t_local_us or times",
+                    })
+                }
+            };
+            Ok(PyTrailStore {
+                inner: builder.build(),
+                report,
+            })
+        })
+        .map_err(to_py)
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.fix_count()
+    }
+
+    /// Subject ids in first-seen order.
+    fn subjects(&self) -> Vec<String> {
+        self.inner.subjects().to_vec()
+    }
+
+    /// Longest interpolated interval, seconds.
+    fn max_gap_s(&self) -> f64 {
+        self.inner.max_gap_s()
+    }
+
+    /// The reading report: (records, accepted, skipped, [(reason, count)], [examples]).
+    fn report(&self) -> ReportTuple {
+        report_tuple(&self.report)
+    }
+
+    /// Ingest summary: (received, stored, duplicates dropped, conflicting fixes, out of order).
+    fn ingest_summary(&self) -> (u64, u64, u64, u64, u64) {
+        let s = self.inner.ingest_summary();
+        (
+            s.fixes_received,
+            s.fixes_stored,
+            s.duplicates_dropped,
+            s.conflicting_fixes,
+            s.out_of_order,
+        )
+    }
+
+    /// A trail request as columns.
+    #[pyo3(signature = (subject, start=None, end=None))]
+    fn trail<'py>(
+        &self,
+        py: Python<'py>,
+        subject: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let answer = self.inner.trail(subject, w).map_err(to_py)?;
+        let r = answer.range();
+        let t = answer.trail();
+        let acc: Vec<f64> = r.clone().map(|i| t.accuracy_m_f64(i).unwrap_or(f64::NAN)).collect();
+        Columns::new(py)
+            .i64("time", t.times_us()[r.clone()].to_vec())?
+            .f64("lon", t.lons()[r.clone()].to_vec())?
+            .f64("lat", t.lats()[r].to_vec())?
+            .f64("accuracy_m", acc)
+            .map(Columns::done)
+    }
+
+    /// Breach episodes as columns.
+    #[pyo3(signature = (zones, start=None, end=None, *, max_gap_s=None, min_fixes=None, min_duration_s=None, merge_gap_s=None, assumed_accuracy_m=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn breaches<'py>(
+        &self,
+        py: Python<'py>,
+        zones: &PyZones,
+        start: Option<i64>,
+        end: Option<i64>,
+        max_gap_s: Option<f64>,
+        min_fixes: Option<u32>,
+        min_duration_s: Option<f64>,
+        merge_gap_s: Option<f64>,
+        assumed_accuracy_m: Option<f64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let d = BreachOptions::default();
+        let opts = BreachOptions {
+            min_fixes: min_fixes.unwrap_or(d.min_fixes),
+            min_duration_s: min_duration_s.unwrap_or(d.min_duration_s),
+            merge_gap_s: merge_gap_s.unwrap_or(d.merge_gap_s),
+            assumed_accuracy_m: assumed_accuracy_m.or(d.assumed_accuracy_m),
+            max_gap_s: max_gap_s.or(d.max_gap_s),
+        };
+        let eps = py
+            .detach(|| trailfence::breaches(&self.inner, &zones.inner, w, &opts))
+            .map_err(to_py)?;
+        Columns::new(py)
+            .str("subject", eps.iter().map(|e| e.subject.clone()).collect())?
+            .str("zone", eps.iter().map(|e| e.zone.clone()).collect())?
+            .str("kind", eps.iter().map(|e| e.kind.as_str().to_string()).collect())?
+            .i64("start", eps.iter().map(|e| e.start_us).collect())?
+            .i64("end", eps.iter().map(|e| e.end_us).collect())?
+            .f64("duration_s", eps.iter().map(|e| e.duration_s()).collect())?
+            .i64("fixes", eps.iter().map(|e| e.fixes as i64).collect())?
+            .str(
+                "confidence",
+                eps.iter()
+                    .map(|e| match e.confidence {
+                        trailfence::Confidence::Confirmed => "confirmed".to_string(),
+                        trailfence::Confidence::Possible => "possible".to_string(),
+                    })
+                    .collect(),
+            )
+            .map(Columns::done)
+    }
+
+    /// Curfew rows as columns.
+    #[pyo3(signature = (zones, start=None, end=None, *, grace_s=None))]
+    fn curfew<'py>(
+        &self,
+        py: Python<'py>,
+        zones: &PyZones,
+        start: Option<i64>,
+        end: Option<i64>,
+        grace_s: Option<f64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let opts = CurfewOptions {
+            grace_s: grace_s.unwrap_or(CurfewOptions::default().grace_s),
+        };
+        let rows = py
+            .detach(|| trailfence::curfew(&self.inner, &zones.inner, w, &opts))
+            .map_err(to_py)?;
+        Columns::new(py)
+            .str("subject", rows.iter().map(|r| r.subject.clone()).collect())?
+            .str("zone", rows.iter().map(|r| r.zone.clone()).collect())?
+            .i64("window_start", rows.iter().map(|r| r.window_start_us).collect())?
+            .i64("window_end", rows.iter().map(|r| r.window_end_us).collect())?
+            .f64("scheduled_s", rows.iter().map(|r| r.scheduled_s).collect())?
+            .f64("inside_s", rows.iter().map(|r| r.inside_s).collect())?
+            .f64("outside_s", rows.iter().map(|r| r.outside_s).collect())?
+            .f64("unknown_s", rows.iter().map(|r| r.unknown_s).collect())?
+            .i64("violations", rows.iter().map(|r| r.violations as i64).collect())?
+            .i64(
+                "first_exit",
+                rows.iter().map(|r| r.first_exit_us.unwrap_or(i64::MIN)).collect(),
+            )
+            .map(Columns::done)
+    }
+
+    /// Near query (point) as columns.
+    #[pyo3(signature = (lon, lat, radius_m, start=None, end=None))]
+    fn near<'py>(
+        &self,
+        py: Python<'py>,
+        lon: f64,
+        lat: f64,
+        radius_m: f64,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let rows = py
+            .detach(|| trailfence::near(&self.inner, &Target::Point(lon, lat), radius_m, w))
+            .map_err(to_py)?;
+        near_columns(py, None, rows.iter().collect())
+    }
+
+    /// Near queries for many incidents as columns.
+    #[pyo3(signature = (ids, lon, lat, radius_m, start, end, *, rule_outs=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn near_many<'py>(
+        &self,
+        py: Python<'py>,
+        ids: Vec<String>,
+        lon: PyReadonlyArray1<'py, f64>,
+        lat: PyReadonlyArray1<'py, f64>,
+        radius_m: PyReadonlyArray1<'py, f64>,
+        start: PyReadonlyArray1<'py, i64>,
+        end: PyReadonlyArray1<'py, i64>,
+        rule_outs: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (lon, lat, r, s, e) = (
+            lon.as_slice()?,
+            lat.as_slice()?,
+            radius_m.as_slice()?,
+            start.as_slice()?,
+            end.as_slice()?,
+        );
+        let n = ids.len();
+        if [lon.len(), lat.len(), r.len(), s.len(), e.len()]
+            .iter()
+            .any(|&l| l != n)
+        {
+            return Err(ValidationError::new_err("incident columns differ in length"));
+        }
+        let mut incidents = Vec::with_capacity(n);
+        for i in 0..n {
+            incidents.push(Incident {
+                id: ids[i].clone(),
+                lon: lon[i],
+                lat: lat[i],
+                radius_m: r[i],
+                start_us: s[i],
+                end_us: e[i],
+            });
+        }
+        let rows = py
+            .detach(|| trailfence::near_many(&self.inner, &incidents, rule_outs))
+            .map_err(to_py)?;
+        let inc: Vec<String> = rows.iter().map(|r| r.incident.clone()).collect();
+        near_columns(py, Some(inc), rows.iter().map(|r| &r.row).collect())
+    }
+
+    /// Two-trail proximity episodes as columns.
+    #[pyo3(signature = (subject_a, subject_b, distance_m, start=None, end=None))]
+    fn proximity<'py>(
+        &self,
+        py: Python<'py>,
+        subject_a: &str,
+        subject_b: &str,
+        distance_m: f64,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let eps = py
+            .detach(|| trailfence::proximity(&self.inner, subject_a, subject_b, distance_m, w))
+            .map_err(to_py)?;
+        Columns::new(py)
+            .i64("start", eps.iter().map(|e| e.start_us).collect())?
+            .i64("end", eps.iter().map(|e| e.end_us).collect())?
+            .f64("duration_s", eps.iter().map(|e| e.duration_s()).collect())?
+            .f64("min_distance_m", eps.iter().map(|e| e.min_distance_m).collect())?
+            .i64("closest_time", eps.iter().map(|e| e.closest_time_us).collect())
+            .map(Columns::done)
+    }
+
+    /// Stops as columns.
+    #[pyo3(signature = (subject, start=None, end=None, *, radius_m=None, min_duration_s=None))]
+    fn stops<'py>(
+        &self,
+        py: Python<'py>,
+        subject: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+        radius_m: Option<f64>,
+        min_duration_s: Option<f64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let radius_m = radius_m.unwrap_or(trailfence::DEFAULT_STOP_RADIUS_M);
+        let min_duration_s = min_duration_s.unwrap_or(trailfence::DEFAULT_STOP_MIN_DURATION_S);
+        let st = py
+            .detach(|| trailfence::stops(&self.inner, subject, w, radius_m, min_duration_s))
+            .map_err(to_py)?;
+        Columns::new(py)
+            .i64("start", st.iter().map(|s| s.start_us).collect())?
+            .i64("end", st.iter().map(|s| s.end_us).collect())?
+            .f64("lon", st.iter().map(|s| s.lon).collect())?
+            .f64("lat", st.iter().map(|s| s.lat).collect())?
+            .f64("duration_s", st.iter().map(|s| s.duration_s()).collect())?
+            .i64("fixes", st.iter().map(|s| s.fixes as i64).collect())
+            .map(Columns::done)
+    }
+
+    /// H3 dwell heatmap: (columns, suppressed cells, suppressed seconds).
+    #[pyo3(signature = (resolution, start=None, end=None, *, min_subjects=None))]
+    fn heatmap<'py>(
+        &self,
+        py: Python<'py>,
+        resolution: u8,
+        start: Option<i64>,
+        end: Option<i64>,
+        min_subjects: Option<u32>,
+    ) -> PyResult<(Bound<'py, PyDict>, u64, f64)> {
+        let w = window(start, end)?;
+        let min_subjects = min_subjects.unwrap_or(trailfence::DEFAULT_MIN_SUBJECTS);
+        let h = py
+            .detach(|| trailfence::heatmap(&self.inner, resolution, w, min_subjects))
+            .map_err(to_py)?;
+        heatmap_tuple(py, &h)
+    }
+
+    /// Fix-in-zone flags: every (fix, zone) pair where the zone covers the fix
+    /// and applies to its subject (schedules not applied): columns subject
+    /// (index into `subjects()`), time, zone (index into the zone ids).
+    #[pyo3(signature = (zones, start=None, end=None))]
+    fn zone_hits<'py>(
+        &self,
+        py: Python<'py>,
+        zones: &PyZones,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let hits = py.detach(|| trailfence::fix_zone_hits(&self.inner, &zones.inner, w));
+        let t: Vec<i64> = hits
+            .iter()
+            .map(|h| self.inner.trail_at(h.subject as usize).times_us()[h.fix as usize])
+            .collect();
+        Columns::new(py)
+            .i64("subject", hits.iter().map(|h| i64::from(h.subject)).collect())?
+            .i64("time", t)?
+            .i64("zone", hits.iter().map(|h| i64::from(h.zone)).collect())
+            .map(Columns::done)
+    }
+
+    /// Unsuppressed dwell counts (the mergeable form of a heatmap): columns
+    /// cell (H3 index as int64), dwell_half_us (int64), subjects.
+    #[pyo3(signature = (resolution, start=None, end=None))]
+    fn dwell_counts<'py>(
+        &self,
+        py: Python<'py>,
+        resolution: u8,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let counts = py
+            .detach(|| trailfence::dwell_counts(&self.inner, resolution, w))
+            .map_err(to_py)?;
+        let (c, d, n) = counts.to_columns();
+        Columns::new(py)
+            .i64("cell", c.into_iter().map(|c| c as i64).collect())?
+            .i64("dwell_half_us", d)?
+            .i64("subjects", n.into_iter().map(i64::from).collect())
+            .map(Columns::done)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "TrailStore(subjects={}, fixes={}, max_gap_s={})",
+            self.inner.subject_count(),
+            self.inner.fix_count(),
+            self.inner.max_gap_s()
+        )
+    }
+}
+
+pub(crate) fn near_columns<'py>(
+    py: Python<'py>,
+    incident: Option<Vec<String>>,
+    rows: Vec<&trailfence::NearRow>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let mut c = Columns::new(py);
+    if let Some(inc) = incident {
+        c = c.str("incident", inc)?;
+    }
+    let opt = |v: Option<i64>| v.unwrap_or(i64::MIN);
+    c.str("subject", rows.iter().map(|r| r.subject.clone()).collect())?
+        .f64("min_distance_m", rows.iter().map(|r| r.min_distance_m).collect())?
+        .i64("closest_time", rows.iter().map(|r| opt(r.closest_time_us)).collect())?
+        .i64("first_time", rows.iter().map(|r| opt(r.first_time_us)).collect())?
+        .i64("last_time", rows.iter().map(|r| opt(r.last_time_us)).collect())?
+        .f64("seconds_within", rows.iter().map(|r| r.seconds_within).collect())?
+        .i64("fixes_within", rows.iter().map(|r| r.fixes_within as i64).collect())?
+        .str("verdict", rows.iter().map(|r| r.verdict.as_str().to_string()).collect())
+        .map(Columns::done)
+}
+
+/// The persistent GeoParquet store (see the core crate's `ParquetStore`).
+#[pyclass(name = "ParquetStore", module = "trailfence._trailfence")]
+pub(crate) struct PyParquetStore {
+    pub(crate) inner: trailfence::ParquetStore,
+}
+
+#[pymethods]
+impl PyParquetStore {
+    /// Opens a store (reads only its manifest); with `create`, makes an empty one if there is none.
+    #[staticmethod]
+    #[pyo3(signature = (path, *, create=false))]
+    fn open(path: PathBuf, create: bool) -> PyResult<Self> {
+        let inner = if create {
+            trailfence::ParquetStore::open_or_create(&path)
+        } else {
+            trailfence::ParquetStore::open(&path)
+        };
+        Ok(PyParquetStore {
+            inner: inner.map_err(to_py)?,
+        })
+    }
+
+    /// Subject-hash buckets per day.
+    fn buckets(&self) -> u32 {
+        self.inner.buckets()
+    }
+
+    /// The bucket a subject's fixes are stored in.
+    fn bucket_of(&self, subject: &str) -> u32 {
+        self.inner.bucket_of(subject)
+    }
+
+    /// The store directory.
+    fn dir(&self) -> PathBuf {
+        self.inner.dir().to_path_buf()
+    }
+
+    /// Committed files as columns: path, day (days since 1970-01-01), bucket, rows, bytes, checksum.
+    fn files<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let f = self.inner.files();
+        Columns::new(py)
+            .str("path", f.iter().map(|f| f.path.clone()).collect())?
+            .i64("day", f.iter().map(|f| f.day).collect())?
+            .i64("bucket", f.iter().map(|f| i64::from(f.bucket)).collect())?
+            .i64("rows", f.iter().map(|f| f.rows as i64).collect())?
+            .i64("bytes", f.iter().map(|f| f.bytes as i64).collect())?
+            .str("checksum", f.iter().map(|f| f.checksum.clone()).collect())
+            .map(Columns::done)
+    }
+
+    /// Loads the window's partitions, of `subjects` or of `buckets` (all when neither).
+    #[pyo3(signature = (start=None, end=None, *, subjects=None, buckets=None, max_gap_s=None))]
+    fn load(
+        &self,
+        py: Python<'_>,
+        start: Option<i64>,
+        end: Option<i64>,
+        subjects: Option<Vec<String>>,
+        buckets: Option<Vec<u32>>,
+        max_gap_s: Option<f64>,
+    ) -> PyResult<PyTrailStore> {
+        let w = window(start, end)?;
+        let options = store_options(max_gap_s);
+        let store = py
+            .detach(|| match (&subjects, &buckets) {
+                (Some(_), Some(_)) => Err(trailfence::Error::Option {
+                    name: "subjects/buckets",
+                    value: "both".into(),
+                    reason: "give subjects or buckets, not both",
+                }),
+                (Some(s), None) => {
+                    let names: Vec<&str> = s.iter().map(String::as_str).collect();
+                    self.inner.load(w, Some(&names), options)
+                }
+                (None, Some(b)) => self.inner.load_buckets(w, b, options),
+                (None, None) => self.inner.load(w, None, options),
+            })
+            .map_err(to_py)?;
+        Ok(PyTrailStore {
+            inner: store,
+            report: trailfence::ReadReport::new("<store>"),
+        })
+    }
+
+    /// Imports the fixes of an in-memory store: (offered, added, already stored, conflicts, partitions written).
+    fn import_trails(&mut self, py: Python<'_>, trails: &PyTrailStore) -> PyResult<(u64, u64, u64, u64, u64)> {
+        let s = py.detach(|| self.inner.import(&trails.inner)).map_err(to_py)?;
+        Ok((s.offered, s.added, s.already_stored, s.conflicts, s.partitions_written))
+    }
+
+    /// Merges partitions held in several files: (partitions compacted, files before, files after).
+    fn compact(&mut self, py: Python<'_>) -> PyResult<(u64, u64, u64)> {
+        let s = py.detach(|| self.inner.compact(&mut |_, _| {})).map_err(to_py)?;
+        Ok((s.partitions_compacted, s.files_before, s.files_after))
+    }
+
+    /// Checks (or with `repair`, repairs) the store: (files checked, fixes
+    /// verified, repaired, quarantined files, problems as columns).
+    #[pyo3(signature = (*, repair=false))]
+    fn verify<'py>(&mut self, py: Python<'py>, repair: bool) -> PyResult<(u64, u64, bool, u64, Bound<'py, PyDict>)> {
+        let r = py
+            .detach(|| {
+                if repair {
+                    self.inner.repair()
+                } else {
+                    self.inner.verify()
+                }
+            })
+            .map_err(to_py)?;
+        let p = &r.problems;
+        let cols = Columns::new(py)
+            .str("path", p.iter().map(|x| x.path.clone()).collect())?
+            .str("kind", p.iter().map(|x| x.kind.as_str().to_string()).collect())?
+            .str("detail", p.iter().map(|x| x.detail.clone()).collect())?
+            .str("day", p.iter().map(|x| x.day.clone().unwrap_or_default()).collect())?
+            .i64("bucket", p.iter().map(|x| x.bucket.map_or(-1, i64::from)).collect())?
+            .i64("fixes", p.iter().map(|x| x.fixes as i64).collect())?
+            .done();
+        Ok((r.files_checked, r.fixes_checked, r.repaired, r.quarantined_files, cols))
+    }
+}

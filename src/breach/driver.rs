@@ -14,6 +14,7 @@ use super::engine::{region_of, track_fix, EngineParams, EpisodeTracker, Interval
 use super::{EpisodeKind, TrackFix};
 use crate::store::TrailStore;
 use crate::time::Window;
+use crate::trail::Trail;
 use crate::zone::{ZoneKind, ZoneSet};
 
 /// A subject's trackers, sorted by key (zone number, kind code), with the
@@ -276,7 +277,52 @@ impl ZoneTrackers {
     }
 }
 
+/// The fix ranges `[a, b]` (indices, within `lo..=hi`, sorted, disjoint)
+/// that matter for the subject's inclusion zones: all of it if one has no
+/// schedule, else each occurrence with one fix either side (the engine clips
+/// to the schedule, so fixes outside every occurrence cannot change an
+/// episode; skipping them is what makes a curfew cheap outside its hours).
+fn curfew_spans(trail: &Trail, zones: &ZoneSet, subject: &str, lo: usize, hi: usize) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let span = Window::from_us(trail.t_us[lo], trail.t_us[hi].saturating_add(1));
+    for z in zones.applicable(subject) {
+        let zone = &zones.get(z).zone;
+        if zone.kind != ZoneKind::Inclusion {
+            continue;
+        }
+        let Some(schedule) = &zone.schedule else {
+            return vec![(lo, hi)];
+        };
+        for occ in schedule.occurrences(span) {
+            let r = trail.range(occ);
+            let (a, b) = (r.start.saturating_sub(1).max(lo), r.end.min(hi));
+            if a <= b {
+                spans.push((a, b));
+            }
+        }
+    }
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+    for (a, b) in spans {
+        match merged.last_mut() {
+            Some(m) if a <= m.1 + 1 => m.1 = m.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+}
+
 impl ZoneTrackers {
+    /// A discontinuity: every tracker closes its open episode and forgets
+    /// its last fix; the next fix starts afresh.
+    pub(crate) fn break_all(&mut self, out: &mut Vec<RawEpisode>) {
+        for (_, (tr, last_t)) in &mut self.map {
+            tr.break_here(out);
+            *last_t = i64::MIN;
+        }
+        self.last = None;
+    }
+
     /// Trackers for the subject's inclusion zones only (curfews).
     pub(crate) fn inclusion_only() -> Self {
         ZoneTrackers {
@@ -317,8 +363,19 @@ pub(crate) fn subject_episodes(
         ZoneTrackers::default()
     };
     let mut scratch = Scratch::default();
-    for i in lo..=hi {
-        trackers.feed(zones, name, track_fix(trail, i), p, &mut out, &mut scratch);
+    let spans = if inclusion_only {
+        curfew_spans(trail, zones, name, lo, hi)
+    } else {
+        vec![(lo, hi)]
+    };
+    for (k, &(a, b)) in spans.iter().enumerate() {
+        if k > 0 {
+            // Fixes between two spans were skipped: no segment across them.
+            trackers.break_all(&mut out);
+        }
+        for i in a..=b {
+            trackers.feed(zones, name, track_fix(trail, i), p, &mut out, &mut scratch);
+        }
     }
     trackers.finish(&mut out);
     out.retain_mut(|e| {

@@ -33,6 +33,19 @@ struct Last {
     fix: TrackFix,
     /// Whether the region covers the fix.
     covered: bool,
+    /// Whether `covered` was computed: a fix outside every active window of
+    /// a scheduled zone is not located until a later segment needs it
+    /// (curfews skip most point-in-polygon tests outside curfew hours).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    known: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// Cached active windows of a schedule over `[from, to)` (shared between
@@ -228,7 +241,9 @@ impl EpisodeTracker {
         let zone = zones.get(self.zone as usize);
         let region = region_of(zone, self.kind);
         let scheduled = zone.zone.schedule.is_some();
-        let covered = region.covers(fix.lon, fix.lat);
+        // Located on first need (see `Last::known`).
+        let mut here: Option<bool> = None;
+        let mut covered = || *here.get_or_insert_with(|| region.covers(fix.lon, fix.lat));
         match self.last {
             Some(l) if fix.t_us > l.fix.t_us && ((fix.t_us - l.fix.t_us) as f64) <= p.max_gap_s * 1e6 => {
                 let (t0, t1) = (l.fix.t_us, fix.t_us);
@@ -243,8 +258,12 @@ impl EpisodeTracker {
                     region.covered_intervals_known(
                         (l.fix.lon, l.fix.lat),
                         (fix.lon, fix.lat),
-                        l.covered,
-                        covered,
+                        if l.known {
+                            l.covered
+                        } else {
+                            region.covers(l.fix.lon, l.fix.lat)
+                        },
+                        covered(),
                         inside,
                     );
                     let ivs = if self.kind == EpisodeKind::Inclusion {
@@ -287,7 +306,7 @@ impl EpisodeTracker {
             self.cache.ensure(zone, fix.t_us, fix.t_us);
             self.cache.windows.iter().any(|&(s, e)| s <= fix.t_us && fix.t_us < e)
         };
-        if active && self.violates(covered) {
+        if active && self.violates(covered()) {
             match self.open.as_mut() {
                 Some(o) if o.end_us >= fix.t_us => {
                     o.fixes += 1;
@@ -314,7 +333,11 @@ impl EpisodeTracker {
                 self.close(out);
             }
         }
-        self.last = Some(Last { fix, covered });
+        self.last = Some(Last {
+            fix,
+            covered: here.unwrap_or(false),
+            known: here.is_some(),
+        });
     }
 
     /// Marks a discontinuity (the next fix does not continue from the last

@@ -209,6 +209,10 @@ pub enum Error {
         source_name: String,
         /// What is wrong with it.
         reason: String,
+        /// The decoder's own error, when one caused it (kept, not only its
+        /// text, so callers can inspect it).
+        #[source]
+        source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
     },
     /// An invalid zone definition, naming the feature and the field.
     #[error("{source_name}: feature {index}{}: field `{field}`: {reason}", id.as_ref().map(|i| format!(" (id {i:?})")).unwrap_or_default())]
@@ -269,6 +273,21 @@ impl Error {
         Error::Format {
             source_name: source_name.to_string(),
             reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// A whole-input format error caused by a decoder's error, which is kept
+    /// as the source (its text is in `reason` too, for the message).
+    pub fn format_from(
+        source_name: &str,
+        reason: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Format {
+            source_name: source_name.to_string(),
+            reason: reason.into(),
+            source: Some(std::sync::Arc::new(source)),
         }
     }
 }

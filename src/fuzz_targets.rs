@@ -52,7 +52,9 @@ fn check_error(e: &Error) {
             assert!(r.source_name.starts_with("fuzz"), "{msg}");
             assert!(!r.field.is_empty(), "{msg}");
         }
-        Error::Format { source_name, reason } => {
+        Error::Format {
+            source_name, reason, ..
+        } => {
             assert!(source_name.starts_with("fuzz"), "{msg}");
             assert!(!reason.is_empty(), "{msg}");
         }

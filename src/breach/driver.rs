@@ -123,9 +123,12 @@ impl ZoneTrackers {
             None => [fix.lon, fix.lat, fix.lon, fix.lat],
         };
         let mut wanted = std::mem::take(&mut scratch.wanted);
-        wanted.clear();
-        self.select(zones, subject, seg, &mut wanted);
-        self.reconcile(&wanted, out);
+        // Inclusion trackers only: the set never changes once made.
+        if !(self.inclusion_only && self.last.is_some()) {
+            wanted.clear();
+            self.select(zones, subject, seg, &mut wanted);
+            self.reconcile(&wanted, out);
+        }
         // A tracker that missed the previous fix (new, or skipped a segment)
         // is re-seeded with it, so it interpolates this segment.
         let prev = self.last;

@@ -42,7 +42,7 @@ pub fn read_csv_from<R: Read>(
         .from_reader(input);
     let headers = rdr
         .headers()
-        .map_err(|e| Error::format(source_name, format!("cannot read the header row: {e}")))?
+        .map_err(|e| Error::format_from(source_name, format!("cannot read the header row: {e}"), e))?
         .clone();
     let c = &options.columns;
     let find = |name: &str| headers.iter().position(|h| h == name);

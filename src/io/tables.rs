@@ -355,7 +355,10 @@ pub fn read_incidents(
     let src = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(&src, e))?;
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(file);
-    let headers = rdr.headers().map_err(|e| Error::format(&src, e.to_string()))?.clone();
+    let headers = rdr
+        .headers()
+        .map_err(|e| Error::format_from(&src, e.to_string(), e))?
+        .clone();
     let col = |n: &str| {
         headers.iter().position(|h| h == n).ok_or_else(|| {
             Error::format(
@@ -374,7 +377,7 @@ pub fn read_incidents(
     );
     let mut out = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| Error::format(&src, e.to_string()))?;
+        let rec = rec.map_err(|e| Error::format_from(&src, e.to_string(), e))?;
         let line = rec.position().map_or(0, |p| p.line());
         let err = |field: &str, value: &str, reason: Reason| -> Error {
             RecordError::new(&src, Location::Line(line), field, value, reason).into()

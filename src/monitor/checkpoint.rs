@@ -80,7 +80,7 @@ impl Monitor {
                 .zip(self.states.iter().cloned())
                 .collect(),
         };
-        serde_json::to_vec(&c).map_err(|e| Error::format("<checkpoint>", e.to_string()))
+        serde_json::to_vec(&c).map_err(|e| Error::format_from("<checkpoint>", e.to_string(), e))
     }
 
     /// Resumes from a checkpoint over the same zones.
@@ -93,8 +93,8 @@ impl Monitor {
     }
 
     fn restore_unguarded(zones: ZoneSet, bytes: &[u8]) -> Result<Self, Error> {
-        let c: Checkpoint =
-            serde_json::from_slice(bytes).map_err(|e| Error::format("<checkpoint>", format!("corrupt: {e}")))?;
+        let c: Checkpoint = serde_json::from_slice(bytes)
+            .map_err(|e| Error::format_from("<checkpoint>", format!("corrupt: {e}"), e))?;
         if c.version != CHECKPOINT_VERSION {
             return Err(Error::format("<checkpoint>", format!("unknown version {}", c.version)));
         }

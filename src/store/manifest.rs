@@ -63,14 +63,14 @@ impl Manifest {
     fn body(&self) -> Result<Vec<u8>, Error> {
         let mut m = self.clone();
         m.checksum = None;
-        serde_json::to_vec_pretty(&m).map_err(|e| Error::format("<manifest>", e.to_string()))
+        serde_json::to_vec_pretty(&m).map_err(|e| Error::format_from("<manifest>", e.to_string(), e))
     }
 
     /// The manifest's bytes with its checksum set.
     pub(crate) fn to_bytes(&self) -> Result<Vec<u8>, Error> {
         let mut m = self.clone();
         m.checksum = Some(crate::hash::file_checksum(&self.body()?));
-        serde_json::to_vec_pretty(&m).map_err(|e| Error::format("<manifest>", e.to_string()))
+        serde_json::to_vec_pretty(&m).map_err(|e| Error::format_from("<manifest>", e.to_string(), e))
     }
 
     /// Reads and checks the manifest of the store in `dir`.
@@ -87,7 +87,7 @@ impl Manifest {
     /// Parses and checks manifest bytes; `name` names it in errors.
     pub(crate) fn parse(bytes: &[u8], name: &str) -> Result<Self, Error> {
         let m: Manifest =
-            serde_json::from_slice(bytes).map_err(|e| Error::format(name, format!("corrupt manifest: {e}")))?;
+            serde_json::from_slice(bytes).map_err(|e| Error::format_from(name, format!("corrupt manifest: {e}"), e))?;
         m.check().map_err(|reason| Error::format(name, reason))?;
         Ok(m)
     }

@@ -359,9 +359,9 @@ impl ParquetStore {
                     .collect();
                 b.with_row_groups(groups).build()
             })
-            .map_err(|e| Error::format(&name, format!("not a readable Parquet file: {e}")))?;
+            .map_err(|e| Error::format_from(&name, format!("not a readable Parquet file: {e}"), e))?;
         reader
-            .map(|batch| batch.map_err(|e| Error::format(&name, e.to_string())))
+            .map(|batch| batch.map_err(|e| Error::format_from(&name, e.to_string(), e)))
             .collect()
     }
 
@@ -655,9 +655,14 @@ impl ParquetStore {
                 path,
                 source: std::io::Error::new(source.kind(), format!("{source}{hint}")),
             },
-            Error::Format { source_name, reason } => Error::Format {
+            Error::Format {
+                source_name,
+                reason,
+                source,
+            } => Error::Format {
                 source_name,
                 reason: format!("{reason}{hint}"),
+                source,
             },
             other => other,
         }
@@ -798,21 +803,23 @@ pub(crate) fn encode_geoparquet(rows: &Rows) -> Result<Vec<u8>, Error> {
             Arc::new(geometry),
         ],
     )
-    .map_err(|e| Error::format("<parquet>", e.to_string()))?;
+    .map_err(|e| Error::format_from("<parquet>", e.to_string(), e))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(8_192))
         .build();
     let mut buf = Vec::new();
-    let mut w =
-        ArrowWriter::try_new(&mut buf, schema, Some(props)).map_err(|e| Error::format("<parquet>", e.to_string()))?;
+    let mut w = ArrowWriter::try_new(&mut buf, schema, Some(props))
+        .map_err(|e| Error::format_from("<parquet>", e.to_string(), e))?;
     let geo = serde_json::json!({
         "version": "1.1.0",
         "primary_column": "geometry",
         "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"], "bbox": bbox}}
     });
     w.append_key_value_metadata(KeyValue::new("geo".to_string(), geo.to_string()));
-    w.write(&batch).map_err(|e| Error::format("<parquet>", e.to_string()))?;
-    w.close().map_err(|e| Error::format("<parquet>", e.to_string()))?;
+    w.write(&batch)
+        .map_err(|e| Error::format_from("<parquet>", e.to_string(), e))?;
+    w.close()
+        .map_err(|e| Error::format_from("<parquet>", e.to_string(), e))?;
     Ok(buf)
 }

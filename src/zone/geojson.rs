@@ -77,7 +77,7 @@ pub fn zones_from_geojson_str(text: &str, source_name: &str) -> Result<ZoneSet, 
 
 fn parse_zones(text: &str, source_name: &str) -> Result<ZoneSet, Error> {
     let doc: Value = serde_json::from_str(text)
-        .map_err(|e| Error::format(source_name, format!("line {}: not valid JSON: {e}", e.line())))?;
+        .map_err(|e| Error::format_from(source_name, format!("line {}: not valid JSON: {e}", e.line()), e))?;
     if doc.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
         return Err(Error::format(source_name, "not a GeoJSON FeatureCollection"));
     }

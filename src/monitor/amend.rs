@@ -23,12 +23,14 @@ pub(super) fn report_closed(
 ) {
     for &e in closed {
         let key = (e.zone, kind_code(e.kind));
+        let stamp = Stamp { subject, zones, pt };
         match st.announced.remove(&key) {
-            Some(a) if a.start_us == e.start_us => {}
+            Some(a) if a.start_us == e.start_us => events.push(ended(&stamp, &e)),
             Some(a) => {
                 // Announced with another start (cannot happen in order; be explicit).
+                st.withdrawn.insert((a.zone, kind_code(a.kind), a.start_us), a);
                 events.push(event(
-                    &Stamp { subject, zones, pt },
+                    &stamp,
                     Change {
                         kind: EventKind::Amended,
                         episode: Some(&e),
@@ -37,29 +39,65 @@ pub(super) fn report_closed(
                     },
                     e.start_us,
                 ));
+                events.push(ended(&stamp, &e));
             }
-            None => events.push(event(
-                &Stamp { subject, zones, pt },
-                Change {
-                    kind: started_kind(e.kind),
-                    episode: Some(&e),
-                    old: None,
-                    closed: false,
-                },
-                e.start_us,
-            )),
+            None => announce(st, &stamp, &e, true, e.start_us, events),
         }
-        events.push(event(
-            &Stamp { subject, zones, pt },
-            Change {
-                kind: ended_kind(e.kind),
-                episode: Some(&e),
-                old: None,
-                closed: true,
-            },
-            e.end_us,
-        ));
         st.closed.insert((e.zone, kind_code(e.kind), e.start_us), e);
+    }
+}
+
+/// The `ended` event of a closed episode.
+fn ended(stamp: &Stamp<'_>, e: &RawEpisode) -> MonitorEvent {
+    event(
+        stamp,
+        Change {
+            kind: ended_kind(e.kind),
+            episode: Some(e),
+            old: None,
+            closed: true,
+        },
+        e.end_us,
+    )
+}
+
+/// Announces an episode the consumer has not heard of: `started` (and
+/// `ended` if `closed`) — or, if an amendment withdrew an episode with the
+/// same zone, kind and start, an amendment reinstating it (at
+/// `amend_time_us`), so no event goes out twice under one id.
+fn announce(
+    st: &mut SubjectState,
+    stamp: &Stamp<'_>,
+    e: &RawEpisode,
+    closed: bool,
+    amend_time_us: i64,
+    events: &mut Vec<MonitorEvent>,
+) {
+    if let Some(w) = st.withdrawn.remove(&(e.zone, kind_code(e.kind), e.start_us)) {
+        events.push(event(
+            stamp,
+            Change {
+                kind: EventKind::Amended,
+                episode: Some(e),
+                old: Some(&w),
+                closed,
+            },
+            amend_time_us,
+        ));
+        return;
+    }
+    events.push(event(
+        stamp,
+        Change {
+            kind: started_kind(e.kind),
+            episode: Some(e),
+            old: None,
+            closed: false,
+        },
+        e.start_us,
+    ));
+    if closed {
+        events.push(ended(stamp, e));
     }
 }
 
@@ -71,21 +109,14 @@ pub(super) fn announce_open(
     pt: i64,
     events: &mut Vec<MonitorEvent>,
 ) {
-    for e in st.live.open_episodes() {
-        let key = (e.zone, kind_code(e.kind));
-        if let std::collections::btree_map::Entry::Vacant(slot) = st.announced.entry(key) {
-            events.push(event(
-                &Stamp { subject, zones, pt },
-                Change {
-                    kind: started_kind(e.kind),
-                    episode: Some(&e),
-                    old: None,
-                    closed: false,
-                },
-                e.start_us,
-            ));
-            slot.insert(e);
-        }
+    let fresh: Vec<RawEpisode> = st
+        .live
+        .open_episodes()
+        .filter(|e| !st.announced.contains_key(&(e.zone, kind_code(e.kind))))
+        .collect();
+    for e in fresh {
+        announce(st, &Stamp { subject, zones, pt }, &e, false, e.start_us, events);
+        st.announced.insert((e.zone, kind_code(e.kind)), e);
     }
 }
 
@@ -153,9 +184,13 @@ pub(super) fn recompute(
     old_all.extend(st.announced.values().map(|e| (*e, false)));
     let mut new_all: Vec<(RawEpisode, bool)> = new_closed.values().map(|e| (*e, true)).collect();
     new_all.extend(new_open.values().map(|e| (*e, false)));
-    let same = |a: &(RawEpisode, bool), b: &(RawEpisode, bool)| a == b;
+    // Equal as a consumer sees them: an open episode by its start only (its
+    // `started` event says nothing more), a closed one by everything its
+    // `ended` event carries. Anything else changed is an amendment.
+    let same = |a: &(RawEpisode, bool), b: &(RawEpisode, bool)| visible(a) == visible(b);
     // Pair old and new episodes of the same zone and kind that overlap.
     let mut used_new = vec![false; new_all.len()];
+    let mut withdrawn_now = Vec::new();
     for o in &old_all {
         if let Some(k) = new_all.iter().position(|n| same(o, n)) {
             used_new[k] = true;
@@ -172,6 +207,11 @@ pub(super) fn recompute(
             Some(k) => {
                 used_new[k] = true;
                 let n = new_all[k];
+                if n.0.start_us != o.0.start_us {
+                    // Its start moved: one derived later at the old start is
+                    // another episode and must not reuse that start's ids.
+                    withdrawn_now.push(o.0);
+                }
                 events.push(event(
                     &Stamp { subject, zones, pt },
                     Change {
@@ -183,48 +223,32 @@ pub(super) fn recompute(
                     event_time,
                 ));
             }
-            None => events.push(event(
-                &Stamp { subject, zones, pt },
-                Change {
-                    kind: EventKind::Amended,
-                    episode: None,
-                    old: Some(&o.0),
-                    closed: false,
-                },
-                event_time,
-            )),
+            None => {
+                events.push(event(
+                    &Stamp { subject, zones, pt },
+                    Change {
+                        kind: EventKind::Amended,
+                        episode: None,
+                        old: Some(&o.0),
+                        closed: false,
+                    },
+                    event_time,
+                ));
+                withdrawn_now.push(o.0);
+            }
         }
     }
     for (k, n) in new_all.iter().enumerate() {
-        if used_new[k] {
-            continue;
-        }
-        events.push(event(
-            &Stamp { subject, zones, pt },
-            Change {
-                kind: started_kind(n.0.kind),
-                episode: Some(&n.0),
-                old: None,
-                closed: false,
-            },
-            n.0.start_us,
-        ));
-        if n.1 {
-            events.push(event(
-                &Stamp { subject, zones, pt },
-                Change {
-                    kind: ended_kind(n.0.kind),
-                    episode: Some(&n.0),
-                    old: None,
-                    closed: true,
-                },
-                n.0.end_us,
-            ));
+        if !used_new[k] {
+            announce(st, &Stamp { subject, zones, pt }, &n.0, n.1, event_time, events);
         }
     }
     st.live = live;
     st.closed = new_closed;
     st.announced = new_open;
+    for w in withdrawn_now {
+        st.withdrawn.insert((w.zone, kind_code(w.kind), w.start_us), w);
+    }
 }
 
 /// Moves the base to the newest snapshot older than the history horizon and
@@ -242,6 +266,23 @@ pub(super) fn prune(st: &mut SubjectState, history_us: i64) {
     let cut = st.fixes.partition_point(|f| f.t_us <= t_cut).min(st.n_final);
     st.fixes.drain(..cut);
     st.n_final -= cut;
-    let first = st.history().next().map_or(i64::MAX, |f| f.t_us);
-    st.closed.retain(|_, e| e.end_us >= first);
+    // Keep exactly the closed episodes a recomputation from the new base can
+    // derive again: those ending at or after the base's last fix (an
+    // episode closed by feeding that fix or an earlier one ends before it).
+    // Dropping one ending between the base and the first fix still held
+    // (the old rule) made a later recomputation announce it afresh.
+    st.closed.retain(|_, e| e.end_us >= t_cut);
+    st.withdrawn.retain(|_, e| e.end_us >= t_cut);
+}
+
+/// What a consumer has been told of an episode: zone, kind and start, plus
+/// end, fixes and confirmation once it is closed.
+fn visible(e: &(RawEpisode, bool)) -> (u32, u8, i64, Option<(i64, u32, bool)>) {
+    let (ep, closed) = e;
+    (
+        ep.zone,
+        kind_code(ep.kind),
+        ep.start_us,
+        closed.then_some((ep.end_us, ep.fixes, ep.confirmed)),
+    )
 }

@@ -159,22 +159,41 @@ pub(super) fn event(stamp: &Stamp<'_>, change: Change<'_>, event_time_us: i64) -
         Some(e) => (Some(e.start_us), closed.then_some(e.end_us)),
         None => (None, None),
     };
-    let id = fnv(&[
-        subject.as_bytes(),
-        kind_id_name(kind).as_bytes(),
-        zone.as_deref().unwrap_or("").as_bytes(),
-        episode_id_name(ek).as_bytes(),
-        &start.unwrap_or(i64::MIN).to_le_bytes(),
-        &end.unwrap_or(i64::MIN).to_le_bytes(),
-        &old.map_or(i64::MIN, |o| o.start_us).to_le_bytes(),
-        &old.map_or(i64::MIN, |o| o.end_us).to_le_bytes(),
-        &(if ep.is_none() && old.is_none() {
+    let numbers = [
+        start.unwrap_or(i64::MIN).to_le_bytes(),
+        end.unwrap_or(i64::MIN).to_le_bytes(),
+        old.map_or(i64::MIN, |o| o.start_us).to_le_bytes(),
+        old.map_or(i64::MIN, |o| o.end_us).to_le_bytes(),
+        (if ep.is_none() && old.is_none() {
             event_time_us
         } else {
             0
         })
         .to_le_bytes(),
-    ]);
+    ];
+    let amended_detail;
+    let mut parts: Vec<&[u8]> = vec![
+        subject.as_bytes(),
+        kind_id_name(kind).as_bytes(),
+        zone.as_deref().unwrap_or("").as_bytes(),
+        episode_id_name(ek).as_bytes(),
+    ];
+    parts.extend(numbers.iter().map(|n| n.as_slice()));
+    // Amendments: everything else they carry, so two different amendments of
+    // the same interval never share an id. (Other kinds keep the id layout
+    // earlier releases emitted: ids are pinned.)
+    if kind == EventKind::Amended {
+        let detail =
+            |e: Option<&RawEpisode>| e.map_or(0u64, |e| (u64::from(e.fixes) << 2) | (u64::from(e.confirmed) << 1) | 1);
+        amended_detail = [
+            detail(ep.filter(|_| closed)).to_le_bytes(),
+            detail(old).to_le_bytes(),
+            u64::from(closed).to_le_bytes(),
+        ]
+        .concat();
+        parts.push(&amended_detail);
+    }
+    let id = fnv(&parts);
     MonitorEvent {
         id,
         kind,

@@ -38,14 +38,12 @@ pub(super) struct SubjectState {
     pub(super) closed: BTreeMap<(u32, u8, i64), RawEpisode>,
     /// Open episodes announced as started.
     pub(super) announced: BTreeMap<(u32, u8), RawEpisode>,
+    /// Episodes an amendment withdrew or moved to another start, since the
+    /// horizon, by (zone, kind, start): an episode derived again at such a
+    /// start is reinstated by an amendment, not announced afresh under the
+    /// ids the first announcement had.
+    pub(super) withdrawn: BTreeMap<(u32, u8, i64), RawEpisode>,
     pub(super) signal_lost: bool,
-}
-
-impl SubjectState {
-    /// The final fixes since the horizon.
-    pub(super) fn history(&self) -> impl Iterator<Item = &TrackFix> {
-        self.fixes.iter().take(self.n_final)
-    }
 }
 
 /// A subject's state as checkpoints hold it (format 1): pending fixes as
@@ -66,6 +64,9 @@ pub(super) struct StateRepr {
     closed: BTreeMap<(u32, u8, i64), RawEpisode>,
     #[serde(with = "as_pairs")]
     announced: BTreeMap<(u32, u8), RawEpisode>,
+    /// Absent when empty (checkpoints of earlier releases have none).
+    #[serde(default, with = "as_pairs", skip_serializing_if = "BTreeMap::is_empty")]
+    withdrawn: BTreeMap<(u32, u8, i64), RawEpisode>,
     signal_lost: bool,
 }
 
@@ -83,6 +84,7 @@ impl From<SubjectState> for StateRepr {
             live: st.live,
             closed: st.closed,
             announced: st.announced,
+            withdrawn: st.withdrawn,
             signal_lost: st.signal_lost,
         }
     }
@@ -107,6 +109,7 @@ impl TryFrom<StateRepr> for SubjectState {
             live: r.live,
             closed: r.closed,
             announced: r.announced,
+            withdrawn: r.withdrawn,
             signal_lost: r.signal_lost,
         })
     }

@@ -544,3 +544,152 @@ fn checkpoint_round_trip_is_exact() {
         );
     }
 }
+
+/// A 1-fix-a-minute walk east along lat 52.95 (`lon = -1.15 + 0.0005 k`),
+/// accuracy 5 m, and a thin exclusion strip crossed between fixes 64 and 65
+/// (issue 18's reproductions).
+fn strip_walk() -> (ZoneSet, impl Fn(f64) -> TrackFix) {
+    let zones = crate::zone::zones_from_geojson_str(
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"strip",
+        "properties":{"kind":"exclusion"},"geometry":{"type":"Polygon","coordinates":
+        [[[-1.11785,52.949],[-1.11765,52.949],[-1.11765,52.951],[-1.11785,52.951],[-1.11785,52.949]]]}}]}"#,
+        "strip",
+    )
+    .unwrap();
+    let t0 = 1_711_929_600_000_000i64; // 2024-04-01T00:00Z
+    let at = move |k: f64| TrackFix {
+        t_us: t0 + (k * 60e6) as i64,
+        lon: -1.15 + 0.0005 * k,
+        lat: 52.95,
+        accuracy_m: Some(5.0),
+    };
+    (zones, at)
+}
+
+/// Issue 18, first reproduction: a late fix inside the strip, 4,100 s late,
+/// changes an episode that ended in the segment just after the base snapshot.
+/// Pruning had forgotten it while recomputation derived it again, so the new
+/// version went out as a fresh started/ended pair and the old one was never
+/// amended: the consumer held two episodes where batch has one.
+#[test]
+fn late_fix_amends_an_episode_ending_next_to_the_base() {
+    let (zones, at) = strip_walk();
+    let options = MonitorOptions {
+        allowed_lateness_s: 300.0,
+        history_s: 4110.0,
+        ..Default::default()
+    };
+    let mut m = Monitor::new(zones.clone(), options).unwrap();
+    let mut fixes: Vec<TrackFix> = (1..=133).map(|k| at(k as f64)).collect();
+    let mut events = Vec::new();
+    for f in &fixes {
+        events.extend(m.push("S", *f, 0).unwrap());
+    }
+    let late = at(64.0 + 40.0 / 60.0);
+    let late_events = m.push("S", late, 0).unwrap();
+    assert!(
+        late_events.iter().all(|e| e.kind == EventKind::Amended),
+        "the changed episode is amended, not announced afresh: {late_events:#?}"
+    );
+    assert_eq!(late_events.len(), 1, "{late_events:#?}");
+    events.extend(late_events);
+    events.extend(m.finish(0));
+    fixes.push(late);
+    fixes.sort_by_key(|f| f.t_us);
+    let b = batch(&fixes, &zones);
+    assert_eq!(b.len(), 1);
+    assert_eq!(replay(&events), b);
+    assert_unique_ids(&events);
+}
+
+/// Issue 18, second reproduction: a late fix on the path that changes no
+/// episode emits nothing (it used to re-send started/ended, same ids).
+#[test]
+fn late_fix_that_changes_nothing_emits_nothing() {
+    let (zones, at) = strip_walk();
+    let options = MonitorOptions {
+        allowed_lateness_s: 300.0,
+        history_s: 600.0,
+        ..Default::default()
+    };
+    let mut m = Monitor::new(zones.clone(), options).unwrap();
+    let mut events = Vec::new();
+    for k in 1..=140 {
+        events.extend(m.push("S", at(k as f64), 0).unwrap());
+    }
+    let late = m.push("S", at(133.5), 0).unwrap();
+    assert!(late.is_empty(), "{late:#?}");
+    assert_unique_ids(&events);
+}
+
+/// Every event id appears once in a run: ids are unique for their content,
+/// so a repeated id is an alert sent twice.
+fn assert_unique_ids(events: &[MonitorEvent]) {
+    let mut seen = std::collections::HashSet::new();
+    for e in events {
+        assert!(seen.insert(e.id), "event sent twice: {e:#?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Fixes late by anything — within the allowed lateness, up to the
+    /// history, and beyond it (flagged and left out) — pushed one by one and
+    /// through `push_many` batches of random sizes with checkpoints at random
+    /// points: after amendments the consumer holds exactly batch's episodes
+    /// of the fixes kept, and no event is sent twice.
+    #[test]
+    fn any_lateness_across_batches_and_checkpoints_equals_batch(seed in any::<u64>()) {
+        let (fixes, zones) = scenario(seed);
+        let mut rng = SplitMix64::new(seed ^ 11);
+        let history_s = [600.0, 1800.0, 14_400.0][(rng.next_u64() % 3) as usize];
+        let options = MonitorOptions { allowed_lateness_s: 60.0, history_s, ..Default::default() };
+        let mut arrival: Vec<(i64, TrackFix)> = fixes
+            .iter()
+            .map(|f| {
+                let u = rng.unit();
+                let late_s = if u < 0.7 {
+                    rng.range(0.0, 60.0)
+                } else if u < 0.95 {
+                    rng.range(60.0, history_s)
+                } else {
+                    rng.range(history_s, 3.0 * history_s)
+                };
+                (f.t_us + (late_s * 1e6) as i64, *f)
+            })
+            .collect();
+        arrival.sort_by_key(|a| a.0);
+        let order: Vec<(&str, TrackFix)> = arrival.iter().map(|a| ("S", a.1)).collect();
+        let mut m = Monitor::new(zones.clone(), options).unwrap();
+        let mut events = Vec::new();
+        let mut i = 0;
+        while i < order.len() {
+            let n = 1 + (rng.next_u64() % 9) as usize;
+            let chunk = &order[i..(i + n).min(order.len())];
+            if rng.chance(0.5) {
+                events.extend(m.push_many(chunk, 0).unwrap());
+            } else {
+                for (s, f) in chunk {
+                    events.extend(m.push(s, *f, 0).unwrap());
+                }
+            }
+            if rng.chance(0.1) {
+                m = Monitor::restore(zones.clone(), &m.checkpoint().unwrap()).unwrap();
+            }
+            i += n;
+        }
+        events.extend(m.finish(0));
+        let dropped: std::collections::HashSet<i64> = events
+            .iter()
+            .filter(|e| e.kind == EventKind::LateFixBeyondHistory)
+            .map(|e| e.event_time_us)
+            .collect();
+        let kept: Vec<TrackFix> = fixes.iter().filter(|f| !dropped.contains(&f.t_us)).copied().collect();
+        let mut seen = std::collections::HashSet::new();
+        for e in &events {
+            prop_assert!(seen.insert(e.id), "event sent twice: {:?}", e);
+        }
+        prop_assert_eq!(replay(&events), batch(&kept, &zones));
+    }
+}

@@ -39,6 +39,7 @@ mod fix;
 pub mod fuzz_targets;
 pub mod generate;
 pub mod geodesy;
+mod geoparquet;
 mod hash;
 mod heatmap;
 pub mod io;

@@ -25,8 +25,9 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::{accept, io_err, source_name, write_err, Num, ReadOptions, Tm};
 use crate::error::{Error, Location, Reason, RecordError};
+use crate::geoparquet::{encode_geoparquet, Rows};
 use crate::report::ReadReport;
-use crate::store::{encode_geoparquet, Rows, TrailRequest, TrailStoreBuilder};
+use crate::store::{TrailRequest, TrailStoreBuilder};
 
 /// Reads fixes from a Parquet file (see the module docs for the accepted
 /// column types).

@@ -20,7 +20,6 @@ mod fault_tests;
 
 pub use builder::{Conflict, IngestSummary, TrailStoreBuilder};
 pub use index::{SegmentRef, SegmentRun, RUN_LEN};
-pub(crate) use parquet::{encode_geoparquet, Rows};
 pub use parquet::{CompactSummary, ImportSummary, ParquetStore, StoredFile, DEFAULT_BUCKETS, MAX_FILES_PER_PARTITION};
 pub use request::TrailRequest;
 

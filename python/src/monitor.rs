@@ -19,8 +19,34 @@ pub(crate) struct PyMonitor {
     pub(crate) inner: trailfence::Monitor,
 }
 
-fn events_json(events: &[trailfence::MonitorEvent]) -> PyResult<String> {
-    serde_json::to_string(events).map_err(|e| TrailfenceError::new_err(e.to_string()))
+/// Events as columns (no JSON crosses the boundary): absent times are
+/// `i64::MIN` (numpy's NaT), absent texts `""`, absent fix counts -1.
+fn event_columns<'py>(py: Python<'py>, events: &[trailfence::MonitorEvent]) -> PyResult<Bound<'py, PyDict>> {
+    let text = |f: &dyn Fn(&trailfence::MonitorEvent) -> String| events.iter().map(f).collect::<Vec<String>>();
+    let time = |f: &dyn Fn(&trailfence::MonitorEvent) -> Option<i64>| {
+        events.iter().map(|e| f(e).unwrap_or(i64::MIN)).collect::<Vec<i64>>()
+    };
+    Columns::new(py)
+        .str("id", text(&|e| e.id.to_string()))?
+        .str("kind", text(&|e| e.kind.as_str().to_string()))?
+        .str("subject", text(&|e| e.subject.to_string()))?
+        .str("zone", text(&|e| e.zone.as_deref().unwrap_or("").to_string()))?
+        .str(
+            "episode_kind",
+            text(&|e| e.episode_kind.map_or("", |k| k.as_str()).to_string()),
+        )?
+        .i64("start_us", time(&|e| e.start_us))?
+        .i64("end_us", time(&|e| e.end_us))?
+        .i64("old_start_us", time(&|e| e.old_start_us))?
+        .i64("old_end_us", time(&|e| e.old_end_us))?
+        .i64("fixes", events.iter().map(|e| e.fixes.map_or(-1, i64::from)).collect())?
+        .str(
+            "confidence",
+            text(&|e| e.confidence.map_or("", |c| c.as_str()).to_string()),
+        )?
+        .i64("event_time_us", time(&|e| Some(e.event_time_us)))?
+        .i64("processing_time_us", time(&|e| Some(e.processing_time_us)))
+        .map(Columns::done)
 }
 
 #[pymethods]
@@ -48,18 +74,18 @@ impl PyMonitor {
         })
     }
 
-    /// Pushes fixes (columns); returns the events as JSON.
+    /// Pushes fixes (columns); returns the events as columns.
     #[allow(clippy::too_many_arguments)]
-    fn push_columns(
+    fn push_columns<'py>(
         &mut self,
-        py: Python<'_>,
+        py: Python<'py>,
         subject: Vec<String>,
         t_us: PyReadonlyArray1<'_, i64>,
         lon: PyReadonlyArray1<'_, f64>,
         lat: PyReadonlyArray1<'_, f64>,
         accuracy_m: PyReadonlyArray1<'_, f64>,
         processing_time_us: i64,
-    ) -> PyResult<String> {
+    ) -> PyResult<Bound<'py, PyDict>> {
         let (t, x, y, a) = (
             t_us.as_slice()?,
             lon.as_slice()?,
@@ -87,17 +113,17 @@ impl PyMonitor {
                 .collect();
             inner.push_many(&batch, processing_time_us)
         });
-        events_json(&events.map_err(to_py)?)
+        event_columns(py, &events.map_err(to_py)?)
     }
 
-    /// Signal-loss check at `now_us`; events as JSON.
-    fn tick(&mut self, now_us: i64) -> PyResult<String> {
-        events_json(&self.inner.tick(now_us))
+    /// Signal-loss check at `now_us`; events as columns.
+    fn tick<'py>(&mut self, py: Python<'py>, now_us: i64) -> PyResult<Bound<'py, PyDict>> {
+        event_columns(py, &self.inner.tick(now_us))
     }
 
-    /// End of stream: flush and close; events as JSON.
-    fn finish(&mut self, processing_time_us: i64) -> PyResult<String> {
-        events_json(&self.inner.finish(processing_time_us))
+    /// End of stream: flush and close; events as columns.
+    fn finish<'py>(&mut self, py: Python<'py>, processing_time_us: i64) -> PyResult<Bound<'py, PyDict>> {
+        event_columns(py, &self.inner.finish(processing_time_us))
     }
 
     /// All state, versioned JSON bytes.

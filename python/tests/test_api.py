@@ -195,7 +195,7 @@ def test_monitor_stream_equals_batch_and_restores(store, zones):
     saved = m.checkpoint()
     m2 = tf.Monitor.restore(zones, saved)
     ev2 = m2.push_many(fixes.iloc[half:])
-    end = pd.DataFrame(m2.finish())
+    end = m2.finish()
     ended = pd.concat([ev1, ev2])
     ended = ended[ended["kind"].isin(["breach_ended", "curfew_violation_ended"])]
     ended_ids = set(ended["id"]) | set(end.get("id", []))

@@ -630,18 +630,13 @@ class Monitor:
             zones._native, max_gap_s=max_gap_s, allowed_lateness_s=allowed_lateness_s,
             history_s=history_s, signal_loss_s=signal_loss_s, assumed_accuracy_m=assumed_accuracy_m)
 
-    @staticmethod
-    def _events(text: str) -> list[dict[str, Any]]:
-        import json
-
-        return json.loads(text)
-
     @_convert_errors
     def push(self, subject: str, time: Any, lon: float, lat: float, accuracy_m: float | None = None,
-             *, processing_time: Any = None) -> list[dict[str, Any]]:
-        """Push one fix; returns the events it causes (dicts; times in UTC microseconds)."""
+             *, processing_time: Any = None) -> Any:
+        """Push one fix; returns the events it causes as a DataFrame (the schema of every
+        Monitor method: see ``push_many``)."""
         pt = _to_us(processing_time) if processing_time is not None else _now_us()
-        return self._events(self._native.push_columns(
+        return _events_frame(self._native.push_columns(
             [subject], _np.array([_to_us(time)], dtype=_np.int64), _np.array([lon], dtype=_np.float64),
             _np.array([lat], dtype=_np.float64),
             _np.array([_np.nan if accuracy_m is None else accuracy_m], dtype=_np.float64), pt))
@@ -651,24 +646,30 @@ class Monitor:
         """Push a frame of fixes in row (arrival) order, subjects evaluated in parallel; returns the
         events as a DataFrame (exactly those of pushing the rows one by one, grouped by subject in
         order of first appearance). A bad row raises ``ValidationError`` naming it (from 1) and
-        changes nothing. A zone-less time column is wall-clock time in ``tz`` (refused without)."""
+        changes nothing. A zone-less time column is wall-clock time in ``tz`` (refused without).
+
+        Every Monitor method returns this schema: ``id``, ``kind``, ``subject``, ``zone``,
+        ``episode_kind``, ``start``, ``end``, ``old_start``, ``old_end`` (UTC-aware times, NaT when
+        absent), ``fixes`` (nullable integer), ``confidence``, ``event_time``, ``processing_time``;
+        absent texts are None."""
         df = _to_pandas(frame)
         t_us = _time_column(df["time"]).to_utc_us(tz)
         acc = df["accuracy_m"] if "accuracy_m" in df.columns else _np.full(len(df), _np.nan)
         pt = _to_us(processing_time) if processing_time is not None else _now_us()
-        events = self._events(self._native.push_columns(
+        return _events_frame(self._native.push_columns(
             [str(s) for s in df["subject"]], _np.ascontiguousarray(t_us, dtype=_np.int64),
             _np.ascontiguousarray(df["lon"], dtype=_np.float64), _np.ascontiguousarray(df["lat"], dtype=_np.float64),
             _np.ascontiguousarray(acc, dtype=_np.float64), pt))
-        return _events_frame(events)
 
-    def tick(self, now: Any = None) -> list[dict[str, Any]]:
-        """Signal-loss check at processing time ``now`` (default: the wall clock)."""
-        return self._events(self._native.tick(_to_us(now) if now is not None else _now_us()))
+    def tick(self, now: Any = None) -> Any:
+        """Signal-loss check at processing time ``now`` (default: the wall clock); events as a
+        DataFrame (schema: ``push_many``)."""
+        return _events_frame(self._native.tick(_to_us(now) if now is not None else _now_us()))
 
-    def finish(self) -> list[dict[str, Any]]:
-        """End of stream: every buffered fix becomes final and open episodes close."""
-        return self._events(self._native.finish(_now_us()))
+    def finish(self) -> Any:
+        """End of stream: every buffered fix becomes final and open episodes close; events as a
+        DataFrame (schema: ``push_many``)."""
+        return _events_frame(self._native.finish(_now_us()))
 
     def checkpoint(self) -> bytes:
         """All state as versioned bytes."""
@@ -696,14 +697,24 @@ def _now_us() -> int:
     return _time.time_ns() // 1000
 
 
-def _events_frame(events: list[dict[str, Any]]) -> Any:
+def _events_frame(cols: dict) -> Any:
+    """Monitor events from the native columns: one schema for every method."""
     pd = _pd()
-    cols = ["id", "kind", "subject", "zone", "episode_kind", "start_us", "end_us", "old_start_us", "old_end_us",
-            "fixes", "confidence", "event_time_us", "processing_time_us"]
-    df = pd.DataFrame(events, columns=cols)
-    for c in ("start_us", "end_us", "old_start_us", "old_end_us", "event_time_us", "processing_time_us"):
-        df[c.removesuffix("_us")] = pd.to_datetime(df[c], unit="us", utc=True)
-    return df.drop(columns=[c for c in cols if c.endswith("_us")])
+    data: dict[str, Any] = {}
+    # Object columns (pandas 3 would infer `str` for some frames and not for
+    # empty ones: one schema for every call).
+    for c in ("id", "kind", "subject"):
+        data[c] = pd.Series(cols[c], dtype=object)
+    for c in ("zone", "episode_kind"):
+        data[c] = pd.Series([v or None for v in cols[c]], dtype=object)
+    for c in ("start_us", "end_us", "old_start_us", "old_end_us"):
+        data[c.removesuffix("_us")] = pd.to_datetime(cols[c].view("datetime64[us]")).tz_localize("UTC")
+    fixes = cols["fixes"]
+    data["fixes"] = pd.Series(pd.array(_np.where(fixes < 0, 0, fixes), dtype="Int64")).mask(fixes < 0)
+    data["confidence"] = pd.Series([v or None for v in cols["confidence"]], dtype=object)
+    for c in ("event_time_us", "processing_time_us"):
+        data[c.removesuffix("_us")] = pd.to_datetime(cols[c].view("datetime64[us]")).tz_localize("UTC")
+    return pd.DataFrame(data)
 
 
 def _as_us_column(values: Any, tz: str | None = None) -> Any:

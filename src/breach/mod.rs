@@ -57,6 +57,16 @@ pub enum Confidence {
     Possible,
 }
 
+impl Confidence {
+    /// `"confirmed"` or `"possible"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Confirmed => "confirmed",
+            Confidence::Possible => "possible",
+        }
+    }
+}
+
 /// Options of breach evaluation. All debounce options default to 0, which
 /// gives the raw geometric answer.
 #[derive(Debug, Clone, Copy, PartialEq)]

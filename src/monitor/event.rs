@@ -29,6 +29,22 @@ pub enum EventKind {
     LateFixBeyondHistory,
 }
 
+impl EventKind {
+    /// The name used in JSON and by the bindings (`breach_started`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::BreachStarted => "breach_started",
+            EventKind::BreachEnded => "breach_ended",
+            EventKind::CurfewViolationStarted => "curfew_violation_started",
+            EventKind::CurfewViolationEnded => "curfew_violation_ended",
+            EventKind::Amended => "amended",
+            EventKind::SignalLost => "signal_lost",
+            EventKind::SignalRestored => "signal_restored",
+            EventKind::LateFixBeyondHistory => "late_fix_beyond_history",
+        }
+    }
+}
+
 /// A deterministic event id: a 64-bit stable hash of the event's subject,
 /// zone, kind and episode interval, written (and serialised) as 16
 /// lower-case hex digits.

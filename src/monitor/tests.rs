@@ -416,6 +416,26 @@ fn very_late_fix_amends_a_reported_episode() {
     assert_eq!(replay(&events), batch(&moved, &zones));
 }
 
+/// The names the bindings use are the serde names.
+#[test]
+fn event_kind_names_are_the_serde_names() {
+    for k in [
+        EventKind::BreachStarted,
+        EventKind::BreachEnded,
+        EventKind::CurfewViolationStarted,
+        EventKind::CurfewViolationEnded,
+        EventKind::Amended,
+        EventKind::SignalLost,
+        EventKind::SignalRestored,
+        EventKind::LateFixBeyondHistory,
+    ] {
+        assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+    }
+    for c in [Confidence::Confirmed, Confidence::Possible] {
+        assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+    }
+}
+
 /// Event ids hash these spellings; they are the `Debug` forms and must never change.
 #[test]
 fn id_spellings_are_the_debug_forms() {

@@ -230,6 +230,12 @@ impl EpisodeTracker {
 
     /// [`EpisodeTracker::push`] with caller-owned scratch space (callers
     /// holding many short-lived trackers reuse one).
+    ///
+    /// Long on purpose: the segment (interpolation, schedule clipping) and
+    /// the fix (confirmation, opening, closing) are one transition of the
+    /// state machine, the hottest code of batch and monitor alike; split
+    /// into helpers, the shared `open`/`last` state would be threaded
+    /// through each and the compiler stops keeping it in registers.
     pub(crate) fn push_with(
         &mut self,
         zones: &ZoneSet,

@@ -148,6 +148,10 @@ pub(super) fn feed_final(
 
 /// Recomputes the subject's episodes from the base snapshot over the history
 /// and reports every difference as an amendment.
+///
+/// One function on purpose: re-feeding, pairing old with new episodes and
+/// emitting the differences must see the same before/after views; the
+/// event-building is already in `event.rs` and `announce`.
 pub(super) fn recompute(
     st: &mut SubjectState,
     ctx: &Ctx<'_>,

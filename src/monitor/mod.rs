@@ -233,6 +233,10 @@ impl Monitor {
     /// # Errors
     /// [`Error::Record`] naming the batch row (from 1) of the first invalid
     /// fix; nothing is changed then.
+    ///
+    /// (Long on purpose: validation, the counting sort by subject and the
+    /// parallel evaluation are three passes over one batch whose buffers
+    /// they share; each pass is commented.)
     pub fn push_many(
         &mut self,
         batch: &[(&str, TrackFix)],
@@ -434,7 +438,9 @@ pub(super) struct Ctx<'a> {
     pt: i64,
 }
 
-/// One valid fix of one subject: the whole per-fix state machine.
+/// One valid fix of one subject: the whole per-fix state machine (signal,
+/// too late for the history, late → recompute, in time → buffer and feed
+/// what became final), kept in one place so its order is visible.
 fn push_one(
     st: &mut SubjectState,
     ctx: &Ctx<'_>,

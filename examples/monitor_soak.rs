@@ -12,9 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
 use trailfence::generate::{bench_zones_with_homes, generate_fixes, GeneratorConfig, SplitMix64};
-use trailfence::{
-    breaches, BreachOptions, EventKind, Monitor, MonitorEvent, MonitorOptions, TrackFix, Window,
-};
+use trailfence::{breaches, BreachOptions, EventKind, Monitor, MonitorEvent, MonitorOptions, TrackFix, Window};
 
 type Final = BTreeMap<(String, String, String, i64), (i64, u32, String)>;
 
@@ -27,7 +25,11 @@ struct Tally {
 
 fn rss_mb() -> f64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: f64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0.0);
+    let pages: f64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0.0);
     pages * 4096.0 / 1e6
 }
 
@@ -41,7 +43,13 @@ fn apply(view: &mut Final, e: &MonitorEvent) {
             start,
         )
     };
-    let value = || (e.end_us.unwrap(), e.fixes.unwrap(), format!("{:?}", e.confidence.unwrap()));
+    let value = || {
+        (
+            e.end_us.unwrap(),
+            e.fixes.unwrap(),
+            format!("{:?}", e.confidence.unwrap()),
+        )
+    };
     match e.kind {
         EventKind::BreachEnded | EventKind::CurfewViolationEnded => {
             view.insert(key(e.start_us.unwrap()), value());
@@ -105,7 +113,10 @@ fn main() {
             if e.kind == EventKind::Amended {
                 tally.amended += 1;
             }
-            assert!(e.kind != EventKind::LateFixBeyondHistory, "a fix beyond the history: {e:?}");
+            assert!(
+                e.kind != EventKind::LateFixBeyondHistory,
+                "a fix beyond the history: {e:?}"
+            );
             apply(view, e);
         }
         tally.events += evs.len();
@@ -153,7 +164,12 @@ fn main() {
         .into_iter()
         .map(|e| {
             (
-                (e.subject.clone(), e.zone.clone(), format!("{:?}", Some(e.kind)), e.start_us),
+                (
+                    e.subject.clone(),
+                    e.zone.clone(),
+                    format!("{:?}", Some(e.kind)),
+                    e.start_us,
+                ),
                 (e.end_us, e.fixes, format!("{:?}", e.confidence)),
             )
         })

@@ -20,8 +20,17 @@ use crate::report::{Mode, ReadReport};
 use crate::store::TrailStore;
 
 /// The fuzz targets, by name: `csv`, `geojson`, `gpx`, `parquet`, `zones`,
-/// `manifest`, `checkpoint`.
-pub const TARGETS: [&str; 7] = ["csv", "geojson", "gpx", "parquet", "zones", "manifest", "checkpoint"];
+/// `manifest`, `checkpoint`, `stream` (the monitor's CSV input).
+pub const TARGETS: [&str; 8] = [
+    "csv",
+    "geojson",
+    "gpx",
+    "parquet",
+    "zones",
+    "manifest",
+    "checkpoint",
+    "stream",
+];
 
 /// Runs target `name` on `data`, panicking only when a contract is broken
 /// (or the reader itself panicked).
@@ -34,6 +43,7 @@ pub fn run(name: &str, data: &[u8]) {
         "zones" => text(data, zones),
         "manifest" => manifest(data),
         "checkpoint" => checkpoint(data),
+        "stream" => stream(data),
         other => panic!("no fuzz target {other:?}"),
     }
 }
@@ -229,4 +239,62 @@ pub fn mutants(seed: &[u8], other: &[u8], rounds: usize, rng_seed: u64) -> Vec<V
 /// holds the reason.
 pub fn polygon_validity(polygons: &[geo::Polygon<f64>]) -> Result<(), String> {
     crate::zone::validity_check(polygons)
+}
+
+/// The monitor's input stream (`trailfence monitor`): every record is a
+/// valid fix the monitor accepts, or a located record error (file, line,
+/// field); malformed CSV stops the stream with a located format error; the
+/// events never repeat an id.
+fn stream(data: &[u8]) {
+    use crate::breach::TrackFix;
+    use crate::io::CsvFixStream;
+    use crate::monitor::{Monitor, MonitorOptions};
+    let zones = crate::zone::zones_from_geojson_str(
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"z","properties":
+        {"kind":"exclusion","radius_m":200},"geometry":{"type":"Point","coordinates":[-0.1276,51.5072]}}]}"#,
+        "z",
+    )
+    .expect("a valid zone");
+    let mut monitor = Monitor::new(zones, MonitorOptions::default()).expect("default options");
+    let mut ids = std::collections::HashSet::new();
+    let mut stream = match CsvFixStream::new(data, "fuzz.csv", &ReadOptions::default()) {
+        Ok(s) => s,
+        Err(e) => return check_error(&e),
+    };
+    let mut last_end = 0;
+    loop {
+        let rec = match stream.next_record() {
+            Ok(Some(r)) => r,
+            Ok(None) => break,
+            Err(e) => return check_error(&e),
+        };
+        assert!(
+            rec.end_byte >= last_end && rec.end_byte as usize <= data.len(),
+            "positions move forward"
+        );
+        last_end = rec.end_byte;
+        match rec.fix {
+            Ok(f) => {
+                let fix = TrackFix {
+                    t_us: f.t_us,
+                    lon: f.lon,
+                    lat: f.lat,
+                    accuracy_m: f.accuracy_m.map(|a| a as f32),
+                };
+                let events = monitor
+                    .push(&f.subject, fix, 0)
+                    .unwrap_or_else(|e| panic!("the monitor refused a fix the reader accepted: {e}"));
+                for e in events {
+                    assert!(ids.insert(e.id), "event sent twice: {e:?}");
+                }
+            }
+            Err(r) => {
+                assert!(r.source_name == "fuzz.csv" && !r.field.is_empty(), "located: {r}");
+                assert_eq!(r.location, crate::error::Location::Line(rec.line));
+            }
+        }
+    }
+    for e in monitor.finish(0) {
+        assert!(ids.insert(e.id), "event sent twice: {e:?}");
+    }
 }

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use super::text::Out;
-use super::{accept, io_err, source_name, Num, ReadOptions, Tm};
+use super::{io_err, source_name, validate_record, Num, ReadOptions, Tm};
 use crate::error::{Error, Location, Reason, RecordError};
 use crate::report::ReadReport;
 use crate::store::{TrailRequest, TrailStoreBuilder};
@@ -36,69 +36,177 @@ pub fn read_csv_from<R: Read>(
     options: &ReadOptions,
     builder: &mut TrailStoreBuilder,
 ) -> Result<ReadReport, Error> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::format_from(source_name, format!("cannot read the header row: {e}"), e))?
-        .clone();
-    let c = &options.columns;
-    let find = |name: &str| headers.iter().position(|h| h == name);
-    let need = |name: &str| {
-        find(name).ok_or_else(|| {
-            Error::format(
-                source_name,
-                format!(
-                    "line 1: no column `{name}` in the header (columns: {})",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })
-    };
-    let subject_col = if options.subject.is_some() {
-        find(&c.subject)
-    } else {
-        Some(need(&c.subject)?)
-    };
-    let (time_col, lon_col, lat_col) = (need(&c.time)?, need(&c.lon)?, need(&c.lat)?);
-    let acc_col = find(&c.accuracy);
+    let mut stream = CsvFixStream::new(input, source_name, options)?;
     let mut report = ReadReport::new(source_name);
-    let mut rec = csv::StringRecord::new();
-    loop {
-        match rdr.read_record(&mut rec) {
-            Ok(false) => break,
+    while let Some(rec) = stream.next_record()? {
+        report.records += 1;
+        match rec.fix {
+            Ok(f) => {
+                let slot = builder.subject_slot(&f.subject);
+                builder.push_valid(slot, f.t_us, f.lon, f.lat, f.accuracy_m);
+                report.accepted += 1;
+            }
+            Err(e) => report.reject(options.mode, e)?,
+        }
+    }
+    Ok(report)
+}
+
+/// A CSV fix stream read one record at a time — the batch CSV reader and
+/// the streaming monitor's input (`trailfence monitor`) are the same code:
+/// columns found by name in the header, every record validated by the one
+/// path every reader uses, a bad record a located [`RecordError`] (the
+/// stream goes on), malformed CSV a located [`Error::Format`] (it stops).
+pub struct CsvFixStream<R: Read> {
+    rdr: csv::Reader<R>,
+    source_name: String,
+    options: ReadOptions,
+    header_len: usize,
+    subject_col: Option<usize>,
+    time_col: usize,
+    lon_col: usize,
+    lat_col: usize,
+    acc_col: Option<usize>,
+    rec: csv::StringRecord,
+}
+
+/// One record of a [`CsvFixStream`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamRecord {
+    /// Line of the record (1 is the header).
+    pub line: u64,
+    /// Byte offset just after the record: where to resume.
+    pub end_byte: u64,
+    /// The record's fields joined by commas (for dead-letter files).
+    pub raw: String,
+    /// The valid fix, or why the record is refused (file, line, field).
+    pub fix: Result<StreamFix, RecordError>,
+}
+
+/// A valid fix read from a stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamFix {
+    /// Subject id.
+    pub subject: String,
+    /// UTC µs.
+    pub t_us: i64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Accuracy radius, metres, when given.
+    pub accuracy_m: Option<f64>,
+}
+
+impl<R: Read> CsvFixStream<R> {
+    /// Reads the header of `input` and finds the columns named by
+    /// `options.columns` (`subject`, `time`, `lon`, `lat`, optional
+    /// `accuracy_m`).
+    ///
+    /// # Errors
+    /// [`Error::Format`] naming line 1 when the header cannot be read or
+    /// lacks a column.
+    pub fn new(input: R, source_name: &str, options: &ReadOptions) -> Result<Self, Error> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(input);
+        let headers = rdr
+            .headers()
+            .map_err(|e| Error::format_from(source_name, format!("line 1: cannot read the header row: {e}"), e))?
+            .clone();
+        let c = &options.columns;
+        let find = |name: &str| headers.iter().position(|h| h == name);
+        let need = |name: &str| {
+            find(name).ok_or_else(|| {
+                Error::format(
+                    source_name,
+                    format!(
+                        "line 1: no column `{name}` in the header (columns: {})",
+                        headers.iter().collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })
+        };
+        let subject_col = if options.subject.is_some() {
+            find(&c.subject)
+        } else {
+            Some(need(&c.subject)?)
+        };
+        Ok(CsvFixStream {
+            header_len: headers.len(),
+            subject_col,
+            time_col: need(&c.time)?,
+            lon_col: need(&c.lon)?,
+            lat_col: need(&c.lat)?,
+            acc_col: find(&c.accuracy),
+            rdr,
+            source_name: source_name.to_string(),
+            options: options.clone(),
+            rec: csv::StringRecord::new(),
+        })
+    }
+
+    /// The next record, `None` at the end of the input.
+    ///
+    /// # Errors
+    /// [`Error::Format`] naming the line for malformed CSV (bad quoting,
+    /// bytes that are not UTF-8): the stream cannot go on.
+    pub fn next_record(&mut self) -> Result<Option<StreamRecord>, Error> {
+        match self.rdr.read_record(&mut self.rec) {
+            Ok(false) => return Ok(None),
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                return Err(Error::format(source_name, format!("line {line}: malformed CSV: {e}")));
+                return Err(Error::format(
+                    &self.source_name,
+                    format!("line {line}: malformed CSV: {e}"),
+                ));
             }
         }
+        let rec = &self.rec;
         let line = rec.position().map_or(0, |p| p.line());
-        if rec.len() != headers.len() {
+        let end_byte = self.rdr.position().byte();
+        let raw = rec.iter().collect::<Vec<_>>().join(",");
+        let location = Location::Line(line);
+        let fix = if rec.len() != self.header_len {
             // A decimal comma or a stray separator shifts every later value
             // into the wrong column: the row is not the fix it looks like.
-            report.records += 1;
-            let value = format!("{} fields, the header has {}", rec.len(), headers.len());
-            let err = RecordError::new(source_name, Location::Line(line), "row", &value, Reason::FieldCount);
-            report.reject(options.mode, err)?;
-            continue;
-        }
-        let get = |i: Option<usize>| i.and_then(|i| rec.get(i));
-        accept(
-            builder,
-            &mut report,
-            options,
-            Location::Line(line),
-            get(subject_col),
-            Tm::Text(get(Some(time_col)).filter(|s| !s.is_empty())),
-            Num::Text(get(Some(lon_col))),
-            Num::Text(get(Some(lat_col))),
-            Num::Text(get(acc_col)),
-        )?;
+            let value = format!("{} fields, the header has {}", rec.len(), self.header_len);
+            Err(RecordError::new(
+                &self.source_name,
+                location,
+                "row",
+                &value,
+                Reason::FieldCount,
+            ))
+        } else {
+            let get = |i: Option<usize>| i.and_then(|i| rec.get(i));
+            validate_record(
+                &self.options,
+                &self.source_name,
+                location,
+                get(self.subject_col),
+                Tm::Text(get(Some(self.time_col)).filter(|s| !s.is_empty())),
+                Num::Text(get(Some(self.lon_col))),
+                Num::Text(get(Some(self.lat_col))),
+                Num::Text(get(self.acc_col)),
+            )
+            .map(|r| StreamFix {
+                subject: r.subject.to_string(),
+                t_us: r.t_us,
+                lon: r.lon,
+                lat: r.lat,
+                accuracy_m: r.accuracy_m,
+            })
+        };
+        Ok(Some(StreamRecord {
+            line,
+            end_byte,
+            raw,
+            fix,
+        }))
     }
-    Ok(report)
 }
 
 /// Writes a trail request as CSV: `subject,time,lon,lat,accuracy_m` with RFC

@@ -15,7 +15,7 @@ mod parquet;
 mod tables;
 mod text;
 
-pub use self::csv::{read_csv, read_csv_from, write_csv};
+pub use self::csv::{read_csv, read_csv_from, write_csv, CsvFixStream, StreamFix, StreamRecord};
 pub use self::geojson::{read_geojson, read_geojson_str, write_geojson};
 pub use self::gpx::{read_gpx, read_gpx_str, write_gpx, MAX_XML_ATTRIBUTES};
 pub use self::kml::write_kml;
@@ -167,35 +167,72 @@ pub(crate) fn accept(
     accuracy: Num<'_>,
 ) -> Result<(), Error> {
     report.records += 1;
-    let c = &options.columns;
     let src = report.source_name.clone();
-    let reject = |report: &mut ReadReport, field: &str, value: &str, reason: Reason| {
-        report.reject(options.mode, RecordError::new(&src, location, field, value, reason))
-    };
+    match validate_record(options, &src, location, subject, time, lon, lat, accuracy) {
+        Ok(r) => {
+            let slot = builder.subject_slot(r.subject);
+            builder.push_valid(slot, r.t_us, r.lon, r.lat, r.accuracy_m);
+            report.accepted += 1;
+            Ok(())
+        }
+        Err(e) => report.reject(options.mode, e),
+    }
+}
+
+/// One valid record: what every reader extracts, before it is stored or
+/// (the monitor stream) pushed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidRecord<'a> {
+    /// Subject id (trimmed; the reader's default subject when the record has none).
+    pub subject: &'a str,
+    /// UTC µs.
+    pub t_us: i64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Accuracy radius, metres, when given.
+    pub accuracy_m: Option<f64>,
+}
+
+/// The one validation path of every reader: parses and checks one record's
+/// fields in a fixed order (subject, time, lon, lat, accuracy), or names the
+/// first bad field (with the input's column names) at `location`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn validate_record<'a>(
+    options: &'a ReadOptions,
+    src: &str,
+    location: Location,
+    subject: Option<&'a str>,
+    time: Tm<'_>,
+    lon: Num<'_>,
+    lat: Num<'_>,
+    accuracy: Num<'_>,
+) -> Result<ValidRecord<'a>, RecordError> {
+    let c = &options.columns;
+    let reject = |field: &str, value: &str, reason: Reason| Err(RecordError::new(src, location, field, value, reason));
     let subject = subject
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .or(options.subject.as_deref());
     let subject = match subject.map(|s| (s, crate::fix::check_subject(s))) {
         Some((s, Ok(()))) => s,
-        Some((_, Err(bad))) => return report.reject(options.mode, bad.at(&src, location, Some(c))),
-        None => return reject(report, &c.subject, "", Reason::MissingSubject),
+        Some((_, Err(bad))) => return Err(bad.at(src, location, Some(c))),
+        None => return reject(&c.subject, "", Reason::MissingSubject),
     };
     let t = match time {
-        Tm::Text(None) | Tm::Instant(None) | Tm::WallClock(None) => {
-            return reject(report, &c.time, "", Reason::MissingField)
-        }
+        Tm::Text(None) | Tm::Instant(None) | Tm::WallClock(None) => return reject(&c.time, "", Reason::MissingField),
         Tm::Text(Some(text)) => match options.time.parse(text) {
             Ok(t) => t,
-            Err(r) => return reject(report, &c.time, text, r),
+            Err(r) => return reject(&c.time, text, r),
         },
         Tm::Instant(Some(us)) => match jiff::Timestamp::from_microsecond(us) {
             Ok(t) => t,
-            Err(_) => return reject(report, &c.time, &us.to_string(), Reason::UnparseableTime),
+            Err(_) => return reject(&c.time, &us.to_string(), Reason::UnparseableTime),
         },
         Tm::WallClock(Some(us)) => match options.time.wall_clock(us) {
             Ok(t) => t,
-            Err(r) => return reject(report, &c.time, &format!("{us} µs (no time zone)"), r),
+            Err(r) => return reject(&c.time, &format!("{us} µs (no time zone)"), r),
         },
     };
     let num = |n: Num<'_>, required: bool| -> Result<Option<f64>, (String, Reason)> {
@@ -228,29 +265,32 @@ pub(crate) fn accept(
     };
     let lon = match num(lon, true) {
         Ok(v) => v.unwrap_or(f64::NAN),
-        Err((v, r)) => return reject(report, &c.lon, &v, r),
+        Err((v, r)) => return reject(&c.lon, &v, r),
     };
     let lat = match num(lat, true) {
         Ok(v) => v.unwrap_or(f64::NAN),
-        Err((v, r)) => return reject(report, &c.lat, &v, r),
+        Err((v, r)) => return reject(&c.lat, &v, r),
     };
     let acc = match num(accuracy, false) {
         Ok(v) => v,
         Err((v, r)) => {
             // An unparseable accuracy is reported after a bad position.
             if let Err(bad) = crate::fix::check(None, lon, lat, None) {
-                return report.reject(options.mode, bad.at(&src, location, Some(c)));
+                return Err(bad.at(src, location, Some(c)));
             }
-            return reject(report, &c.accuracy, &v, r);
+            return reject(&c.accuracy, &v, r);
         }
     };
     if let Err(bad) = crate::fix::check(None, lon, lat, acc) {
-        return report.reject(options.mode, bad.at(&src, location, Some(c)));
+        return Err(bad.at(src, location, Some(c)));
     }
-    let slot = builder.subject_slot(subject);
-    builder.push_valid(slot, crate::time::to_us(t), lon, lat, acc);
-    report.accepted += 1;
-    Ok(())
+    Ok(ValidRecord {
+        subject,
+        t_us: crate::time::to_us(t),
+        lon,
+        lat,
+        accuracy_m: acc,
+    })
 }
 
 /// Reads a text file; bytes that are not UTF-8 are bad input (a located

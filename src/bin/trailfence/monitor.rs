@@ -16,7 +16,8 @@ use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use trailfence::{read_zones, EventId, Monitor, MonitorEvent, MonitorOptions, TimeFormat, TimeParser, TrackFix};
+use trailfence::io::{CsvFixStream, ReadOptions};
+use trailfence::{read_zones, EventId, Monitor, MonitorEvent, MonitorOptions, TrackFix};
 
 use crate::Failure;
 
@@ -311,25 +312,16 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
         }
         Ok(())
     };
-    let parser = TimeParser::new(TimeFormat::Auto);
+    // The one CSV fix reader (columns by header name, the batch readers'
+    // validation); a `subject,time,lat,lon` stream used to be read by
+    // position (coordinates swapped), and a stream without a header lost its
+    // first fix to it.
     let file = File::open(&args.input).map_err(io(&args.input))?;
-    let mut rdr = csv::ReaderBuilder::new().from_reader(BufReader::new(file));
-    // Columns by name, as every other reader: a `subject,time,lat,lon`
-    // stream used to be read by position (coordinates swapped), and a
-    // stream without a header lost its first fix to it.
-    let header = rdr
-        .headers()
-        .map_err(|e| Failure::Input(format!("{}: line 1: {e}", args.input.display())))?
-        .clone();
-    let col = |name: &str| header.iter().position(|h| h.trim() == name);
-    let (Some(cs), Some(ct), Some(cx), Some(cy)) = (col("subject"), col("time"), col("lon"), col("lat")) else {
-        return Err(Failure::Input(format!(
-            "{}: line 1: the header must name the columns subject, time, lon, lat (and optionally accuracy_m); got {:?}",
-            args.input.display(),
-            header.iter().collect::<Vec<_>>().join(",")
-        )));
-    };
-    let ca = col("accuracy_m");
+    let mut stream = CsvFixStream::new(
+        BufReader::new(file),
+        &args.input.display().to_string(),
+        &ReadOptions::default(),
+    )?;
     // A checkpoint: the state, the records consumed and the position in
     // this input file after them.
     let save = |monitor: &Monitor, consumed: u64, offset: u64, finished: bool| -> Result<(), Failure> {
@@ -349,14 +341,10 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
         Resume::Count(_) => 0,
         _ => consumed,
     };
-    let mut rec = csv::StringRecord::new();
     let mut offset = 0u64;
-    while rdr
-        .read_record(&mut rec)
-        .map_err(|e| Failure::Input(format!("{}: {e}", args.input.display())))?
-    {
-        let line = rec.position().map_or(0, |p| p.line());
-        offset = rdr.position().byte();
+    while let Some(rec) = stream.next_record()? {
+        let line = rec.line;
+        offset = rec.end_byte;
         match resume {
             Resume::Bytes(done) if offset <= done => continue,
             Resume::Count(done) => {
@@ -375,45 +363,30 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
                 args.input.display()
             )));
         }
-        let parsed = (|| -> Result<TrackFix, String> {
-            let bad = |field: &str, why: String| format!("field `{field}`: {why}");
-            let t = parser
-                .parse(rec.get(ct).unwrap_or(""))
-                .map_err(|r| bad("time", r.to_string()))?;
-            let num = |k: usize, f: &str| -> Result<f64, String> {
-                rec.get(k)
-                    .unwrap_or("")
-                    .trim()
-                    .parse::<f64>()
-                    .map_err(|_| bad(f, "not a number".into()))
-            };
-            let acc = match ca.and_then(|c| rec.get(c)).map(str::trim) {
-                Some("") | None => None,
-                Some(_) => Some(num(ca.unwrap_or(usize::MAX), "accuracy_m")? as f32),
-            };
-            Ok(TrackFix {
-                t_us: t.as_microsecond(),
-                lon: num(cx, "lon")?,
-                lat: num(cy, "lat")?,
-                accuracy_m: acc,
-            })
-        })();
         // An invalid record goes to the dead letters and monitoring goes on
         // for everyone (one bad fix used to halt the whole stream, and a
         // restart stopped at the same line).
-        let pushed = match parsed {
-            Ok(fix) => match monitor.push(rec.get(cs).unwrap_or(""), fix, fix.t_us) {
-                Ok(events) => Ok(events),
-                Err(trailfence::Error::Record(r)) => Err(format!("field `{}`: {}", r.field, r.reason)),
-                Err(e) => return Err(e.into()),
-            },
-            Err(why) => Err(why),
+        let why = |r: &trailfence::RecordError| format!("field `{}`: {}", r.field, r.reason);
+        let pushed = match &rec.fix {
+            Ok(f) => {
+                let fix = TrackFix {
+                    t_us: f.t_us,
+                    lon: f.lon,
+                    lat: f.lat,
+                    accuracy_m: f.accuracy_m.map(|a| a as f32),
+                };
+                match monitor.push(&f.subject, fix, fix.t_us) {
+                    Ok(events) => Ok(events),
+                    Err(trailfence::Error::Record(r)) => Err(why(&r)),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Err(r) => Err(why(r)),
         };
         match pushed {
             Ok(events) => emit(events, &mut log)?,
             Err(why) => {
-                let raw: Vec<&str> = rec.iter().collect();
-                dead.reject(line, &raw.join(","), &why)?;
+                dead.reject(line, &rec.raw, &why)?;
                 if args.max_bad.is_some_and(|m| dead.count() > m) {
                     return Err(Failure::Input(format!(
                         "{}: line {line}: {why}; {} invalid records (more than --max-bad {}), listed in {}",

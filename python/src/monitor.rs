@@ -74,34 +74,44 @@ impl PyMonitor {
         })
     }
 
-    /// Pushes fixes (columns); returns the events as columns.
+    /// Pushes fixes (columns; subjects as codes into `names`, as
+    /// `pandas.factorize` gives them, so no per-row string crosses the
+    /// boundary); returns the events as columns.
     #[allow(clippy::too_many_arguments)]
     fn push_columns<'py>(
         &mut self,
         py: Python<'py>,
-        subject: Vec<String>,
+        codes: PyReadonlyArray1<'_, i64>,
+        names: Vec<String>,
         t_us: PyReadonlyArray1<'_, i64>,
         lon: PyReadonlyArray1<'_, f64>,
         lat: PyReadonlyArray1<'_, f64>,
         accuracy_m: PyReadonlyArray1<'_, f64>,
         processing_time_us: i64,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let (t, x, y, a) = (
+        let (codes, t, x, y, a) = (
+            codes.as_slice()?,
             t_us.as_slice()?,
             lon.as_slice()?,
             lat.as_slice()?,
             accuracy_m.as_slice()?,
         );
-        let n = subject.len();
+        let n = codes.len();
         if [t.len(), x.len(), y.len(), a.len()].iter().any(|&l| l != n) {
             return Err(ValidationError::new_err("columns differ in length"));
+        }
+        if let Some(c) = codes.iter().find(|&&c| c < 0 || c as usize >= names.len()) {
+            return Err(ValidationError::new_err(format!(
+                "subject code {c} outside the {} names given",
+                names.len()
+            )));
         }
         let inner = &mut self.inner;
         let events = py.detach(|| {
             let batch: Vec<(&str, trailfence::TrackFix)> = (0..n)
                 .map(|i| {
                     (
-                        subject[i].as_str(),
+                        names[codes[i] as usize].as_str(),
                         trailfence::TrackFix {
                             t_us: t[i],
                             lon: x[i],

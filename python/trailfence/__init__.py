@@ -637,7 +637,8 @@ class Monitor:
         Monitor method: see ``push_many``)."""
         pt = _to_us(processing_time) if processing_time is not None else _now_us()
         return _events_frame(self._native.push_columns(
-            [subject], _np.array([_to_us(time)], dtype=_np.int64), _np.array([lon], dtype=_np.float64),
+            _np.zeros(1, dtype=_np.int64), [subject], _np.array([_to_us(time)], dtype=_np.int64),
+            _np.array([lon], dtype=_np.float64),
             _np.array([lat], dtype=_np.float64),
             _np.array([_np.nan if accuracy_m is None else accuracy_m], dtype=_np.float64), pt))
 
@@ -656,8 +657,10 @@ class Monitor:
         t_us = _time_column(df["time"]).to_utc_us(tz)
         acc = df["accuracy_m"] if "accuracy_m" in df.columns else _np.full(len(df), _np.nan)
         pt = _to_us(processing_time) if processing_time is not None else _now_us()
+        codes, names = _pd().factorize(df["subject"], use_na_sentinel=False)
         return _events_frame(self._native.push_columns(
-            [str(s) for s in df["subject"]], _np.ascontiguousarray(t_us, dtype=_np.int64),
+            _np.ascontiguousarray(codes, dtype=_np.int64), [str(s) for s in names],
+            _np.ascontiguousarray(t_us, dtype=_np.int64),
             _np.ascontiguousarray(df["lon"], dtype=_np.float64), _np.ascontiguousarray(df["lat"], dtype=_np.float64),
             _np.ascontiguousarray(acc, dtype=_np.float64), pt))
 

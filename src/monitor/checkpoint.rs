@@ -3,8 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
+use super::amend::recompute;
+use super::event::{event_in, Change, EventKind, MonitorEvent, Stamp};
 use super::state::SubjectState;
-use super::{Monitor, MonitorOptions};
+use super::{Ctx, Monitor, MonitorOptions};
+use crate::breach::{kind_code, RawEpisode};
 use crate::error::Error;
 use crate::zone::ZoneSet;
 
@@ -121,5 +126,122 @@ impl Monitor {
             m.states[i] = st;
         }
         Ok(m)
+    }
+
+    /// Resumes from a checkpoint taken over *other* zones (a zone added,
+    /// removed, moved, re-kinded, rescheduled): the documented migration
+    /// instead of a silent reuse. Each subject's retained history (the last
+    /// `history_s`) is replayed under `zones` from an empty state, and
+    /// every change to what was reported is returned as `amended` events —
+    /// episodes re-judged, withdrawn (also those of zones no longer in the
+    /// set, named by their old id) or reinstated. Episodes that ended before
+    /// the retained history stay as they were reported: there are no fixes
+    /// left to judge them again; one still open at the start of the history
+    /// is re-judged from its first retained fix (its start may move there).
+    /// Options are the checkpoint's. Events are stamped with
+    /// `processing_time_us`.
+    ///
+    /// # Errors
+    /// [`Error::Format`] for a corrupt checkpoint or an unknown version.
+    pub fn restore_migrating(
+        zones: ZoneSet,
+        bytes: &[u8],
+        processing_time_us: i64,
+    ) -> Result<(Self, Vec<MonitorEvent>), Error> {
+        crate::error::guard("<checkpoint>", || {
+            Self::migrate_unguarded(zones, bytes, processing_time_us)
+        })
+    }
+
+    fn migrate_unguarded(
+        zones: ZoneSet,
+        bytes: &[u8],
+        processing_time_us: i64,
+    ) -> Result<(Self, Vec<MonitorEvent>), Error> {
+        let c: Checkpoint = serde_json::from_slice(bytes)
+            .map_err(|e| Error::format_from("<checkpoint>", format!("corrupt: {e}"), e))?;
+        if c.version != CHECKPOINT_VERSION {
+            return Err(Error::format("<checkpoint>", format!("unknown version {}", c.version)));
+        }
+        let number: std::collections::HashMap<&str, u32> = zones
+            .zones()
+            .iter()
+            .enumerate()
+            .map(|(i, z)| (z.zone.id.as_str(), i as u32))
+            .collect();
+        // Old zone number → new number (None: the zone is gone).
+        let remap: Vec<Option<u32>> = c.zone_ids.iter().map(|id| number.get(id.as_str()).copied()).collect();
+        let mut m = Monitor::new(zones, c.options)?;
+        let p = m.params();
+        let mut events = Vec::new();
+        for (name, old) in c.subjects {
+            let i = m.subject_number(&name);
+            let subject = Arc::clone(&m.names[i]);
+            let first_kept = old.fixes.iter().take(old.n_final).next().map_or(i64::MAX, |f| f.t_us);
+            let mut st = SubjectState {
+                watermark_us: old.watermark_us,
+                fixes: old.fixes,
+                n_final: old.n_final,
+                signal_lost: old.signal_lost,
+                ..SubjectState::default()
+            };
+            let mut gone = Vec::new();
+            let mut move_to = |e: RawEpisode| -> Option<RawEpisode> {
+                match remap.get(e.zone as usize).copied().flatten() {
+                    Some(z) => Some(RawEpisode { zone: z, ..e }),
+                    None => {
+                        gone.push(e);
+                        None
+                    }
+                }
+            };
+            // What the consumer was told and can still be re-judged.
+            for e in old.closed.into_values().filter(|e| e.end_us >= first_kept) {
+                if let Some(e) = move_to(e) {
+                    st.closed.insert((e.zone, kind_code(e.kind), e.start_us), e);
+                }
+            }
+            for e in old.announced.into_values() {
+                if let Some(e) = move_to(e) {
+                    st.announced.insert((e.zone, kind_code(e.kind)), e);
+                }
+            }
+            // Already withdrawn: kept for reinstatement, never withdrawn again.
+            for e in old.withdrawn.into_values() {
+                if let Some(z) = remap.get(e.zone as usize).copied().flatten() {
+                    let e = RawEpisode { zone: z, ..e };
+                    st.withdrawn.insert((e.zone, kind_code(e.kind), e.start_us), e);
+                }
+            }
+            let stamp = Stamp {
+                subject: &subject,
+                zones: &m.zones,
+                pt: processing_time_us,
+            };
+            for e in &gone {
+                let zone: Arc<str> = Arc::from(c.zone_ids.get(e.zone as usize).map_or("", String::as_str));
+                events.push(event_in(
+                    &stamp,
+                    Change {
+                        kind: EventKind::Amended,
+                        episode: None,
+                        old: Some(e),
+                        closed: false,
+                    },
+                    st.watermark_us,
+                    Some(zone),
+                ));
+            }
+            let ctx = Ctx {
+                zones: &m.zones,
+                opts: &m.options,
+                p: &p,
+                pt: processing_time_us,
+            };
+            let at = st.watermark_us;
+            recompute(&mut st, &ctx, &mut m.scratch, &subject, at, &mut events);
+            m.states[i] = st;
+        }
+        Ok((m, events))
     }
 }

@@ -162,14 +162,28 @@ impl Stamp<'_> {
 
 /// An event with its deterministic id.
 pub(super) fn event(stamp: &Stamp<'_>, change: Change<'_>, event_time_us: i64) -> MonitorEvent {
-    let Stamp { subject, zones, pt } = *stamp;
+    let zone = change
+        .episode
+        .or(change.old)
+        .map(|e| Arc::clone(stamp.zones.shared_id(e.zone as usize)));
+    event_in(stamp, change, event_time_us, zone)
+}
+
+/// [`event`] with the zone id given: for an episode of a zone that is no
+/// longer in the set (a migration withdraws it).
+pub(super) fn event_in(
+    stamp: &Stamp<'_>,
+    change: Change<'_>,
+    event_time_us: i64,
+    zone: Option<Arc<str>>,
+) -> MonitorEvent {
+    let Stamp { subject, pt, .. } = *stamp;
     let Change {
         kind,
         episode: ep,
         old,
         closed,
     } = change;
-    let zone = ep.or(old).map(|e| Arc::clone(zones.shared_id(e.zone as usize)));
     let ek = ep.or(old).map(|e| e.kind);
     let (start, end) = match ep {
         Some(e) => (Some(e.start_us), closed.then_some(e.end_us)),

@@ -21,29 +21,37 @@ pub(crate) struct PyMonitor {
 
 /// Events as columns (no JSON crosses the boundary): absent times are
 /// `i64::MIN` (numpy's NaT), absent texts `""`, absent fix counts -1.
+/// Repeated texts (kind, subject, zone, ...) are one Python string each,
+/// shared by every row that has it.
 fn event_columns<'py>(py: Python<'py>, events: &[trailfence::MonitorEvent]) -> PyResult<Bound<'py, PyDict>> {
-    let text = |f: &dyn Fn(&trailfence::MonitorEvent) -> String| events.iter().map(f).collect::<Vec<String>>();
+    use pyo3::types::{PyList, PyString};
+    let mut cache: std::collections::HashMap<&str, Bound<'py, PyString>> = std::collections::HashMap::new();
+    let mut shared = |f: &dyn for<'e> Fn(&'e trailfence::MonitorEvent) -> &'e str| -> PyResult<Bound<'py, PyList>> {
+        let items: Vec<Bound<'py, PyString>> = events
+            .iter()
+            .map(|e| {
+                let v = f(e);
+                cache.entry(v).or_insert_with(|| PyString::new(py, v)).clone()
+            })
+            .collect();
+        PyList::new(py, items)
+    };
+    let d = PyDict::new(py);
+    d.set_item("kind", shared(&|e| e.kind.as_str())?)?;
+    d.set_item("subject", shared(&|e| &e.subject)?)?;
+    d.set_item("zone", shared(&|e| e.zone.as_deref().unwrap_or(""))?)?;
+    d.set_item("episode_kind", shared(&|e| e.episode_kind.map_or("", |k| k.as_str()))?)?;
+    d.set_item("confidence", shared(&|e| e.confidence.map_or("", |c| c.as_str()))?)?;
     let time = |f: &dyn Fn(&trailfence::MonitorEvent) -> Option<i64>| {
         events.iter().map(|e| f(e).unwrap_or(i64::MIN)).collect::<Vec<i64>>()
     };
-    Columns::new(py)
-        .str("id", text(&|e| e.id.to_string()))?
-        .str("kind", text(&|e| e.kind.as_str().to_string()))?
-        .str("subject", text(&|e| e.subject.to_string()))?
-        .str("zone", text(&|e| e.zone.as_deref().unwrap_or("").to_string()))?
-        .str(
-            "episode_kind",
-            text(&|e| e.episode_kind.map_or("", |k| k.as_str()).to_string()),
-        )?
+    Columns { py, dict: d }
+        .str("id", events.iter().map(|e| e.id.to_string()).collect())?
         .i64("start_us", time(&|e| e.start_us))?
         .i64("end_us", time(&|e| e.end_us))?
         .i64("old_start_us", time(&|e| e.old_start_us))?
         .i64("old_end_us", time(&|e| e.old_end_us))?
         .i64("fixes", events.iter().map(|e| e.fixes.map_or(-1, i64::from)).collect())?
-        .str(
-            "confidence",
-            text(&|e| e.confidence.map_or("", |c| c.as_str()).to_string()),
-        )?
         .i64("event_time_us", time(&|e| Some(e.event_time_us)))?
         .i64("processing_time_us", time(&|e| Some(e.processing_time_us)))
         .map(Columns::done)
@@ -139,6 +147,22 @@ impl PyMonitor {
     /// All state, versioned JSON bytes.
     fn checkpoint<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
         Ok(pyo3::types::PyBytes::new(py, &self.inner.checkpoint().map_err(to_py)?))
+    }
+
+    /// Resumes from `checkpoint()` bytes taken over other zones: the
+    /// retained history replayed under `zones`; returns the monitor and the
+    /// migration's events as columns.
+    #[staticmethod]
+    fn restore_migrating<'py>(
+        py: Python<'py>,
+        zones: &PyZones,
+        data: &[u8],
+        processing_time_us: i64,
+    ) -> PyResult<(Self, Bound<'py, PyDict>)> {
+        let (inner, events) = py
+            .detach(|| trailfence::Monitor::restore_migrating(zones.inner.clone(), data, processing_time_us))
+            .map_err(to_py)?;
+        Ok((PyMonitor { inner }, event_columns(py, &events)?))
     }
 
     /// Resumes from `checkpoint()` bytes over the same zones.

@@ -3,6 +3,7 @@ batch engine's final episodes, and never sends an event twice."""
 import datetime as dt
 
 import pandas as pd
+import pytest
 import trailfence as tf
 
 STRIP = """{"type":"FeatureCollection","features":[{"type":"Feature","id":"strip",
@@ -73,3 +74,18 @@ def test_every_monitor_method_returns_one_schema():
     assert row["zone"] == "strip" and row["fixes"] >= 0 and row["confidence"] in ("confirmed", "possible")
     lost = c.iloc[0]
     assert lost["zone"] is None and pd.isna(lost["start"]) and pd.isna(lost["fixes"])
+
+
+def test_restore_with_other_zones_is_refused_or_migrated():
+    zones = tf.Zones.from_geojson(STRIP)
+    m = tf.Monitor(zones, allowed_lateness_s=120, history_s=4 * 3600)
+    for k in range(1, 101):
+        push(m, k)
+    saved = m.checkpoint()
+    moved = tf.Zones.from_geojson(STRIP.replace("-1.11785", "-1.10985").replace("-1.11765", "-1.10965"))
+    with pytest.raises(ValueError, match="zones"):
+        tf.Monitor.restore(moved, saved)
+    m2 = tf.Monitor.restore(moved, saved, migrate=True)
+    kinds = list(m2.migration_events["kind"])
+    assert "amended" in kinds, m2.migration_events
+    assert tf.Monitor.restore(zones, saved, migrate=True).migration_events.empty

@@ -629,6 +629,8 @@ class Monitor:
         self._native = _native if _native is not None else _trailfence.Monitor(
             zones._native, max_gap_s=max_gap_s, allowed_lateness_s=allowed_lateness_s,
             history_s=history_s, signal_loss_s=signal_loss_s, assumed_accuracy_m=assumed_accuracy_m)
+        #: Amendments from ``restore(..., migrate=True)`` (empty otherwise).
+        self.migration_events: Any = None
 
     @_convert_errors
     def push(self, subject: str, time: Any, lon: float, lat: float, accuracy_m: float | None = None,
@@ -680,9 +682,27 @@ class Monitor:
 
     @classmethod
     @_convert_errors
-    def restore(cls, zones: Zones, data: bytes) -> "Monitor":
-        """Resume from :meth:`checkpoint` bytes over the same zones."""
-        return cls(zones, _native=_trailfence.Monitor.restore(zones._native, data))
+    def restore(cls, zones: Zones, data: bytes, *, migrate: bool = False) -> "Monitor":
+        """Resume from :meth:`checkpoint` bytes over the same zones. Zones that changed since
+        (geometry, kind, subjects, buffer, schedule, zones added or removed) are refused unless
+        ``migrate=True``: then each subject's retained history is replayed under the new zones and
+        the differences to what was reported are in ``monitor.migration_events`` (amendments, in the
+        schema of ``push_many``); episodes that ended before the retained history keep their verdict."""
+        if migrate:
+            try:
+                native = _trailfence.Monitor.restore(zones._native, data)
+            except _trailfence.ValidationError as e:
+                if "zones" not in str(e):
+                    raise
+                native, cols = _trailfence.Monitor.restore_migrating(zones._native, data, _now_us())
+                m = cls(zones, _native=native)
+                m.migration_events = _events_frame(cols)
+                return m
+        else:
+            native = _trailfence.Monitor.restore(zones._native, data)
+        m = cls(zones, _native=native)
+        m.migration_events = _events_frame(_NO_EVENTS)
+        return m
 
 
 def _subject_list(values: Any) -> list[str]:
@@ -700,6 +720,20 @@ def _now_us() -> int:
     return _time.time_ns() // 1000
 
 
+_NO_EVENTS: dict = {
+    **{c: [] for c in ("id", "kind", "subject", "zone", "episode_kind", "confidence")},
+    **{c: _np.empty(0, dtype=_np.int64) for c in ("start_us", "end_us", "old_start_us", "old_end_us", "fixes",
+                                                  "event_time_us", "processing_time_us")},
+}
+
+
+def _none_for_empty(pd: Any, values: list) -> Any:
+    arr = _np.empty(len(values), dtype=object)
+    arr[:] = values
+    arr[arr == ""] = None
+    return pd.Series(arr, dtype=object)
+
+
 def _events_frame(cols: dict) -> Any:
     """Monitor events from the native columns: one schema for every method."""
     pd = _pd()
@@ -709,12 +743,12 @@ def _events_frame(cols: dict) -> Any:
     for c in ("id", "kind", "subject"):
         data[c] = pd.Series(cols[c], dtype=object)
     for c in ("zone", "episode_kind"):
-        data[c] = pd.Series([v or None for v in cols[c]], dtype=object)
+        data[c] = _none_for_empty(pd, cols[c])
     for c in ("start_us", "end_us", "old_start_us", "old_end_us"):
         data[c.removesuffix("_us")] = pd.to_datetime(cols[c].view("datetime64[us]")).tz_localize("UTC")
     fixes = cols["fixes"]
     data["fixes"] = pd.Series(pd.array(_np.where(fixes < 0, 0, fixes), dtype="Int64")).mask(fixes < 0)
-    data["confidence"] = pd.Series([v or None for v in cols["confidence"]], dtype=object)
+    data["confidence"] = _none_for_empty(pd, cols["confidence"])
     for c in ("event_time_us", "processing_time_us"):
         data[c.removesuffix("_us")] = pd.to_datetime(cols[c].view("datetime64[us]")).tz_localize("UTC")
     return pd.DataFrame(data)

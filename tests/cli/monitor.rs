@@ -333,3 +333,64 @@ fn rotated_and_appended_inputs_resume_exactly() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("finished stream"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Zones changed between two runs: refused (naming `--migrate-zones`), or,
+/// with the flag, the retained history is replayed under the new zones and
+/// the differences are logged as amendments; the stream then goes on.
+#[test]
+fn changed_zones_are_refused_or_migrated() {
+    let dir = temp_dir("monitor-migrate");
+    let src = stream(&dir);
+    let text = std::fs::read_to_string(&src).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    let rows: Vec<&str> = lines.collect();
+    let first = dir.join("first.csv");
+    std::fs::write(&first, format!("{header}\n{}\n", rows[..rows.len() / 2].join("\n"))).unwrap();
+    let second = dir.join("second.csv");
+    std::fs::write(&second, format!("{header}\n{}\n", rows[rows.len() / 2..].join("\n"))).unwrap();
+    // Every home twice as large: curfew episodes change.
+    let zones = std::fs::read_to_string(root().join("data/zones.geojson")).unwrap();
+    let bigger = dir.join("zones.geojson");
+    std::fs::write(&bigger, zones.replace("\"radius_m\":100", "\"radius_m\":200")).unwrap();
+    let (events, state) = (dir.join("events.jsonl"), dir.join("state.json"));
+    let run = |zones: &Path, input: &Path, extra: &[&str]| {
+        bin()
+            .args(["monitor", "-z", zones.to_str().unwrap(), "-i", input.to_str().unwrap()])
+            .args([
+                "--events",
+                events.to_str().unwrap(),
+                "--checkpoint",
+                state.to_str().unwrap(),
+            ])
+            .args(["--history-s", "172800", "--no-finish"])
+            .args(extra)
+            .current_dir(root())
+            .output()
+            .unwrap()
+    };
+    let o = run(&root().join("data/zones.geojson"), &first, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let before = std::fs::read_to_string(&events).unwrap().lines().count();
+    let o = run(&bigger, &second, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--migrate-zones"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&events).unwrap().lines().count(),
+        before,
+        "nothing logged"
+    );
+    let o = run(&bigger, &second, &["--migrate-zones"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let log = std::fs::read_to_string(&events).unwrap();
+    let added: Vec<&str> = log.lines().skip(before).collect();
+    assert!(
+        added.iter().any(|l| l.contains("\"amended\"")),
+        "migration amendments logged"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -66,6 +66,12 @@ pub struct MonitorArgs {
     /// next (rotated) file as one stream.
     #[arg(long)]
     no_finish: bool,
+    /// The zones changed since the checkpoint: replay each subject's
+    /// retained history under them and log the differences as amendments
+    /// (without this flag a changed zone set is refused). Episodes that
+    /// ended before the retained history keep their verdict.
+    #[arg(long)]
+    migrate_zones: bool,
 }
 
 impl MonitorArgs {
@@ -251,11 +257,31 @@ fn write_checkpoint(path: &Path, env: &Envelope) -> Result<(), Failure> {
 pub fn run(args: MonitorArgs) -> Result<(), Failure> {
     let zones = read_zones(&args.zones)?;
     let now = identity(&args.input)?;
+    let mut migration = Vec::new();
     let (mut monitor, consumed, resume, finished) = match fs::read(&args.checkpoint) {
         Ok(bytes) => {
             let env: Envelope = serde_json::from_slice(&bytes)
                 .map_err(|e| Failure::Input(format!("{}: corrupt checkpoint: {e}", args.checkpoint.display())))?;
-            let m = Monitor::restore(zones, env.state.as_bytes())?;
+            let m = match Monitor::restore(zones.clone(), env.state.as_bytes()) {
+                Ok(m) => m,
+                Err(trailfence::Error::Format { reason, .. }) if args.migrate_zones && reason.contains("zones") => {
+                    let pt = jiff::Timestamp::now().as_microsecond();
+                    let (m, events) = Monitor::restore_migrating(zones, env.state.as_bytes(), pt)?;
+                    eprintln!(
+                        "trailfence: zones changed since the checkpoint: history replayed under them, {} amendments",
+                        events.len()
+                    );
+                    migration = events;
+                    m
+                }
+                Err(e) if !args.migrate_zones && e.to_string().contains("zones") => {
+                    return Err(Failure::Input(format!(
+                        "{}: {e} (give --migrate-zones to replay the retained history under the new zones)",
+                        args.checkpoint.display()
+                    )))
+                }
+                Err(e) => return Err(e.into()),
+            };
             args.check_against(m.options())?;
             // The position is bound to the file: a rotated input (a new
             // file) is read from its start instead of skipping its first
@@ -312,6 +338,7 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
         }
         Ok(())
     };
+    emit(std::mem::take(&mut migration), &mut log)?;
     // The one CSV fix reader (columns by header name, the batch readers'
     // validation); a `subject,time,lat,lon` stream used to be read by
     // position (coordinates swapped), and a stream without a header lost its

@@ -149,13 +149,33 @@ impl Monitor {
         processing_time_us: i64,
     ) -> Result<(Self, Vec<MonitorEvent>), Error> {
         crate::error::guard("<checkpoint>", || {
-            Self::migrate_unguarded(zones, bytes, processing_time_us)
+            Self::migrate_unguarded(zones, bytes, None, processing_time_us)
+        })
+    }
+
+    /// [`Monitor::restore_migrating`] under other options as well (an
+    /// explicit override: the retained history is judged again under
+    /// `options`, e.g. another `max_gap_s` or `assumed_accuracy_m`, and the
+    /// differences are returned as amendments).
+    ///
+    /// # Errors
+    /// As [`Monitor::restore_migrating`]; [`Error::Option`] for an invalid option.
+    pub fn restore_with_options(
+        zones: ZoneSet,
+        bytes: &[u8],
+        options: MonitorOptions,
+        processing_time_us: i64,
+    ) -> Result<(Self, Vec<MonitorEvent>), Error> {
+        options.validate()?;
+        crate::error::guard("<checkpoint>", || {
+            Self::migrate_unguarded(zones, bytes, Some(options), processing_time_us)
         })
     }
 
     fn migrate_unguarded(
         zones: ZoneSet,
         bytes: &[u8],
+        options: Option<MonitorOptions>,
         processing_time_us: i64,
     ) -> Result<(Self, Vec<MonitorEvent>), Error> {
         let c: Checkpoint = serde_json::from_slice(bytes)
@@ -171,7 +191,7 @@ impl Monitor {
             .collect();
         // Old zone number → new number (None: the zone is gone).
         let remap: Vec<Option<u32>> = c.zone_ids.iter().map(|id| number.get(id.as_str()).copied()).collect();
-        let mut m = Monitor::new(zones, c.options)?;
+        let mut m = Monitor::new(zones, options.unwrap_or(c.options))?;
         let p = m.params();
         let mut events = Vec::new();
         for (name, old) in c.subjects {

@@ -771,6 +771,16 @@ fn migration_replays_history_under_new_zones() {
     assert_eq!(replay(&events), batch(&fixes, &new));
     assert_unique_ids(&events);
 
+    // Replaying under the same zones and options changes nothing.
+    let (_, same) = Monitor::restore_with_options(old.clone(), &saved, options, 1).unwrap();
+    assert!(same.is_empty(), "{same:#?}");
+    // Invalid options are refused.
+    let bad = MonitorOptions {
+        max_gap_s: -1.0,
+        ..options
+    };
+    assert!(Monitor::restore_with_options(old.clone(), &saved, bad, 1).is_err());
+
     // The zone removed altogether: its episode is withdrawn, named by its id.
     let none = strip_at("other", 10.0, None);
     let (_, migration) = Monitor::restore_migrating(none, &saved, 1).unwrap();

@@ -392,5 +392,16 @@ fn changed_zones_are_refused_or_migrated() {
         added.iter().any(|l| l.contains("\"amended\"")),
         "migration amendments logged"
     );
+    // Other options at a restart: refused, naming the override; with it,
+    // the history is judged again under them.
+    let third = dir.join("third.csv");
+    std::fs::write(&third, format!("{header}\n")).unwrap();
+    let o = run(&bigger, &third, &["--max-gap-s", "120"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(err.contains("--override-options"), "{err}");
+    let o = run(&bigger, &third, &["--max-gap-s", "120", "--override-options"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(o.status.success() && err.contains("options changed"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

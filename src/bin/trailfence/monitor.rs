@@ -72,6 +72,11 @@ pub struct MonitorArgs {
     /// ended before the retained history keep their verdict.
     #[arg(long)]
     migrate_zones: bool,
+    /// Options given here that differ from the checkpoint's replace them:
+    /// the retained history is judged again under them and the differences
+    /// are logged as amendments (without this flag they are refused).
+    #[arg(long)]
+    override_options: bool,
 }
 
 impl MonitorArgs {
@@ -84,6 +89,17 @@ impl MonitorArgs {
             history_s: self.history_s.unwrap_or(d.history_s),
             signal_loss_s: self.signal_loss_s.unwrap_or(d.signal_loss_s),
             assumed_accuracy_m: self.assumed_accuracy_m.or(d.assumed_accuracy_m),
+        }
+    }
+
+    /// The checkpoint's options with the ones given here in their place.
+    fn over(&self, saved: MonitorOptions) -> MonitorOptions {
+        MonitorOptions {
+            max_gap_s: self.max_gap_s.unwrap_or(saved.max_gap_s),
+            allowed_lateness_s: self.allowed_lateness_s.unwrap_or(saved.allowed_lateness_s),
+            history_s: self.history_s.unwrap_or(saved.history_s),
+            signal_loss_s: self.signal_loss_s.unwrap_or(saved.signal_loss_s),
+            assumed_accuracy_m: self.assumed_accuracy_m.or(saved.assumed_accuracy_m),
         }
     }
 
@@ -110,7 +126,8 @@ impl MonitorArgs {
                 if Some(v) != saved {
                     return Err(Failure::Input(format!(
                         "{flag} {v} differs from the checkpoint's ({}): a restart continues under the options \
-                         the stream began with; to change them, start a new checkpoint and events file",
+                         the stream began with; to change them, give --override-options (the retained history \
+                         is judged again under them) or start a new checkpoint and events file",
                         saved.map_or("none".to_string(), |s| s.to_string())
                     )));
                 }
@@ -266,7 +283,7 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
                 Ok(m) => m,
                 Err(trailfence::Error::Format { reason, .. }) if args.migrate_zones && reason.contains("zones") => {
                     let pt = jiff::Timestamp::now().as_microsecond();
-                    let (m, events) = Monitor::restore_migrating(zones, env.state.as_bytes(), pt)?;
+                    let (m, events) = Monitor::restore_migrating(zones.clone(), env.state.as_bytes(), pt)?;
                     eprintln!(
                         "trailfence: zones changed since the checkpoint: history replayed under them, {} amendments",
                         events.len()
@@ -282,7 +299,22 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
                 }
                 Err(e) => return Err(e.into()),
             };
-            args.check_against(m.options())?;
+            let m = if args.override_options && args.over(m.options()) != m.options() {
+                let pt = jiff::Timestamp::now().as_microsecond();
+                let (m, events) =
+                    Monitor::restore_with_options(zones.clone(), env.state.as_bytes(), args.over(m.options()), pt)?;
+                eprintln!(
+                    "trailfence: options changed since the checkpoint: history judged again under them, {} amendments",
+                    events.len()
+                );
+                // This replay also applies any zone migration: its events
+                // replace the migration's (both start from the checkpoint).
+                migration = events;
+                m
+            } else {
+                args.check_against(m.options())?;
+                m
+            };
             // The position is bound to the file: a rotated input (a new
             // file) is read from its start instead of skipping its first
             // `consumed` records, an appended one from where it was left.

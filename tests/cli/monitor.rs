@@ -405,3 +405,69 @@ fn changed_zones_are_refused_or_migrated() {
     assert!(o.status.success() && err.contains("options changed"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// SIGKILL at random points while the stream arrives as a rotated file and
+/// as an appended one: each time the run is repeated until it completes,
+/// and the log ends with exactly the events of one uninterrupted run over
+/// the whole stream, each once.
+#[test]
+fn killed_during_rotation_and_append_logs_every_event_once() {
+    let dir = temp_dir("monitor-crash-rotation");
+    let src = stream(&dir);
+    let t0 = Instant::now();
+    let ok = bin().args(run_args(&dir, &src, "clean")).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let clean_time = t0.elapsed();
+    let unique: HashSet<String> = ids(&dir.join("clean.events")).into_iter().collect();
+    let text = std::fs::read_to_string(&src).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    let rows: Vec<&str> = lines.collect();
+    let cut = rows.len() / 2;
+    let first = format!("{header}\n{}\n", rows[..cut].join("\n"));
+    let rest = format!("{}\n", rows[cut..].join("\n"));
+    let mut rng = SplitMix64::new(17);
+    let mut kills = 0;
+    for (k, mode) in ["rotate", "append"].into_iter().enumerate() {
+        let tag = format!("{mode}{k}");
+        let live = dir.join(format!("{tag}.csv"));
+        std::fs::write(&live, &first).unwrap();
+        // Run the file to its end (open episodes kept), killed on the way.
+        let run = |extra: &[&str], kills: &mut u32, rng: &mut SplitMix64| loop {
+            let mut child = bin().args(run_args(&dir, &live, &tag)).args(extra).spawn().unwrap();
+            std::thread::sleep(clean_time.mul_f64(rng.range(0.02, 0.6)));
+            match child.try_wait().unwrap() {
+                Some(status) => {
+                    assert!(status.success());
+                    break;
+                }
+                None => {
+                    child.kill().unwrap();
+                    child.wait().unwrap();
+                    *kills += 1;
+                }
+            }
+        };
+        run(&["--no-finish"], &mut kills, &mut rng);
+        if mode == "rotate" {
+            // A new file at the same path holding the rest of the stream.
+            let tmp = dir.join(format!("{tag}.new"));
+            std::fs::write(&tmp, format!("{header}\n{rest}")).unwrap();
+            std::fs::rename(&tmp, &live).unwrap();
+        } else {
+            let mut f = std::fs::OpenOptions::new().append(true).open(&live).unwrap();
+            std::io::Write::write_all(&mut f, rest.as_bytes()).unwrap();
+        }
+        run(&[], &mut kills, &mut rng);
+        let got = ids(&dir.join(format!("{tag}.events")));
+        let set: HashSet<String> = got.iter().cloned().collect();
+        assert_eq!(set.len(), got.len(), "{mode}: duplicated events");
+        assert_eq!(set, unique, "{mode}: different events from the uninterrupted run");
+    }
+    eprintln!("{kills} kills");
+    assert!(
+        kills >= 2,
+        "only {kills} kills: the runs ended before they could be killed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

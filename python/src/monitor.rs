@@ -12,6 +12,7 @@ use trailfence::{BreachOptions, CurfewOptions, Incident, Mode, Target, TimeForma
 
 use crate::convert::*;
 use crate::zones::PyZones;
+use trailfence::{Confidence, EpisodeKind, EventKind};
 
 /// The streaming monitor.
 #[pyclass(name = "Monitor", module = "trailfence._trailfence")]
@@ -22,31 +23,91 @@ pub(crate) struct PyMonitor {
 /// Events as columns (no JSON crosses the boundary): absent times are
 /// `i64::MIN` (numpy's NaT), absent texts `""`, absent fix counts -1.
 /// Repeated texts (kind, subject, zone, ...) are one Python string each,
-/// shared by every row that has it.
+/// shared by every row that has it (looked up by enum value or by the
+/// address of the shared id, not by hashing text: this is the hot path of
+/// `push_many`).
 fn event_columns<'py>(py: Python<'py>, events: &[trailfence::MonitorEvent]) -> PyResult<Bound<'py, PyDict>> {
     use pyo3::types::{PyList, PyString};
-    let mut cache: std::collections::HashMap<&str, Bound<'py, PyString>> = std::collections::HashMap::new();
-    let mut shared = |f: &dyn for<'e> Fn(&'e trailfence::MonitorEvent) -> &'e str| -> PyResult<Bound<'py, PyList>> {
-        let items: Vec<Bound<'py, PyString>> = events
-            .iter()
-            .map(|e| {
-                let v = f(e);
-                cache.entry(v).or_insert_with(|| PyString::new(py, v)).clone()
-            })
-            .collect();
-        PyList::new(py, items)
+    use std::sync::Arc;
+    let text = |v: &str| PyString::new(py, v);
+    // Small closed sets: one string per value.
+    let kinds: Vec<_> = [
+        EventKind::BreachStarted,
+        EventKind::BreachEnded,
+        EventKind::CurfewViolationStarted,
+        EventKind::CurfewViolationEnded,
+        EventKind::Amended,
+        EventKind::SignalLost,
+        EventKind::SignalRestored,
+        EventKind::LateFixBeyondHistory,
+    ]
+    .into_iter()
+    .map(|k| (k, text(k.as_str())))
+    .collect();
+    let kind_of = |k: EventKind| kinds.iter().find(|(x, _)| *x == k).map(|(_, s)| s.clone());
+    let (empty, episode_kinds, confidences) = (
+        text(""),
+        [EpisodeKind::Exclusion, EpisodeKind::Inclusion, EpisodeKind::Buffer].map(|k| (k, text(k.as_str()))),
+        [Confidence::Confirmed, Confidence::Possible].map(|c| (c, text(c.as_str()))),
+    );
+    // Shared ids (`Arc<str>`): one string per distinct id, by address.
+    let mut by_address: std::collections::HashMap<usize, Bound<'py, PyString>> = std::collections::HashMap::new();
+    let mut shared = |v: &Arc<str>| {
+        by_address
+            .entry(Arc::as_ptr(v) as *const u8 as usize)
+            .or_insert_with(|| text(v))
+            .clone()
     };
+    let n = events.len();
+    let (mut kind, mut subject, mut zone, mut ek, mut conf, mut id) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let mut hex = [0u8; 16];
+    for e in events {
+        kind.push(kind_of(e.kind).unwrap_or_else(|| empty.clone()));
+        subject.push(shared(&e.subject));
+        zone.push(e.zone.as_ref().map_or_else(|| empty.clone(), &mut shared));
+        ek.push(e.episode_kind.map_or_else(
+            || empty.clone(),
+            |k| {
+                episode_kinds
+                    .iter()
+                    .find(|(x, _)| *x == k)
+                    .map_or_else(|| empty.clone(), |(_, s)| s.clone())
+            },
+        ));
+        conf.push(e.confidence.map_or_else(
+            || empty.clone(),
+            |c| {
+                confidences
+                    .iter()
+                    .find(|(x, _)| *x == c)
+                    .map_or_else(|| empty.clone(), |(_, s)| s.clone())
+            },
+        ));
+        // 16 lower-case hex digits, as `EventId`'s Display, without an allocation.
+        for (k, b) in hex.iter_mut().enumerate() {
+            let nibble = (e.id.0 >> (60 - 4 * k)) & 0xf;
+            *b = b"0123456789abcdef"[nibble as usize];
+        }
+        id.push(text(std::str::from_utf8(&hex).unwrap_or("")));
+    }
     let d = PyDict::new(py);
-    d.set_item("kind", shared(&|e| e.kind.as_str())?)?;
-    d.set_item("subject", shared(&|e| &e.subject)?)?;
-    d.set_item("zone", shared(&|e| e.zone.as_deref().unwrap_or(""))?)?;
-    d.set_item("episode_kind", shared(&|e| e.episode_kind.map_or("", |k| k.as_str()))?)?;
-    d.set_item("confidence", shared(&|e| e.confidence.map_or("", |c| c.as_str()))?)?;
+    d.set_item("id", PyList::new(py, id)?)?;
+    d.set_item("kind", PyList::new(py, kind)?)?;
+    d.set_item("subject", PyList::new(py, subject)?)?;
+    d.set_item("zone", PyList::new(py, zone)?)?;
+    d.set_item("episode_kind", PyList::new(py, ek)?)?;
+    d.set_item("confidence", PyList::new(py, conf)?)?;
     let time = |f: &dyn Fn(&trailfence::MonitorEvent) -> Option<i64>| {
         events.iter().map(|e| f(e).unwrap_or(i64::MIN)).collect::<Vec<i64>>()
     };
     Columns { py, dict: d }
-        .str("id", events.iter().map(|e| e.id.to_string()).collect())?
         .i64("start_us", time(&|e| e.start_us))?
         .i64("end_us", time(&|e| e.end_us))?
         .i64("old_start_us", time(&|e| e.old_start_us))?

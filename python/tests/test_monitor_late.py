@@ -72,6 +72,7 @@ def test_every_monitor_method_returns_one_schema():
         assert str(f["start"].dtype) == "datetime64[us, UTC]"
     row = d[d["kind"] == "breach_ended"].iloc[0]
     assert row["zone"] == "strip" and row["fixes"] >= 0 and row["confidence"] in ("confirmed", "possible")
+    assert all(len(i) == 16 and i == i.lower() and int(i, 16) >= 0 for i in d["id"])
     lost = c.iloc[0]
     assert lost["zone"] is None and pd.isna(lost["start"]) and pd.isna(lost["fixes"])
 

@@ -246,7 +246,6 @@ pub fn polygon_validity(polygons: &[geo::Polygon<f64>]) -> Result<(), String> {
 /// field); malformed CSV stops the stream with a located format error; the
 /// events never repeat an id.
 fn stream(data: &[u8]) {
-    use crate::breach::TrackFix;
     use crate::io::CsvFixStream;
     use crate::monitor::{Monitor, MonitorOptions};
     let zones = crate::zone::zones_from_geojson_str(
@@ -275,12 +274,7 @@ fn stream(data: &[u8]) {
         last_end = rec.end_byte;
         match rec.fix {
             Ok(f) => {
-                let fix = TrackFix {
-                    t_us: f.t_us,
-                    lon: f.lon,
-                    lat: f.lat,
-                    accuracy_m: f.accuracy_m.map(|a| a as f32),
-                };
+                let fix = f.track_fix();
                 let events = monitor
                     .push(&f.subject, fix, 0)
                     .unwrap_or_else(|e| panic!("the monitor refused a fix the reader accepted: {e}"));

@@ -98,6 +98,19 @@ pub struct StreamFix {
     pub accuracy_m: Option<f64>,
 }
 
+impl StreamFix {
+    /// The fix as the monitor takes it (accuracy stored as `f32`, as in
+    /// trails).
+    pub fn track_fix(&self) -> crate::breach::TrackFix {
+        crate::breach::TrackFix {
+            t_us: self.t_us,
+            lon: self.lon,
+            lat: self.lat,
+            accuracy_m: self.accuracy_m.map(|a| a as f32),
+        }
+    }
+}
+
 impl<R: Read> CsvFixStream<R> {
     /// Reads the header of `input` and finds the columns named by
     /// `options.columns` (`subject`, `time`, `lon`, `lat`, optional

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use trailfence::io::{CsvFixStream, ReadOptions};
-use trailfence::{read_zones, EventId, Monitor, MonitorEvent, MonitorOptions, TrackFix};
+use trailfence::{read_zones, EventId, Monitor, MonitorEvent, MonitorOptions};
 
 use crate::Failure;
 
@@ -428,12 +428,7 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
         let why = |r: &trailfence::RecordError| format!("field `{}`: {}", r.field, r.reason);
         let pushed = match &rec.fix {
             Ok(f) => {
-                let fix = TrackFix {
-                    t_us: f.t_us,
-                    lon: f.lon,
-                    lat: f.lat,
-                    accuracy_m: f.accuracy_m.map(|a| a as f32),
-                };
+                let fix = f.track_fix();
                 match monitor.push(&f.subject, fix, fix.t_us) {
                     Ok(events) => Ok(events),
                     Err(trailfence::Error::Record(r)) => Err(why(&r)),

@@ -276,7 +276,7 @@ fn stream(data: &[u8]) {
             Ok(f) => {
                 let fix = f.track_fix();
                 let events = monitor
-                    .push(&f.subject, fix, 0)
+                    .push(f.subject, fix, 0)
                     .unwrap_or_else(|e| panic!("the monitor refused a fix the reader accepted: {e}"));
                 for e in events {
                     assert!(ids.insert(e.id), "event sent twice: {e:?}");

@@ -31,19 +31,7 @@ fn event_columns<'py>(py: Python<'py>, events: &[trailfence::MonitorEvent]) -> P
     use std::sync::Arc;
     let text = |v: &str| PyString::new(py, v);
     // Small closed sets: one string per value.
-    let kinds: Vec<_> = [
-        EventKind::BreachStarted,
-        EventKind::BreachEnded,
-        EventKind::CurfewViolationStarted,
-        EventKind::CurfewViolationEnded,
-        EventKind::Amended,
-        EventKind::SignalLost,
-        EventKind::SignalRestored,
-        EventKind::LateFixBeyondHistory,
-    ]
-    .into_iter()
-    .map(|k| (k, text(k.as_str())))
-    .collect();
+    let kinds: Vec<_> = EventKind::ALL.into_iter().map(|k| (k, text(k.as_str()))).collect();
     let kind_of = |k: EventKind| kinds.iter().find(|(x, _)| *x == k).map(|(_, s)| s.clone());
     let (empty, episode_kinds, confidences) = (
         text(""),

@@ -689,19 +689,11 @@ class Monitor:
         the differences to what was reported are in ``monitor.migration_events`` (amendments, in the
         schema of ``push_many``); episodes that ended before the retained history keep their verdict."""
         if migrate:
-            try:
-                native = _trailfence.Monitor.restore(zones._native, data)
-            except _trailfence.ValidationError as e:
-                if "zones" not in str(e):
-                    raise
-                native, cols = _trailfence.Monitor.restore_migrating(zones._native, data, _now_us())
-                m = cls(zones, _native=native)
-                m.migration_events = _events_frame(cols)
-                return m
+            native, cols = _trailfence.Monitor.restore_migrating(zones._native, data, _now_us())
         else:
-            native = _trailfence.Monitor.restore(zones._native, data)
+            native, cols = _trailfence.Monitor.restore(zones._native, data), _NO_EVENTS
         m = cls(zones, _native=native)
-        m.migration_events = _events_frame(_NO_EVENTS)
+        m.migration_events = _events_frame(cols)
         return m
 
 

@@ -271,13 +271,6 @@ impl ZoneTrackers {
     pub(crate) fn last_fix(&self) -> Option<TrackFix> {
         self.last
     }
-
-    pub(crate) fn open(&self) -> Vec<RawEpisode> {
-        self.map
-            .iter()
-            .filter_map(|(_, (t, _))| t.open_episode().copied())
-            .collect()
-    }
 }
 
 /// The fix ranges `[a, b]` (indices, within `lo..=hi`, sorted, disjoint)

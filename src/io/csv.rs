@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use super::text::Out;
-use super::{io_err, source_name, validate_record, Num, ReadOptions, Tm};
+use super::{io_err, source_name, validate_record, Num, ReadOptions, Tm, ValidRecord};
 use crate::error::{Error, Location, Reason, RecordError};
 use crate::report::ReadReport;
 use crate::store::{TrailRequest, TrailStoreBuilder};
@@ -42,7 +42,7 @@ pub fn read_csv_from<R: Read>(
         report.records += 1;
         match rec.fix {
             Ok(f) => {
-                let slot = builder.subject_slot(&f.subject);
+                let slot = builder.subject_slot(f.subject);
                 builder.push_valid(slot, f.t_us, f.lon, f.lat, f.accuracy_m);
                 report.accepted += 1;
             }
@@ -70,45 +70,16 @@ pub struct CsvFixStream<R: Read> {
     rec: csv::StringRecord,
 }
 
-/// One record of a [`CsvFixStream`].
+/// One record of a [`CsvFixStream`], borrowing the stream until the next
+/// call (no allocation per record: the batch CSV reader goes through here).
 #[derive(Debug, Clone, PartialEq)]
-pub struct StreamRecord {
+pub struct StreamRecord<'a> {
     /// Line of the record (1 is the header).
     pub line: u64,
     /// Byte offset just after the record: where to resume.
     pub end_byte: u64,
-    /// The record's fields joined by commas (for dead-letter files).
-    pub raw: String,
     /// The valid fix, or why the record is refused (file, line, field).
-    pub fix: Result<StreamFix, RecordError>,
-}
-
-/// A valid fix read from a stream.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StreamFix {
-    /// Subject id.
-    pub subject: String,
-    /// UTC µs.
-    pub t_us: i64,
-    /// Longitude, degrees.
-    pub lon: f64,
-    /// Latitude, degrees.
-    pub lat: f64,
-    /// Accuracy radius, metres, when given.
-    pub accuracy_m: Option<f64>,
-}
-
-impl StreamFix {
-    /// The fix as the monitor takes it (accuracy stored as `f32`, as in
-    /// trails).
-    pub fn track_fix(&self) -> crate::breach::TrackFix {
-        crate::breach::TrackFix {
-            t_us: self.t_us,
-            lon: self.lon,
-            lat: self.lat,
-            accuracy_m: self.accuracy_m.map(|a| a as f32),
-        }
-    }
+    pub fix: Result<ValidRecord<'a>, RecordError>,
 }
 
 impl<R: Read> CsvFixStream<R> {
@@ -165,7 +136,7 @@ impl<R: Read> CsvFixStream<R> {
     /// # Errors
     /// [`Error::Format`] naming the line for malformed CSV (bad quoting,
     /// bytes that are not UTF-8): the stream cannot go on.
-    pub fn next_record(&mut self) -> Result<Option<StreamRecord>, Error> {
+    pub fn next_record(&mut self) -> Result<Option<StreamRecord<'_>>, Error> {
         match self.rdr.read_record(&mut self.rec) {
             Ok(false) => return Ok(None),
             Ok(true) => {}
@@ -180,7 +151,6 @@ impl<R: Read> CsvFixStream<R> {
         let rec = &self.rec;
         let line = rec.position().map_or(0, |p| p.line());
         let end_byte = self.rdr.position().byte();
-        let raw = rec.iter().collect::<Vec<_>>().join(",");
         let location = Location::Line(line);
         let fix = if rec.len() != self.header_len {
             // A decimal comma or a stray separator shifts every later value
@@ -205,20 +175,14 @@ impl<R: Read> CsvFixStream<R> {
                 Num::Text(get(Some(self.lat_col))),
                 Num::Text(get(self.acc_col)),
             )
-            .map(|r| StreamFix {
-                subject: r.subject.to_string(),
-                t_us: r.t_us,
-                lon: r.lon,
-                lat: r.lat,
-                accuracy_m: r.accuracy_m,
-            })
         };
-        Ok(Some(StreamRecord {
-            line,
-            end_byte,
-            raw,
-            fix,
-        }))
+        Ok(Some(StreamRecord { line, end_byte, fix }))
+    }
+
+    /// The fields of the record last returned, joined by commas (for
+    /// dead-letter files; built only when asked for).
+    pub fn current_raw(&self) -> String {
+        self.rec.iter().collect::<Vec<_>>().join(",")
     }
 }
 

@@ -15,7 +15,7 @@ mod parquet;
 mod tables;
 mod text;
 
-pub use self::csv::{read_csv, read_csv_from, write_csv, CsvFixStream, StreamFix, StreamRecord};
+pub use self::csv::{read_csv, read_csv_from, write_csv, CsvFixStream, StreamRecord};
 pub use self::geojson::{read_geojson, read_geojson_str, write_geojson};
 pub use self::gpx::{read_gpx, read_gpx_str, write_gpx, MAX_XML_ATTRIBUTES};
 pub use self::kml::write_kml;
@@ -193,6 +193,19 @@ pub struct ValidRecord<'a> {
     pub lat: f64,
     /// Accuracy radius, metres, when given.
     pub accuracy_m: Option<f64>,
+}
+
+impl ValidRecord<'_> {
+    /// The fix as the monitor takes it (accuracy stored as `f32`, as in
+    /// trails).
+    pub fn track_fix(&self) -> crate::breach::TrackFix {
+        crate::breach::TrackFix {
+            t_us: self.t_us,
+            lon: self.lon,
+            lat: self.lat,
+            accuracy_m: self.accuracy_m.map(|a| a as f32),
+        }
+    }
 }
 
 /// The one validation path of every reader: parses and checks one record's

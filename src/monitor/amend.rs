@@ -178,11 +178,8 @@ pub(super) fn recompute(
         .into_iter()
         .map(|e| ((e.zone, kind_code(e.kind), e.start_us), e))
         .collect();
-    let new_open: BTreeMap<(u32, u8), RawEpisode> = live
-        .open()
-        .into_iter()
-        .map(|e| ((e.zone, kind_code(e.kind)), e))
-        .collect();
+    let new_open: BTreeMap<(u32, u8), RawEpisode> =
+        live.open_episodes().map(|e| ((e.zone, kind_code(e.kind)), e)).collect();
     // Old view: closed since horizon + announced open.
     let mut old_all: Vec<(RawEpisode, bool)> = st.closed.values().map(|e| (*e, true)).collect();
     old_all.extend(st.announced.values().map(|e| (*e, false)));

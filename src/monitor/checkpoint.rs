@@ -130,7 +130,8 @@ impl Monitor {
 
     /// Resumes from a checkpoint taken over *other* zones (a zone added,
     /// removed, moved, re-kinded, rescheduled): the documented migration
-    /// instead of a silent reuse. Each subject's retained history (the last
+    /// instead of a silent reuse (over the checkpoint's own zones it is a
+    /// plain [`Monitor::restore`] with no events). Each subject's retained history (the last
     /// `history_s`) is replayed under `zones` from an empty state, and
     /// every change to what was reported is returned as `amended` events —
     /// episodes re-judged, withdrawn (also those of zones no longer in the
@@ -148,6 +149,10 @@ impl Monitor {
         bytes: &[u8],
         processing_time_us: i64,
     ) -> Result<(Self, Vec<MonitorEvent>), Error> {
+        // Zones unchanged: a plain restore, nothing to amend.
+        if let Ok(m) = Self::restore(zones.clone(), bytes) {
+            return Ok((m, Vec::new()));
+        }
         crate::error::guard("<checkpoint>", || {
             Self::migrate_unguarded(zones, bytes, None, processing_time_us)
         })

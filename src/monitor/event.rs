@@ -30,6 +30,18 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [EventKind; 8] = [
+        EventKind::BreachStarted,
+        EventKind::BreachEnded,
+        EventKind::CurfewViolationStarted,
+        EventKind::CurfewViolationEnded,
+        EventKind::Amended,
+        EventKind::SignalLost,
+        EventKind::SignalRestored,
+        EventKind::LateFixBeyondHistory,
+    ];
+
     /// The name used in JSON and by the bindings (`breach_started`, …).
     pub fn as_str(self) -> &'static str {
         match self {

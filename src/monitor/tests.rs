@@ -419,16 +419,7 @@ fn very_late_fix_amends_a_reported_episode() {
 /// The names the bindings use are the serde names.
 #[test]
 fn event_kind_names_are_the_serde_names() {
-    for k in [
-        EventKind::BreachStarted,
-        EventKind::BreachEnded,
-        EventKind::CurfewViolationStarted,
-        EventKind::CurfewViolationEnded,
-        EventKind::Amended,
-        EventKind::SignalLost,
-        EventKind::SignalRestored,
-        EventKind::LateFixBeyondHistory,
-    ] {
+    for k in EventKind::ALL {
         assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
     }
     for c in [Confidence::Confirmed, Confidence::Possible] {
@@ -440,16 +431,7 @@ fn event_kind_names_are_the_serde_names() {
 #[test]
 fn id_spellings_are_the_debug_forms() {
     use super::event::{episode_id_name, kind_id_name};
-    for k in [
-        EventKind::BreachStarted,
-        EventKind::BreachEnded,
-        EventKind::CurfewViolationStarted,
-        EventKind::CurfewViolationEnded,
-        EventKind::Amended,
-        EventKind::SignalLost,
-        EventKind::SignalRestored,
-        EventKind::LateFixBeyondHistory,
-    ] {
+    for k in EventKind::ALL {
         assert_eq!(kind_id_name(k), format!("{k:?}"));
     }
     for k in [

@@ -279,25 +279,29 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
         Ok(bytes) => {
             let env: Envelope = serde_json::from_slice(&bytes)
                 .map_err(|e| Failure::Input(format!("{}: corrupt checkpoint: {e}", args.checkpoint.display())))?;
-            let m = match Monitor::restore(zones.clone(), env.state.as_bytes()) {
-                Ok(m) => m,
-                Err(trailfence::Error::Format { reason, .. }) if args.migrate_zones && reason.contains("zones") => {
-                    let pt = jiff::Timestamp::now().as_microsecond();
-                    let (m, events) = Monitor::restore_migrating(zones.clone(), env.state.as_bytes(), pt)?;
+            let m = if args.migrate_zones {
+                // Over the checkpoint's own zones this is a plain restore.
+                let pt = jiff::Timestamp::now().as_microsecond();
+                let (m, events) = Monitor::restore_migrating(zones.clone(), env.state.as_bytes(), pt)?;
+                if !events.is_empty() {
                     eprintln!(
                         "trailfence: zones changed since the checkpoint: history replayed under them, {} amendments",
                         events.len()
                     );
-                    migration = events;
-                    m
                 }
-                Err(e) if !args.migrate_zones && e.to_string().contains("zones") => {
-                    return Err(Failure::Input(format!(
-                        "{}: {e} (give --migrate-zones to replay the retained history under the new zones)",
-                        args.checkpoint.display()
-                    )))
-                }
-                Err(e) => return Err(e.into()),
+                migration = events;
+                m
+            } else {
+                Monitor::restore(zones.clone(), env.state.as_bytes()).map_err(|e| match e {
+                    // Only the hint is added; the refusal itself is the core's.
+                    trailfence::Error::Format { ref reason, .. } if reason.contains("zones") => {
+                        Failure::Input(format!(
+                            "{}: {e} (give --migrate-zones to replay the retained history under the new zones)",
+                            args.checkpoint.display()
+                        ))
+                    }
+                    e => e.into(),
+                })?
             };
             let m = if args.override_options && args.over(m.options()) != m.options() {
                 let pt = jiff::Timestamp::now().as_microsecond();
@@ -429,7 +433,7 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
         let pushed = match &rec.fix {
             Ok(f) => {
                 let fix = f.track_fix();
-                match monitor.push(&f.subject, fix, fix.t_us) {
+                match monitor.push(f.subject, fix, fix.t_us) {
                     Ok(events) => Ok(events),
                     Err(trailfence::Error::Record(r)) => Err(why(&r)),
                     Err(e) => return Err(e.into()),
@@ -440,7 +444,7 @@ pub fn run(args: MonitorArgs) -> Result<(), Failure> {
         match pushed {
             Ok(events) => emit(events, &mut log)?,
             Err(why) => {
-                dead.reject(line, &rec.raw, &why)?;
+                dead.reject(line, &stream.current_raw(), &why)?;
                 if args.max_bad.is_some_and(|m| dead.count() > m) {
                     return Err(Failure::Input(format!(
                         "{}: line {line}: {why}; {} invalid records (more than --max-bad {}), listed in {}",

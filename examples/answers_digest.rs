@@ -31,6 +31,7 @@ fn main() {
         merge_gap_s: 120.0,
         assumed_accuracy_m: Some(10.0),
         max_gap_s: None,
+        ..Default::default()
     };
     for (w, window) in windows.iter().enumerate() {
         for (o, options) in [BreachOptions::default(), debounced].iter().enumerate() {

@@ -8,7 +8,8 @@
 
 use rayon::prelude::*;
 
-use crate::breach::{subject_episodes, EngineParams, EpisodeKind};
+use crate::breach::{subject_episodes, Confidence, EngineParams, EpisodeKind};
+use crate::evidence::EvidenceModel;
 use crate::error::Error;
 use crate::options;
 use crate::store::TrailStore;
@@ -21,15 +22,26 @@ pub struct CurfewOptions {
     /// An outside episode counts as a violation when it lasts at least this
     /// many seconds (default 0: every episode counts).
     pub grace_s: f64,
+    /// Accuracy in metres assumed for fixes that report none (`None`, the
+    /// default: such fixes are no evidence, so they never confirm).
+    pub assumed_accuracy_m: Option<f64>,
+    /// How fixes become a verdict: only `confirmed` outside episodes are
+    /// `violations`.
+    pub evidence: EvidenceModel,
 }
 
 impl CurfewOptions {
-    /// Checks every option: `grace_s` finite seconds >= 0.
+    /// Checks every option: `grace_s` finite seconds >= 0,
+    /// `assumed_accuracy_m` finite metres >= 0, the evidence model.
     ///
     /// # Errors
     /// [`Error::Option`] naming the bad option.
     pub fn validate(&self) -> Result<(), Error> {
-        options::seconds("grace_s", self.grace_s)
+        options::seconds("grace_s", self.grace_s)?;
+        if let Some(a) = self.assumed_accuracy_m {
+            options::accuracy("assumed_accuracy_m", a)?;
+        }
+        self.evidence.validate()
     }
 }
 
@@ -48,13 +60,23 @@ pub struct CurfewRow {
     pub scheduled_s: f64,
     /// Seconds known to be inside the zone.
     pub inside_s: f64,
-    /// Seconds known to be outside the zone.
+    /// Seconds outside the zone by the interpolated trail
+    /// (`confirmed_outside_s + possible_outside_s`).
     pub outside_s: f64,
+    /// Seconds of `outside_s` in `confirmed` episodes.
+    pub confirmed_outside_s: f64,
+    /// Seconds of `outside_s` in `possible` episodes (within the fixes'
+    /// error, on outliers or interpolation alone: not evidence of a breach).
+    pub possible_outside_s: f64,
     /// Seconds without data (gaps); never compliance, never a breach.
     pub unknown_s: f64,
-    /// Outside episodes lasting at least `grace_s`.
+    /// `confirmed` outside episodes lasting at least `grace_s`: the
+    /// violations.
     pub violations: u32,
-    /// Start of the first outside episode, UTC µs.
+    /// `possible` outside episodes lasting at least `grace_s`, reported
+    /// apart (never counted as violations).
+    pub possible_violations: u32,
+    /// Start of the first confirmed violation, UTC µs.
     pub first_exit_us: Option<i64>,
 }
 
@@ -111,7 +133,8 @@ pub fn curfew(
     );
     let p = EngineParams {
         max_gap_s: store.max_gap_s(),
-        assumed_accuracy_m: None,
+        assumed_accuracy_m: options.assumed_accuracy_m,
+        model: options.evidence,
     };
     let rows: Vec<Vec<CurfewRow>> = (0..store.subject_count())
         .into_par_iter()
@@ -132,8 +155,8 @@ pub fn curfew(
                     if occ.is_empty() {
                         continue;
                     }
-                    let mut outside_us = 0i64;
-                    let mut violations = 0u32;
+                    let (mut outside_us, mut confirmed_us) = (0i64, 0i64);
+                    let (mut violations, mut possible_violations) = (0u32, 0u32);
                     let mut first_exit = None;
                     for e in eps
                         .iter()
@@ -142,10 +165,19 @@ pub fn curfew(
                     {
                         let (a, b) = (e.start_us.max(occ.start_us), e.end_us.min(occ.end_us));
                         outside_us += (b - a).max(0);
-                        if ((b - a) as f64) >= options.grace_s * 1e6 {
-                            violations += 1;
+                        let confirmed =
+                            Confidence::of(e.evidence.probability(&p.model), &p.model) == Confidence::Confirmed;
+                        if confirmed {
+                            confirmed_us += (b - a).max(0);
                         }
-                        first_exit.get_or_insert(a);
+                        if ((b - a) as f64) >= options.grace_s * 1e6 {
+                            if confirmed {
+                                violations += 1;
+                                first_exit.get_or_insert(a);
+                            } else {
+                                possible_violations += 1;
+                            }
+                        }
                     }
                     let unknown_us: i64 = trail.gaps(occ, p.max_gap_s).iter().map(|g| g.end_us - g.start_us).sum();
                     let scheduled_us = occ.end_us - occ.start_us;
@@ -165,8 +197,11 @@ pub fn curfew(
                         scheduled_s: scheduled_us as f64 / 1e6,
                         inside_s: inside_us as f64 / 1e6,
                         outside_s: outside_us as f64 / 1e6,
+                        confirmed_outside_s: confirmed_us as f64 / 1e6,
+                        possible_outside_s: (outside_us - confirmed_us) as f64 / 1e6,
                         unknown_s: unknown_us as f64 / 1e6,
                         violations,
+                        possible_violations,
                         first_exit_us: first_exit,
                     });
                 }

@@ -34,6 +34,7 @@ mod breach;
 mod curfew;
 pub mod durable;
 mod error;
+pub mod evidence;
 mod fix;
 #[doc(hidden)]
 pub mod fuzz_targets;

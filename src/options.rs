@@ -75,7 +75,7 @@ pub(crate) fn accuracy(name: &'static str, v: f64) -> Result<(), Error> {
     )
 }
 
-fn check(name: &'static str, v: f64, ok: bool, reason: &'static str) -> Result<(), Error> {
+pub(crate) fn check(name: &'static str, v: f64, ok: bool, reason: &'static str) -> Result<(), Error> {
     if v.is_finite() && ok {
         Ok(())
     } else {

@@ -124,3 +124,31 @@ impl<'py> Columns<'py> {
         self.dict
     }
 }
+
+/// The evidence model from a façade `evidence` dict (keys: the fields of
+/// `trailfence::evidence::EvidenceModel` except `calibration`); `None` is the
+/// core's default. An unknown key is a `ValidationError` naming it.
+pub(crate) fn evidence_model(d: Option<&Bound<'_, PyDict>>) -> PyResult<trailfence::evidence::EvidenceModel> {
+    let mut m = trailfence::evidence::EvidenceModel::default();
+    if let Some(d) = d {
+        for (k, v) in d.iter() {
+            let key: String = k.extract()?;
+            let v: f64 = v.extract()?;
+            match key.as_str() {
+                "accuracy_level" => m.accuracy_level = v,
+                "confirm_probability" => m.confirm_probability = v,
+                "drift_tau_s" => m.drift_tau_s = v,
+                "outlier_speed_mps" => m.outlier_speed_mps = v,
+                "path_fraction" => m.path_fraction = v,
+                other => {
+                    return Err(ValidationError::new_err(format!(
+                        "evidence option {other:?} is unknown (accuracy_level, confirm_probability, drift_tau_s, \
+                         outlier_speed_mps, path_fraction)"
+                    )))
+                }
+            }
+        }
+    }
+    m.validate().map_err(to_py)?;
+    Ok(m)
+}

@@ -82,6 +82,15 @@ fn defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     d.set_item("allowed_lateness_s", m.allowed_lateness_s)?;
     d.set_item("history_s", m.history_s)?;
     d.set_item("signal_loss_s", m.signal_loss_s)?;
+    let e = trailfence::evidence::EvidenceModel::default();
+    let ev = PyDict::new(py);
+    ev.set_item("accuracy_level", e.accuracy_level)?;
+    ev.set_item("confirm_probability", e.confirm_probability)?;
+    ev.set_item("drift_tau_s", e.drift_tau_s)?;
+    ev.set_item("outlier_speed_mps", e.outlier_speed_mps)?;
+    ev.set_item("path_fraction", e.path_fraction)?;
+    ev.set_item("calibration", e.calibration.to_vec())?;
+    d.set_item("evidence", ev)?;
     Ok(d)
 }
 

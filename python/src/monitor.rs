@@ -101,6 +101,19 @@ fn event_columns<'py>(py: Python<'py>, events: &[trailfence::MonitorEvent]) -> P
         .i64("old_start_us", time(&|e| e.old_start_us))?
         .i64("old_end_us", time(&|e| e.old_end_us))?
         .i64("fixes", events.iter().map(|e| e.fixes.map_or(-1, i64::from)).collect())?
+        .f64("probability", events.iter().map(|e| e.probability.unwrap_or(f64::NAN)).collect())?
+        .i64(
+            "supporting_fixes",
+            events.iter().map(|e| e.supporting_fixes.map_or(-1, i64::from)).collect(),
+        )?
+        .i64(
+            "outlier_fixes",
+            events.iter().map(|e| e.outlier_fixes.map_or(-1, i64::from)).collect(),
+        )?
+        .f64(
+            "max_margin_sigma",
+            events.iter().map(|e| e.max_margin_sigma.unwrap_or(f64::NAN)).collect(),
+        )?
         .i64("event_time_us", time(&|e| Some(e.event_time_us)))?
         .i64("processing_time_us", time(&|e| Some(e.processing_time_us)))
         .map(Columns::done)
@@ -109,7 +122,7 @@ fn event_columns<'py>(py: Python<'py>, events: &[trailfence::MonitorEvent]) -> P
 #[pymethods]
 impl PyMonitor {
     #[new]
-    #[pyo3(signature = (zones, *, max_gap_s=None, allowed_lateness_s=None, history_s=None, signal_loss_s=None, assumed_accuracy_m=None))]
+    #[pyo3(signature = (zones, *, max_gap_s=None, allowed_lateness_s=None, history_s=None, signal_loss_s=None, assumed_accuracy_m=None, evidence=None))]
     fn new(
         zones: &PyZones,
         max_gap_s: Option<f64>,
@@ -117,6 +130,7 @@ impl PyMonitor {
         history_s: Option<f64>,
         signal_loss_s: Option<f64>,
         assumed_accuracy_m: Option<f64>,
+        evidence: Option<Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let d = trailfence::MonitorOptions::default();
         let options = trailfence::MonitorOptions {
@@ -125,6 +139,7 @@ impl PyMonitor {
             history_s: history_s.unwrap_or(d.history_s),
             signal_loss_s: signal_loss_s.unwrap_or(d.signal_loss_s),
             assumed_accuracy_m: assumed_accuracy_m.or(d.assumed_accuracy_m),
+            evidence: crate::convert::evidence_model(evidence.as_ref())?,
         };
         Ok(PyMonitor {
             inner: trailfence::Monitor::new(zones.inner.clone(), options).map_err(to_py)?,

@@ -202,7 +202,7 @@ impl PyTrailStore {
     }
 
     /// Breach episodes as columns.
-    #[pyo3(signature = (zones, start=None, end=None, *, max_gap_s=None, min_fixes=None, min_duration_s=None, merge_gap_s=None, assumed_accuracy_m=None))]
+    #[pyo3(signature = (zones, start=None, end=None, *, max_gap_s=None, min_fixes=None, min_duration_s=None, merge_gap_s=None, assumed_accuracy_m=None, evidence=None))]
     #[allow(clippy::too_many_arguments)]
     fn breaches<'py>(
         &self,
@@ -215,15 +215,18 @@ impl PyTrailStore {
         min_duration_s: Option<f64>,
         merge_gap_s: Option<f64>,
         assumed_accuracy_m: Option<f64>,
+        evidence: Option<Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let w = window(start, end)?;
         let d = BreachOptions::default();
+        let model = crate::convert::evidence_model(evidence.as_ref())?;
         let opts = BreachOptions {
             min_fixes: min_fixes.unwrap_or(d.min_fixes),
             min_duration_s: min_duration_s.unwrap_or(d.min_duration_s),
             merge_gap_s: merge_gap_s.unwrap_or(d.merge_gap_s),
             assumed_accuracy_m: assumed_accuracy_m.or(d.assumed_accuracy_m),
             max_gap_s: max_gap_s.or(d.max_gap_s),
+            evidence: model,
         };
         let eps = py
             .detach(|| trailfence::breaches(&self.inner, &zones.inner, w, &opts))
@@ -239,17 +242,19 @@ impl PyTrailStore {
             .str(
                 "confidence",
                 eps.iter()
-                    .map(|e| match e.confidence {
-                        trailfence::Confidence::Confirmed => "confirmed".to_string(),
-                        trailfence::Confidence::Possible => "possible".to_string(),
-                    })
+                    .map(|e| e.confidence.as_str().to_string())
                     .collect(),
-            )
+            )?
+            .f64("probability", eps.iter().map(|e| e.probability).collect())?
+            .i64("supporting_fixes", eps.iter().map(|e| e.supporting_fixes as i64).collect())?
+            .i64("outlier_fixes", eps.iter().map(|e| e.outlier_fixes as i64).collect())?
+            .f64("max_margin_sigma", eps.iter().map(|e| e.max_margin_sigma).collect())
             .map(Columns::done)
     }
 
     /// Curfew rows as columns.
-    #[pyo3(signature = (zones, start=None, end=None, *, grace_s=None))]
+    #[pyo3(signature = (zones, start=None, end=None, *, grace_s=None, assumed_accuracy_m=None, evidence=None))]
+    #[allow(clippy::too_many_arguments)]
     fn curfew<'py>(
         &self,
         py: Python<'py>,
@@ -257,10 +262,15 @@ impl PyTrailStore {
         start: Option<i64>,
         end: Option<i64>,
         grace_s: Option<f64>,
+        assumed_accuracy_m: Option<f64>,
+        evidence: Option<Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let w = window(start, end)?;
+        let d = CurfewOptions::default();
         let opts = CurfewOptions {
-            grace_s: grace_s.unwrap_or(CurfewOptions::default().grace_s),
+            grace_s: grace_s.unwrap_or(d.grace_s),
+            assumed_accuracy_m: assumed_accuracy_m.or(d.assumed_accuracy_m),
+            evidence: crate::convert::evidence_model(evidence.as_ref())?,
         };
         let rows = py
             .detach(|| trailfence::curfew(&self.inner, &zones.inner, w, &opts))
@@ -273,8 +283,14 @@ impl PyTrailStore {
             .f64("scheduled_s", rows.iter().map(|r| r.scheduled_s).collect())?
             .f64("inside_s", rows.iter().map(|r| r.inside_s).collect())?
             .f64("outside_s", rows.iter().map(|r| r.outside_s).collect())?
+            .f64("confirmed_outside_s", rows.iter().map(|r| r.confirmed_outside_s).collect())?
+            .f64("possible_outside_s", rows.iter().map(|r| r.possible_outside_s).collect())?
             .f64("unknown_s", rows.iter().map(|r| r.unknown_s).collect())?
             .i64("violations", rows.iter().map(|r| r.violations as i64).collect())?
+            .i64(
+                "possible_violations",
+                rows.iter().map(|r| r.possible_violations as i64).collect(),
+            )?
             .i64(
                 "first_exit",
                 rows.iter().map(|r| r.first_exit_us.unwrap_or(i64::MIN)).collect(),

@@ -410,19 +410,28 @@ class TrailStore:
         min_duration_s: float | None = None,
         merge_gap_s: float | None = None,
         assumed_accuracy_m: float | None = None,
+        evidence: dict[str, float] | None = None,
     ) -> Any:
-        """Breach episodes: DataFrame subject, zone, kind, start, end, duration_s, fixes, confidence."""
+        """Breach episodes: DataFrame subject, zone, kind, start, end, duration_s, fixes, confidence,
+        probability (that the subject really was on the violating side), supporting_fixes,
+        outlier_fixes, max_margin_sigma (the strongest fix's margin beyond the boundary in units of
+        its error). ``evidence`` overrides fields of the evidence model (accuracy_level,
+        confirm_probability, drift_tau_s, outlier_speed_mps, path_fraction)."""
         cols = self._native.breaches(
             zones._native, _to_us(start), _to_us(end), max_gap_s=max_gap_s, min_fixes=min_fixes,
             min_duration_s=min_duration_s, merge_gap_s=merge_gap_s, assumed_accuracy_m=assumed_accuracy_m,
+            evidence=evidence,
         )
         return _frame(cols, ("start", "end"))
 
     @_convert_errors
-    def curfew(self, zones: Zones, start: Any = None, end: Any = None, *, grace_s: float | None = None) -> Any:
+    def curfew(self, zones: Zones, start: Any = None, end: Any = None, *, grace_s: float | None = None,
+               assumed_accuracy_m: float | None = None, evidence: dict[str, float] | None = None) -> Any:
         """Curfew compliance per subject, zone and night: window_start, window_end, scheduled_s,
-        inside_s, outside_s, unknown_s, violations, first_exit."""
-        cols = self._native.curfew(zones._native, _to_us(start), _to_us(end), grace_s=grace_s)
+        inside_s, outside_s (= confirmed_outside_s + possible_outside_s), unknown_s, violations
+        (confirmed only), possible_violations, first_exit (first confirmed violation)."""
+        cols = self._native.curfew(zones._native, _to_us(start), _to_us(end), grace_s=grace_s,
+                                   assumed_accuracy_m=assumed_accuracy_m, evidence=evidence)
         return _frame(cols, ("window_start", "window_end", "first_exit"))
 
     @_convert_errors
@@ -625,10 +634,12 @@ class Monitor:
     @_convert_errors
     def __init__(self, zones: Zones, *, max_gap_s: float | None = None, allowed_lateness_s: float | None = None,
                  history_s: float | None = None, signal_loss_s: float | None = None,
-                 assumed_accuracy_m: float | None = None, _native: Any = None) -> None:
+                 assumed_accuracy_m: float | None = None, evidence: dict[str, float] | None = None,
+                 _native: Any = None) -> None:
         self._native = _native if _native is not None else _trailfence.Monitor(
             zones._native, max_gap_s=max_gap_s, allowed_lateness_s=allowed_lateness_s,
-            history_s=history_s, signal_loss_s=signal_loss_s, assumed_accuracy_m=assumed_accuracy_m)
+            history_s=history_s, signal_loss_s=signal_loss_s, assumed_accuracy_m=assumed_accuracy_m,
+            evidence=evidence)
         #: Amendments from ``restore(..., migrate=True)`` (empty otherwise).
         self.migration_events: Any = None
 
@@ -653,8 +664,9 @@ class Monitor:
 
         Every Monitor method returns this schema: ``id``, ``kind``, ``subject``, ``zone``,
         ``episode_kind``, ``start``, ``end``, ``old_start``, ``old_end`` (UTC-aware times, NaT when
-        absent), ``fixes`` (nullable integer), ``confidence``, ``event_time``, ``processing_time``;
-        absent texts are None."""
+        absent), ``fixes`` (nullable integer), ``confidence``, ``probability``, ``supporting_fixes``,
+        ``outlier_fixes``, ``max_margin_sigma`` (the verdict's evidence, on ended and amended
+        events; NaN / NA otherwise), ``event_time``, ``processing_time``; absent texts are None."""
         df = _to_pandas(frame)
         t_us = _time_column(df["time"]).to_utc_us(tz)
         acc = df["accuracy_m"] if "accuracy_m" in df.columns else _np.full(len(df), _np.nan)
@@ -715,7 +727,9 @@ def _now_us() -> int:
 _NO_EVENTS: dict = {
     **{c: [] for c in ("id", "kind", "subject", "zone", "episode_kind", "confidence")},
     **{c: _np.empty(0, dtype=_np.int64) for c in ("start_us", "end_us", "old_start_us", "old_end_us", "fixes",
+                                                  "supporting_fixes", "outlier_fixes",
                                                   "event_time_us", "processing_time_us")},
+    **{c: _np.empty(0, dtype=_np.float64) for c in ("probability", "max_margin_sigma")},
 }
 
 
@@ -738,9 +752,15 @@ def _events_frame(cols: dict) -> Any:
         data[c] = _none_for_empty(pd, cols[c])
     for c in ("start_us", "end_us", "old_start_us", "old_end_us"):
         data[c.removesuffix("_us")] = pd.to_datetime(cols[c].view("datetime64[us]")).tz_localize("UTC")
-    fixes = cols["fixes"]
-    data["fixes"] = pd.Series(pd.array(_np.where(fixes < 0, 0, fixes), dtype="Int64")).mask(fixes < 0)
+    def counts(v: Any) -> Any:
+        return pd.Series(pd.array(_np.where(v < 0, 0, v), dtype="Int64")).mask(v < 0)
+
+    data["fixes"] = counts(cols["fixes"])
     data["confidence"] = _none_for_empty(pd, cols["confidence"])
+    data["probability"] = pd.Series(cols["probability"], dtype="float64")
+    data["supporting_fixes"] = counts(cols["supporting_fixes"])
+    data["outlier_fixes"] = counts(cols["outlier_fixes"])
+    data["max_margin_sigma"] = pd.Series(cols["max_margin_sigma"], dtype="float64")
     for c in ("event_time_us", "processing_time_us"):
         data[c.removesuffix("_us")] = pd.to_datetime(cols[c].view("datetime64[us]")).tz_localize("UTC")
     return pd.DataFrame(data)

@@ -94,8 +94,18 @@ class TrailStore:
         min_duration_s: float | None = ...,
         merge_gap_s: float | None = ...,
         assumed_accuracy_m: float | None = ...,
+        evidence: dict[str, float] | None = ...,
     ) -> pd.DataFrame: ...
-    def curfew(self, zones: Zones, start: _TimeLike = ..., end: _TimeLike = ..., *, grace_s: float | None = ...) -> pd.DataFrame: ...
+    def curfew(
+        self,
+        zones: Zones,
+        start: _TimeLike = ...,
+        end: _TimeLike = ...,
+        *,
+        grace_s: float | None = ...,
+        assumed_accuracy_m: float | None = ...,
+        evidence: dict[str, float] | None = ...,
+    ) -> pd.DataFrame: ...
     def near(self, lon: float, lat: float, radius_m: float, start: _TimeLike = ..., end: _TimeLike = ...) -> pd.DataFrame: ...
     def near_many(self, incidents: Any, *, rule_outs: bool = ..., tz: str | None = ...) -> pd.DataFrame: ...
     def proximity(
@@ -144,6 +154,7 @@ class Monitor:
         history_s: float | None = ...,
         signal_loss_s: float | None = ...,
         assumed_accuracy_m: float | None = ...,
+        evidence: dict[str, float] | None = ...,
     ) -> None: ...
     def push(
         self, subject: str, time: _TimeLike, lon: float, lat: float, accuracy_m: float | None = ..., *, processing_time: _TimeLike = ...

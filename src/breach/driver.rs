@@ -382,8 +382,10 @@ pub(crate) fn subject_episodes(
             e.start_us = e.start_us.max(window.start_us);
             e.end_us = e.end_us.min(window.end_us);
             let range = trail.range(Window::from_us(e.start_us, e.end_us.saturating_add(1)));
-            (e.fixes, e.confirmed) =
-                EpisodeTracker::recount(zones, e.zone as usize, e.kind, range.map(|i| track_fix(trail, i)), p);
+            let (fixes, mut evidence) = EpisodeTracker::recount(zones, e.zone as usize, e.kind, trail, range, p);
+            // Seen only between fixes in the window: the interpolation evidence stands.
+            evidence.keep_interpolation_of(&e.evidence);
+            (e.fixes, e.evidence) = (fixes, evidence);
         }
         true
     });

@@ -7,6 +7,7 @@
 //! fix is fed to is the driver's business (`driver.rs`).
 
 use super::{EpisodeKind, TrackFix};
+use crate::evidence::{Evidence, EvidenceModel, MAX_SHOWN_SIGMA};
 use crate::time::Window;
 use crate::trail::Trail;
 use crate::zone::{PreparedZone, Region, ZoneSet};
@@ -24,8 +25,10 @@ pub struct RawEpisode {
     pub end_us: i64,
     /// Fixes in violation inside the episode.
     pub fixes: u32,
-    /// Whether a fix confirmed it beyond its accuracy.
-    pub confirmed: bool,
+    /// What its fixes say (see [`Evidence`]); the verdict is
+    /// [`Evidence::probability`] against the model's threshold.
+    #[serde(default)]
+    pub evidence: Evidence,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -130,6 +133,17 @@ pub struct EngineParams {
     pub max_gap_s: f64,
     /// Accuracy assumed for fixes that report none (see [`BreachOptions`]).
     pub assumed_accuracy_m: Option<f64>,
+    /// How fixes become a verdict.
+    pub model: EvidenceModel,
+}
+
+impl EngineParams {
+    /// σ in metres of a fix's position error; `None` when it reports no
+    /// accuracy and none is assumed (such a fix is no evidence).
+    #[inline]
+    pub(crate) fn sigma_m(&self, f: &TrackFix) -> Option<f64> {
+        f.accuracy_m.map(f64::from).or(self.assumed_accuracy_m).map(|a| self.model.sigma_m(a))
+    }
 }
 
 pub(crate) fn region_of(zone: &PreparedZone, kind: EpisodeKind) -> &Region {
@@ -184,12 +198,25 @@ impl EpisodeTracker {
         }
     }
 
-    fn confirms(region: &Region, f: &TrackFix, p: &EngineParams) -> bool {
-        let acc = f.accuracy_m.map(f64::from).or(p.assumed_accuracy_m);
-        match acc {
-            Some(acc) => region.boundary_farther_than(f.lon, f.lat, acc),
-            None => false,
+    /// Holds a violating fix (preceded by `a`) as evidence of `ev`.
+    fn support(ev: &mut Evidence, region: &Region, f: &TrackFix, a: Option<&Last>, p: &EngineParams) {
+        if let Some(sigma) = p.sigma_m(f) {
+            let z = margin_sigma(region, f.lon, f.lat, sigma);
+            ev.hold(&p.model, z, sigma, (f.lon, f.lat, f.t_us), a.map(|l| (l.fix.lon, l.fix.lat, l.fix.t_us)));
         }
+    }
+
+    /// The margin (σ) of the interpolated position at the middle of a
+    /// violating interval `[s0, s1]` strictly between fixes `a` and `b`.
+    fn interpolated(region: &Region, a: &TrackFix, b: &TrackFix, s0: f64, s1: f64, p: &EngineParams) -> Option<f64> {
+        let (sa, sb) = (p.sigma_m(a)?, p.sigma_m(b)?);
+        let s = 0.5 * (s0 + s1);
+        let (lon, lat) = (a.lon + s * (b.lon - a.lon), a.lat + s * (b.lat - a.lat));
+        let frame = crate::geodesy::LocalFrame::new(a.lon, a.lat);
+        let (dx, dy) = frame.to_xy(b.lon, b.lat);
+        let path = p.model.path_fraction * dx.hypot(dy);
+        let sigma = (((1.0 - s) * sa).powi(2) + (s * sb).powi(2) + path.powi(2)).sqrt();
+        Some(margin_sigma(region, lon, lat, sigma))
     }
 
     fn close(&mut self, out: &mut Vec<RawEpisode>) {
@@ -212,7 +239,7 @@ impl EpisodeTracker {
             start_us: a,
             end_us: b,
             fixes: 0,
-            confirmed: false,
+            evidence: Evidence::default(),
         });
     }
 
@@ -247,6 +274,11 @@ impl EpisodeTracker {
         let zone = zones.get(self.zone as usize);
         let region = region_of(zone, self.kind);
         let scheduled = zone.zone.schedule.is_some();
+        if let Some(o) = self.open.as_mut() {
+            if self.last.is_some_and(|l| fix.t_us > l.fix.t_us) {
+                o.evidence.resolve(&p.model, Some((fix.lon, fix.lat, fix.t_us)));
+            }
+        }
         // Located on first need (see `Last::known`).
         let mut here: Option<bool> = None;
         let mut covered = || *here.get_or_insert_with(|| region.covers(fix.lon, fix.lat));
@@ -290,16 +322,23 @@ impl EpisodeTracker {
                     };
                     for &(s0, s1) in ivs.iter() {
                         let (a, b) = (at(s0), at(s1));
+                        let interior = s0 > 0.0 && s1 < 1.0;
                         if scheduled {
                             let windows = self.cache.windows.clone();
                             for &(ws, we) in windows.iter() {
                                 let (x, y) = (a.max(ws), b.min(we));
                                 if x < y || (a == b && ws <= a && a < we) {
                                     self.extend_or_open(x, y, out);
+                                    if interior {
+                                        self.interpolation_evidence(region, &l.fix, &fix, s0, s1, p);
+                                    }
                                 }
                             }
                         } else {
                             self.extend_or_open(a, b, out);
+                            if interior {
+                                self.interpolation_evidence(region, &l.fix, &fix, s0, s1, p);
+                            }
                         }
                     }
                 } else {
@@ -316,20 +355,19 @@ impl EpisodeTracker {
             match self.open.as_mut() {
                 Some(o) if o.end_us >= fix.t_us => {
                     o.fixes += 1;
-                    if !o.confirmed {
-                        o.confirmed = Self::confirms(region, &fix, p);
-                    }
+                    Self::support(&mut o.evidence, region, &fix, self.last.as_ref(), p);
                 }
                 _ => {
-                    let confirms = Self::confirms(region, &fix, p);
                     self.close(out);
+                    let mut evidence = Evidence::default();
+                    Self::support(&mut evidence, region, &fix, self.last.as_ref(), p);
                     self.open = Some(RawEpisode {
                         zone: self.zone,
                         kind: self.kind,
                         start_us: fix.t_us,
                         end_us: fix.t_us,
                         fixes: 1,
-                        confirmed: confirms,
+                        evidence,
                     });
                 }
             }
@@ -358,27 +396,63 @@ impl EpisodeTracker {
         self.close(out);
     }
 
-    /// The fixes in violation of `kind` for zone number `zone` among
-    /// `fixes`, and whether one confirms it: the counts of an episode
-    /// clipped to a query window.
+    /// Records interpolation evidence for the open episode (used only
+    /// while no fix supports it: a drive-through between fixes).
+    fn interpolation_evidence(&mut self, region: &Region, a: &TrackFix, b: &TrackFix, s0: f64, s1: f64, p: &EngineParams) {
+        if let Some(o) = self.open.as_mut() {
+            if o.evidence.supporting() == 0 {
+                if let Some(z) = Self::interpolated(region, a, b, s0, s1, p) {
+                    o.evidence.interpolated(z);
+                }
+            }
+        }
+    }
+
+    /// The fixes in violation of `kind` for zone number `zone` among the
+    /// trail's fixes `range`, and their evidence (each judged with its
+    /// neighbours in the trail): the counts of an episode clipped to a
+    /// query window.
     pub(crate) fn recount(
         zones: &ZoneSet,
         zone: usize,
         kind: EpisodeKind,
-        fixes: impl Iterator<Item = TrackFix>,
+        trail: &Trail,
+        range: std::ops::Range<usize>,
         p: &EngineParams,
-    ) -> (u32, bool) {
+    ) -> (u32, Evidence) {
         let region = region_of(zones.get(zone), kind);
         let tr = EpisodeTracker::new(zone, kind);
-        let (mut n, mut c) = (0u32, false);
-        for f in fixes {
+        let (mut n, mut ev) = (0u32, Evidence::default());
+        for i in range {
+            let f = track_fix(trail, i);
             if tr.violating(region, &f) {
                 n += 1;
-                c |= Self::confirms(region, &f, p);
+                let a = i.checked_sub(1).map(|j| Last {
+                    fix: track_fix(trail, j),
+                    covered: false,
+                    known: false,
+                });
+                Self::support(&mut ev, region, &f, a.as_ref(), p);
+                let b = (i + 1 < trail.len()).then(|| track_fix(trail, i + 1));
+                ev.resolve(&p.model, b.map(|b| (b.lon, b.lat, b.t_us)));
             }
         }
-        (n, c)
+        (n, ev)
     }
+}
+
+/// How far beyond the boundary of `region` (lon, lat) is, in units of
+/// `sigma_m`, clipped at [`MAX_SHOWN_SIGMA`] (the exact distance is computed
+/// only when nearer). The caller knows the side.
+pub(crate) fn margin_sigma(region: &Region, lon: f64, lat: f64, sigma_m: f64) -> f64 {
+    if sigma_m <= 0.0 {
+        // A claimed error of zero: any distance is decisive, none is nothing.
+        return if region.boundary_distance_m(lon, lat) > 0.0 { MAX_SHOWN_SIGMA } else { 0.0 };
+    }
+    if region.boundary_farther_than(lon, lat, MAX_SHOWN_SIGMA * sigma_m) {
+        return MAX_SHOWN_SIGMA;
+    }
+    (region.boundary_distance_m(lon, lat) / sigma_m).min(MAX_SHOWN_SIGMA)
 }
 
 /// Fix `i` of a trail as engine input.

@@ -18,6 +18,7 @@ pub use self::engine::EpisodeTracker;
 pub use self::engine::{EngineParams, RawEpisode};
 pub use self::hits::{fix_zone_hits, FixZoneHit};
 use crate::error::Error;
+use crate::evidence::EvidenceModel;
 use crate::options;
 use crate::store::TrailStore;
 use crate::time::{from_us, Window};
@@ -47,14 +48,28 @@ impl EpisodeKind {
     }
 }
 
-/// How sure an episode is.
+/// How sure an episode is: the verdict of its [`BreachEpisode::probability`]
+/// against [`EvidenceModel::confirm_probability`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
-    /// At least one fix lies beyond the boundary by more than its accuracy.
+    /// The probability that the subject really was on the violating side is
+    /// at least the model's threshold.
     Confirmed,
-    /// In violation only within accuracy, or only by interpolation.
+    /// Below the threshold: in violation only within the fixes' error, only
+    /// by interpolation, on outliers alone, or without any accuracy.
     Possible,
+}
+
+impl Confidence {
+    /// The verdict for `probability` under `model`.
+    pub fn of(probability: f64, model: &EvidenceModel) -> Confidence {
+        if probability >= model.confirm_probability {
+            Confidence::Confirmed
+        } else {
+            Confidence::Possible
+        }
+    }
 }
 
 impl Confidence {
@@ -85,6 +100,9 @@ pub struct BreachOptions {
     /// Longest interpolated interval between fixes, seconds; `None` (the
     /// default) uses the store's.
     pub max_gap_s: Option<f64>,
+    /// How fixes become a verdict (accuracy level, drift, outliers,
+    /// threshold).
+    pub evidence: EvidenceModel,
 }
 
 impl BreachOptions {
@@ -103,7 +121,7 @@ impl BreachOptions {
         if let Some(g) = self.max_gap_s {
             options::positive_seconds("max_gap_s", g)?;
         }
-        Ok(())
+        self.evidence.validate()
     }
 }
 
@@ -115,6 +133,7 @@ impl Default for BreachOptions {
             merge_gap_s: 0.0,
             assumed_accuracy_m: None,
             max_gap_s: None,
+            evidence: EvidenceModel::default(),
         }
     }
 }
@@ -134,11 +153,40 @@ pub struct BreachEpisode {
     pub end_us: i64,
     /// Fixes in violation inside the episode.
     pub fixes: u32,
-    /// Confirmed beyond accuracy, or possible.
+    /// Confirmed or possible ([`Confidence::of`] the probability).
     pub confidence: Confidence,
+    /// The probability, in [0, 1], that the subject really was on the
+    /// violating side (see [`EvidenceModel`]); 0 without any evidence.
+    pub probability: f64,
+    /// Fixes whose evidence supports it (violating, with an accuracy, not
+    /// outliers).
+    pub supporting_fixes: u32,
+    /// Violating fixes judged outliers (kept and shown, no evidence).
+    pub outlier_fixes: u32,
+    /// The largest margin of a supporting fix beyond the boundary, in units
+    /// of its error σ (capped at [`crate::evidence::MAX_SHOWN_SIGMA`]).
+    pub max_margin_sigma: f64,
 }
 
 impl BreachEpisode {
+    /// The public form of an engine episode.
+    pub(crate) fn from_raw(subject: &str, zones: &ZoneSet, e: &RawEpisode, model: &EvidenceModel) -> Self {
+        let probability = e.evidence.probability(model);
+        BreachEpisode {
+            subject: subject.to_owned(),
+            zone: zones.get(e.zone as usize).zone.id.clone(),
+            kind: e.kind,
+            start_us: e.start_us,
+            end_us: e.end_us,
+            fixes: e.fixes,
+            confidence: Confidence::of(probability, model),
+            probability,
+            supporting_fixes: e.evidence.supporting(),
+            outlier_fixes: e.evidence.outliers,
+            max_margin_sigma: e.evidence.max_margin_sigma(),
+        }
+    }
+
     /// Start as a timestamp.
     pub fn start(&self) -> jiff::Timestamp {
         from_us(self.start_us)
@@ -194,6 +242,7 @@ pub(crate) fn debounce(
     options: &BreachOptions,
     max_gap_s: f64,
 ) -> Vec<RawEpisode> {
+    let model = &options.evidence;
     let mut merged: Vec<RawEpisode> = Vec::with_capacity(raw.len());
     for e in raw {
         if let Some(m) = merged.last_mut() {
@@ -205,7 +254,7 @@ pub(crate) fn debounce(
             {
                 m.end_us = m.end_us.max(e.end_us);
                 m.fixes += e.fixes;
-                m.confirmed |= e.confirmed;
+                m.evidence.merge(model, &e.evidence);
                 continue;
             }
         }
@@ -246,6 +295,7 @@ pub fn breaches(
     let p = EngineParams {
         max_gap_s: options.max_gap_s.unwrap_or(store.max_gap_s()),
         assumed_accuracy_m: options.assumed_accuracy_m,
+        model: options.evidence,
     };
     let per_subject: Vec<Vec<BreachEpisode>> = (0..store.subject_count())
         .into_par_iter()
@@ -253,19 +303,7 @@ pub fn breaches(
             let raw = subject_episodes(store, s, zones, window, &p, false);
             let eps = debounce(store.trail_at(s), zones, raw, options, p.max_gap_s);
             eps.into_iter()
-                .map(|e| BreachEpisode {
-                    subject: store.subjects()[s].clone(),
-                    zone: zones.get(e.zone as usize).zone.id.clone(),
-                    kind: e.kind,
-                    start_us: e.start_us,
-                    end_us: e.end_us,
-                    fixes: e.fixes,
-                    confidence: if e.confirmed {
-                        Confidence::Confirmed
-                    } else {
-                        Confidence::Possible
-                    },
-                })
+                .map(|e| BreachEpisode::from_raw(&store.subjects()[s], zones, &e, &options.evidence))
                 .collect()
         })
         .collect();

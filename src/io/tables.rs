@@ -43,7 +43,8 @@ fn text(o: &mut Out<impl Write>, s: &str, format: TableFormat) {
     }
 }
 
-/// Writes breach episodes: subject, zone, kind, start, end, duration_s, fixes, confidence.
+/// Writes breach episodes: subject, zone, kind, start, end, duration_s, fixes,
+/// confidence, probability, supporting_fixes, outlier_fixes, max_margin_sigma.
 ///
 /// # Errors
 /// [`Error::Io`] on write failure.
@@ -51,7 +52,7 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
     let mut o = Out::new(out);
     match format {
         TableFormat::Csv => {
-            o.s("subject,zone,kind,start,end,duration_s,fixes,confidence\n");
+            o.s("subject,zone,kind,start,end,duration_s,fixes,confidence,probability,supporting_fixes,outlier_fixes,max_margin_sigma\n");
         }
         TableFormat::Json => {
             o.s("[");
@@ -74,7 +75,9 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
                     .s(",")
                     .time(e.end_us)
                     .s(",");
-                o.f64(e.duration_s()).s(",").int(e.fixes as i64).s(",").s(conf).s("\n");
+                o.f64(e.duration_s()).s(",").int(e.fixes as i64).s(",").s(conf).s(",");
+                o.f64(e.probability).s(",").int(e.supporting_fixes as i64).s(",");
+                o.int(e.outlier_fixes as i64).s(",").f64(e.max_margin_sigma).s("\n");
             }
             TableFormat::Json => {
                 o.s(if k > 0 { ",\n{" } else { "\n{" }).s("\"subject\":");
@@ -93,7 +96,15 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
                     .int(e.fixes as i64)
                     .s(",\"confidence\":\"")
                     .s(conf)
-                    .s("\"}");
+                    .s("\",\"probability\":")
+                    .f64(e.probability);
+                o.s(",\"supporting_fixes\":")
+                    .int(e.supporting_fixes as i64)
+                    .s(",\"outlier_fixes\":")
+                    .int(e.outlier_fixes as i64)
+                    .s(",\"max_margin_sigma\":")
+                    .f64(e.max_margin_sigma)
+                    .s("}");
             }
         }
         o.maybe_flush()?;
@@ -105,7 +116,8 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
 }
 
 /// Writes curfew rows: subject, zone, window_start, window_end, scheduled_s,
-/// inside_s, outside_s, unknown_s, violations, first_exit (empty/null if none).
+/// inside_s, outside_s, confirmed_outside_s, possible_outside_s, unknown_s,
+/// violations (confirmed), possible_violations, first_exit (empty/null if none).
 ///
 /// # Errors
 /// [`Error::Io`] on write failure.
@@ -114,7 +126,7 @@ pub fn write_curfew<W: Write>(rows: &[CurfewRow], format: TableFormat, out: W) -
     match format {
         TableFormat::Csv => {
             o.s(
-                "subject,zone,window_start,window_end,scheduled_s,inside_s,outside_s,unknown_s,violations,first_exit\n",
+                "subject,zone,window_start,window_end,scheduled_s,inside_s,outside_s,confirmed_outside_s,possible_outside_s,unknown_s,violations,possible_violations,first_exit\n",
             );
         }
         TableFormat::Json => {
@@ -133,8 +145,9 @@ pub fn write_curfew<W: Write>(rows: &[CurfewRow], format: TableFormat, out: W) -
                     .time(r.window_end_us)
                     .s(",")
                     .f64(r.scheduled_s);
-                o.s(",").f64(r.inside_s).s(",").f64(r.outside_s).s(",").f64(r.unknown_s);
-                o.s(",").int(r.violations as i64).s(",");
+                o.s(",").f64(r.inside_s).s(",").f64(r.outside_s).s(",").f64(r.confirmed_outside_s);
+                o.s(",").f64(r.possible_outside_s).s(",").f64(r.unknown_s);
+                o.s(",").int(r.violations as i64).s(",").int(r.possible_violations as i64).s(",");
                 if let Some(t) = r.first_exit_us {
                     o.time(t);
                 }
@@ -155,9 +168,17 @@ pub fn write_curfew<W: Write>(rows: &[CurfewRow], format: TableFormat, out: W) -
                     .f64(r.inside_s);
                 o.s(",\"outside_s\":")
                     .f64(r.outside_s)
+                    .s(",\"confirmed_outside_s\":")
+                    .f64(r.confirmed_outside_s);
+                o.s(",\"possible_outside_s\":")
+                    .f64(r.possible_outside_s)
                     .s(",\"unknown_s\":")
                     .f64(r.unknown_s);
-                o.s(",\"violations\":").int(r.violations as i64).s(",\"first_exit\":");
+                o.s(",\"violations\":")
+                    .int(r.violations as i64)
+                    .s(",\"possible_violations\":")
+                    .int(r.possible_violations as i64)
+                    .s(",\"first_exit\":");
                 match r.first_exit_us {
                     Some(t) => {
                         o.s("\"").time(t).s("\"");

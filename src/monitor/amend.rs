@@ -9,6 +9,7 @@ use super::event::{ended_kind, event, started_kind, Change, EventKind, MonitorEv
 use super::state::{SubjectState, SNAPSHOT_EVERY};
 use super::Ctx;
 use crate::breach::{kind_code, RawEpisode, Scratch, TrackFix};
+use crate::evidence::EvidenceModel;
 use crate::zone::ZoneSet;
 
 /// Reports episodes the trackers closed: an `ended` (after a `started` if it
@@ -19,11 +20,17 @@ pub(super) fn report_closed(
     subject: &Arc<str>,
     closed: &[RawEpisode],
     pt: i64,
+    model: &EvidenceModel,
     events: &mut Vec<MonitorEvent>,
 ) {
     for &e in closed {
         let key = (e.zone, kind_code(e.kind));
-        let stamp = Stamp { subject, zones, pt };
+        let stamp = Stamp {
+            subject,
+            zones,
+            pt,
+            model,
+        };
         match st.announced.remove(&key) {
             Some(a) if a.start_us == e.start_us => events.push(ended(&stamp, &e)),
             Some(a) => {
@@ -107,6 +114,7 @@ pub(super) fn announce_open(
     zones: &ZoneSet,
     subject: &Arc<str>,
     pt: i64,
+    model: &EvidenceModel,
     events: &mut Vec<MonitorEvent>,
 ) {
     let fresh: Vec<RawEpisode> = st
@@ -115,7 +123,13 @@ pub(super) fn announce_open(
         .filter(|e| !st.announced.contains_key(&(e.zone, kind_code(e.kind))))
         .collect();
     for e in fresh {
-        announce(st, &Stamp { subject, zones, pt }, &e, false, e.start_us, events);
+        let stamp = Stamp {
+            subject,
+            zones,
+            pt,
+            model,
+        };
+        announce(st, &stamp, &e, false, e.start_us, events);
         st.announced.insert((e.zone, kind_code(e.kind)), e);
     }
 }
@@ -140,10 +154,10 @@ pub(super) fn feed_final(
         st.since_snap = 0;
     }
     if !out.is_empty() {
-        report_closed(st, zones, subject, &out, pt, events);
+        report_closed(st, zones, subject, &out, pt, &ctx.p.model, events);
     }
     scratch.out = out;
-    announce_open(st, zones, subject, pt, events);
+    announce_open(st, zones, subject, pt, &ctx.p.model, events);
 }
 
 /// Recomputes the subject's episodes from the base snapshot over the history
@@ -188,7 +202,7 @@ pub(super) fn recompute(
     // Equal as a consumer sees them: an open episode by its start only (its
     // `started` event says nothing more), a closed one by everything its
     // `ended` event carries. Anything else changed is an amendment.
-    let same = |a: &(RawEpisode, bool), b: &(RawEpisode, bool)| visible(a) == visible(b);
+    let same = |a: &(RawEpisode, bool), b: &(RawEpisode, bool)| visible(a, &ctx.p.model) == visible(b, &ctx.p.model);
     // Pair old and new episodes of the same zone and kind that overlap.
     let mut used_new = vec![false; new_all.len()];
     let mut withdrawn_now = Vec::new();
@@ -214,7 +228,12 @@ pub(super) fn recompute(
                     withdrawn_now.push(o.0);
                 }
                 events.push(event(
-                    &Stamp { subject, zones, pt },
+                    &Stamp {
+                        subject,
+                        zones,
+                        pt,
+                        model: &ctx.p.model,
+                    },
                     Change {
                         kind: EventKind::Amended,
                         episode: Some(&n.0),
@@ -226,7 +245,12 @@ pub(super) fn recompute(
             }
             None => {
                 events.push(event(
-                    &Stamp { subject, zones, pt },
+                    &Stamp {
+                        subject,
+                        zones,
+                        pt,
+                        model: &ctx.p.model,
+                    },
                     Change {
                         kind: EventKind::Amended,
                         episode: None,
@@ -241,7 +265,12 @@ pub(super) fn recompute(
     }
     for (k, n) in new_all.iter().enumerate() {
         if !used_new[k] {
-            announce(st, &Stamp { subject, zones, pt }, &n.0, n.1, event_time, events);
+            announce(st, &Stamp {
+                        subject,
+                        zones,
+                        pt,
+                        model: &ctx.p.model,
+                    }, &n.0, n.1, event_time, events);
         }
     }
     st.live = live;
@@ -278,12 +307,22 @@ pub(super) fn prune(st: &mut SubjectState, history_us: i64) {
 
 /// What a consumer has been told of an episode: zone, kind and start, plus
 /// end, fixes and confirmation once it is closed.
-fn visible(e: &(RawEpisode, bool)) -> (u32, u8, i64, Option<(i64, u32, bool)>) {
+fn visible(e: &(RawEpisode, bool), model: &EvidenceModel) -> (u32, u8, i64, Option<(i64, u32, u64, u32, u32, u64)>) {
     let (ep, closed) = e;
+    let ev = &ep.evidence;
     (
         ep.zone,
         kind_code(ep.kind),
         ep.start_us,
-        closed.then_some((ep.end_us, ep.fixes, ep.confirmed)),
+        closed.then(|| {
+            (
+                ep.end_us,
+                ep.fixes,
+                ev.probability(model).to_bits(),
+                ev.supporting(),
+                ev.outliers,
+                ev.max_margin_sigma().to_bits(),
+            )
+        }),
     )
 }

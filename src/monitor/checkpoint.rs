@@ -242,6 +242,7 @@ impl Monitor {
                 subject: &subject,
                 zones: &m.zones,
                 pt: processing_time_us,
+                model: &m.options.evidence,
             };
             for e in &gone {
                 let zone: Arc<str> = Arc::from(c.zone_ids.get(e.zone as usize).map_or("", String::as_str));

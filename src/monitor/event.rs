@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::breach::{Confidence, EpisodeKind, RawEpisode};
+use crate::evidence::EvidenceModel;
 use crate::zone::ZoneSet;
 
 /// What happened.
@@ -122,6 +123,20 @@ pub struct MonitorEvent {
     pub fixes: Option<u32>,
     /// Confidence (ended and amended events).
     pub confidence: Option<Confidence>,
+    /// The probability behind the confidence (ended and amended events; see
+    /// [`crate::evidence::EvidenceModel`]).
+    #[serde(default)]
+    pub probability: Option<f64>,
+    /// Supporting fixes (ended and amended events).
+    #[serde(default)]
+    pub supporting_fixes: Option<u32>,
+    /// Violating fixes judged outliers (ended and amended events).
+    #[serde(default)]
+    pub outlier_fixes: Option<u32>,
+    /// Largest margin of a supporting fix beyond the boundary, σ (ended and
+    /// amended events).
+    #[serde(default)]
+    pub max_margin_sigma: Option<f64>,
     /// Event time: the fix time that triggered it, UTC µs.
     pub event_time_us: i64,
     /// Processing time: when the monitor emitted it, UTC µs.
@@ -144,6 +159,8 @@ pub(super) struct Stamp<'a> {
     pub subject: &'a Arc<str>,
     pub zones: &'a ZoneSet,
     pub pt: i64,
+    /// The verdict model (confidence and probability of ended episodes).
+    pub model: &'a EvidenceModel,
 }
 
 /// What an episode event says: its kind, the episode (the new version for
@@ -189,7 +206,7 @@ pub(super) fn event_in(
     event_time_us: i64,
     zone: Option<Arc<str>>,
 ) -> MonitorEvent {
-    let Stamp { subject, pt, .. } = *stamp;
+    let Stamp { subject, pt, model, .. } = *stamp;
     let Change {
         kind,
         episode: ep,
@@ -225,17 +242,22 @@ pub(super) fn event_in(
     // the same interval never share an id. (Other kinds keep the id layout
     // earlier releases emitted: ids are pinned.)
     if kind == EventKind::Amended {
-        let detail =
-            |e: Option<&RawEpisode>| e.map_or(0u64, |e| (u64::from(e.fixes) << 2) | (u64::from(e.confirmed) << 1) | 1);
-        amended_detail = [
-            detail(ep.filter(|_| closed)).to_le_bytes(),
-            detail(old).to_le_bytes(),
-            u64::from(closed).to_le_bytes(),
-        ]
-        .concat();
+        let detail = |e: Option<&RawEpisode>| {
+            e.map_or([0u64; 2], |e| {
+                let p = e.evidence.probability(model);
+                let confirmed = Confidence::of(p, model) == Confidence::Confirmed;
+                [(u64::from(e.fixes) << 2) | (u64::from(confirmed) << 1) | 1, p.to_bits()]
+            })
+        };
+        amended_detail = [detail(ep.filter(|_| closed)), detail(old), [u64::from(closed), 0]]
+            .iter()
+            .flatten()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<u8>>();
         parts.push(&amended_detail);
     }
     let id = fnv(&parts);
+    let shown = ep.filter(|_| closed).map(|e| (e.evidence.probability(model), e));
     MonitorEvent {
         id,
         kind,
@@ -247,13 +269,11 @@ pub(super) fn event_in(
         old_start_us: old.map(|o| o.start_us),
         old_end_us: old.map(|o| o.end_us),
         fixes: ep.filter(|_| closed).map(|e| e.fixes),
-        confidence: ep.filter(|_| closed).map(|e| {
-            if e.confirmed {
-                Confidence::Confirmed
-            } else {
-                Confidence::Possible
-            }
-        }),
+        confidence: shown.map(|(p, _)| Confidence::of(p, model)),
+        probability: shown.map(|(p, _)| p),
+        supporting_fixes: shown.map(|(_, e)| e.evidence.supporting()),
+        outlier_fixes: shown.map(|(_, e)| e.evidence.outliers),
+        max_margin_sigma: shown.map(|(_, e)| e.evidence.max_margin_sigma()),
         event_time_us,
         processing_time_us: pt,
     }

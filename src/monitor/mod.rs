@@ -35,6 +35,7 @@ pub use self::event::{EventId, EventKind, MonitorEvent};
 use self::state::SubjectState;
 use crate::breach::{EngineParams, Scratch, TrackFix};
 use crate::error::Error;
+use crate::evidence::EvidenceModel;
 use crate::zone::ZoneSet;
 /// Monitor settings.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -54,6 +55,10 @@ pub struct MonitorOptions {
     pub signal_loss_s: f64,
     /// Accuracy assumed for fixes reporting none (see `BreachOptions`).
     pub assumed_accuracy_m: Option<f64>,
+    /// How fixes become a verdict (the same model as batch; a checkpoint
+    /// records it, and a different one at restore is refused).
+    #[serde(default)]
+    pub evidence: EvidenceModel,
 }
 
 impl MonitorOptions {
@@ -71,7 +76,7 @@ impl MonitorOptions {
         if let Some(a) = self.assumed_accuracy_m {
             crate::options::accuracy("assumed_accuracy_m", a)?;
         }
-        Ok(())
+        self.evidence.validate()
     }
 }
 
@@ -83,6 +88,7 @@ impl Default for MonitorOptions {
             history_s: 21_600.0,
             signal_loss_s: 900.0,
             assumed_accuracy_m: None,
+            evidence: EvidenceModel::default(),
         }
     }
 }
@@ -197,6 +203,7 @@ impl Monitor {
         EngineParams {
             max_gap_s: self.options.max_gap_s,
             assumed_accuracy_m: self.options.assumed_accuracy_m,
+            model: self.options.evidence,
         }
     }
 
@@ -362,6 +369,7 @@ impl Monitor {
                         subject: name,
                         zones: &self.zones,
                         pt: now_us,
+                        model: &self.options.evidence,
                     }
                     .subject_event(EventKind::SignalLost, st.watermark_us),
                 );
@@ -390,7 +398,7 @@ impl Monitor {
             }
             let mut out = Vec::new();
             st.live.finish(&mut out);
-            report_closed(st, &self.zones, name, &out, processing_time_us, &mut events);
+            report_closed(st, &self.zones, name, &out, processing_time_us, &p.model, &mut events);
         }
         events
     }
@@ -457,6 +465,7 @@ fn push_one(
                 subject,
                 zones,
                 pt: processing_time_us,
+                model: &ctx.p.model,
             }
             .subject_event(EventKind::SignalRestored, fix.t_us),
         );
@@ -472,6 +481,7 @@ fn push_one(
                     subject,
                     zones,
                     pt: processing_time_us,
+                    model: &ctx.p.model,
                 }
                 .subject_event(EventKind::LateFixBeyondHistory, fix.t_us),
             );

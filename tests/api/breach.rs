@@ -262,6 +262,6 @@ fn curfew_splits_scheduled_time_into_inside_outside_unknown() {
     let exit = r.first_exit_us.unwrap();
     let want = t("2024-06-01T20:59:00Z").as_microsecond() + (exit_frac * 60e6) as i64;
     assert!((exit - want).abs() < 500_000);
-    let strict = curfew(&store, &zones, Window::all(), &CurfewOptions { grace_s: 3600.0 }).unwrap();
+    let strict = curfew(&store, &zones, Window::all(), &CurfewOptions { grace_s: 3600.0, ..Default::default() }).unwrap();
     assert_eq!(strict[0].violations, 0, "a 32-minute absence is within a 1-hour grace");
 }

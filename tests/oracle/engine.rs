@@ -124,6 +124,7 @@ fn naive(store: &TrailStore, zones: &ZoneSet) -> Vec<RawEpisode> {
     let p = EngineParams {
         max_gap_s: store.max_gap_s(),
         assumed_accuracy_m: None,
+        model: Default::default(),
     };
     let trail = store.trail_at(0);
     let mut out = Vec::new();
@@ -212,7 +213,7 @@ proptest! {
     #[test]
     fn pieces_with_restored_state_equal_whole(seed in any::<u64>(), cut_frac in 0.0f64..1.0) {
         let (store, zones) = scenario(seed);
-        let p = EngineParams { max_gap_s: store.max_gap_s(), assumed_accuracy_m: None };
+        let p = EngineParams { max_gap_s: store.max_gap_s(), assumed_accuracy_m: None, model: Default::default() };
         let trail = store.trail_at(0);
         let cut = ((trail.len() as f64) * cut_frac) as usize;
         for z in 0..zones.len() {

@@ -9,6 +9,7 @@
 //! Progress bars appear on stderr only when it is a terminal.
 
 mod analysis;
+mod evidence;
 mod generate;
 mod input;
 mod monitor;

@@ -19,6 +19,7 @@ use clap::Args;
 use trailfence::io::{CsvFixStream, ReadOptions};
 use trailfence::{read_zones, EventId, Monitor, MonitorEvent, MonitorOptions};
 
+use crate::evidence::EvidenceArgs;
 use crate::Failure;
 
 /// Arguments of `trailfence monitor`.
@@ -54,6 +55,8 @@ pub struct MonitorArgs {
     /// Accuracy assumed for fixes reporting none, metres [default: such fixes never confirm].
     #[arg(long)]
     assumed_accuracy_m: Option<f64>,
+    #[command(flatten)]
+    evidence: EvidenceArgs,
     /// Where invalid records go, one JSON line each with its line and reason
     /// [default: the events file with `.rejected.jsonl` appended].
     #[arg(long)]
@@ -89,6 +92,7 @@ impl MonitorArgs {
             history_s: self.history_s.unwrap_or(d.history_s),
             signal_loss_s: self.signal_loss_s.unwrap_or(d.signal_loss_s),
             assumed_accuracy_m: self.assumed_accuracy_m.or(d.assumed_accuracy_m),
+            evidence: self.evidence.over(d.evidence),
         }
     }
 
@@ -100,13 +104,15 @@ impl MonitorArgs {
             history_s: self.history_s.unwrap_or(saved.history_s),
             signal_loss_s: self.signal_loss_s.unwrap_or(saved.signal_loss_s),
             assumed_accuracy_m: self.assumed_accuracy_m.or(saved.assumed_accuracy_m),
+            evidence: self.evidence.over(saved.evidence),
         }
     }
 
     /// Refuses options given at a restart that differ from the checkpoint's:
     /// they used to be ignored silently.
     fn check_against(&self, saved: MonitorOptions) -> Result<(), Failure> {
-        let given = [
+        let given = self.evidence.given_against(&saved.evidence);
+        let given = given.into_iter().chain([
             ("--max-gap-s", self.max_gap_s, Some(saved.max_gap_s)),
             (
                 "--allowed-lateness-s",
@@ -120,7 +126,7 @@ impl MonitorArgs {
                 self.assumed_accuracy_m,
                 saved.assumed_accuracy_m,
             ),
-        ];
+        ]);
         for (flag, value, saved) in given {
             if let Some(v) = value {
                 if Some(v) != saved {

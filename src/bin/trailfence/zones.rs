@@ -6,6 +6,7 @@ use clap::Args;
 use trailfence::io::{write_breaches, write_curfew};
 use trailfence::{breaches, curfew, read_zones, BreachOptions, CurfewOptions};
 
+use crate::evidence::EvidenceArgs;
 use crate::query::QueryArgs;
 use crate::Failure;
 
@@ -36,6 +37,8 @@ pub struct BreachArgs {
     /// Accuracy assumed for fixes reporting none, metres (default: such fixes never confirm).
     #[arg(long)]
     assumed_accuracy_m: Option<f64>,
+    #[command(flatten)]
+    evidence: EvidenceArgs,
 }
 
 /// Arguments of `trailfence curfew`.
@@ -46,6 +49,11 @@ pub struct CurfewArgs {
     /// Outside episodes shorter than this are not counted as violations, seconds.
     #[arg(long, default_value_t = CurfewOptions::default().grace_s)]
     grace_s: f64,
+    /// Accuracy assumed for fixes reporting none, metres (default: such fixes never confirm).
+    #[arg(long)]
+    assumed_accuracy_m: Option<f64>,
+    #[command(flatten)]
+    evidence: EvidenceArgs,
 }
 
 /// Runs `breaches`.
@@ -58,6 +66,7 @@ pub fn run_breaches(args: BreachArgs) -> Result<(), Failure> {
         merge_gap_s: args.merge_gap_s,
         assumed_accuracy_m: args.assumed_accuracy_m,
         max_gap_s: None,
+        evidence: args.evidence.over(Default::default()),
     };
     options.validate()?;
     let zones = read_zones(&c.zones)?;
@@ -70,7 +79,11 @@ pub fn run_breaches(args: BreachArgs) -> Result<(), Failure> {
 pub fn run_curfew(args: CurfewArgs) -> Result<(), Failure> {
     let (c, q) = (&args.common, &args.common.query);
     let (format, window) = (q.format()?, q.window()?);
-    let options = CurfewOptions { grace_s: args.grace_s };
+    let options = CurfewOptions {
+        grace_s: args.grace_s,
+        assumed_accuracy_m: args.assumed_accuracy_m,
+        evidence: args.evidence.over(Default::default()),
+    };
     options.validate()?;
     let zones = read_zones(&c.zones)?;
     let store = q.input.load_for(window, None)?;

@@ -9,8 +9,8 @@
 use rayon::prelude::*;
 
 use crate::breach::{subject_episodes, Confidence, EngineParams, EpisodeKind};
-use crate::evidence::EvidenceModel;
 use crate::error::Error;
+use crate::evidence::EvidenceModel;
 use crate::options;
 use crate::store::TrailStore;
 use crate::time::{from_us, Window};

@@ -86,7 +86,12 @@ impl EvidenceModel {
     /// [`crate::Error::Option`] naming the first bad field.
     pub fn validate(&self) -> Result<(), crate::Error> {
         let unit = |name: &'static str, v: f64| {
-            crate::options::check(name, v, v > 0.0 && v < 1.0, "must be a probability strictly between 0 and 1")
+            crate::options::check(
+                name,
+                v,
+                v > 0.0 && v < 1.0,
+                "must be a probability strictly between 0 and 1",
+            )
         };
         unit("accuracy_level", self.accuracy_level)?;
         unit("confirm_probability", self.confirm_probability)?;
@@ -140,7 +145,13 @@ impl EvidenceModel {
     /// Whether a detour through `x` from `a` to `b` (each `(lon, lat,
     /// t_us)`; `b` may be unknown) is implausibly fast: see
     /// [`EvidenceModel::outlier_speed_mps`]. `sigma_x` is the fix's σ.
-    pub fn is_outlier(&self, a: Option<(f64, f64, i64)>, x: (f64, f64, i64), b: Option<(f64, f64, i64)>, sigma_x: f64) -> bool {
+    pub fn is_outlier(
+        &self,
+        a: Option<(f64, f64, i64)>,
+        x: (f64, f64, i64),
+        b: Option<(f64, f64, i64)>,
+        sigma_x: f64,
+    ) -> bool {
         let (Some(a), Some(b)) = (a, b) else { return false };
         if !(a.2 < x.2 && x.2 < b.2) {
             return false;
@@ -212,7 +223,14 @@ impl Default for Evidence {
 impl Evidence {
     /// Holds a violating fix `x` with margin `z` (σ) and error `sigma_m`,
     /// whose predecessor is `a`, until its successor is known.
-    pub(crate) fn hold(&mut self, m: &EvidenceModel, z: f64, sigma_m: f64, x: (f64, f64, i64), a: Option<(f64, f64, i64)>) {
+    pub(crate) fn hold(
+        &mut self,
+        m: &EvidenceModel,
+        z: f64,
+        sigma_m: f64,
+        x: (f64, f64, i64),
+        a: Option<(f64, f64, i64)>,
+    ) {
         self.resolve(m, None);
         self.pending = Some(Pending { z, sigma_m, x, a });
     }

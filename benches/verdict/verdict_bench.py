@@ -404,7 +404,7 @@ def trailfence_episodes(bench: Bench, evidence=None, monitor: bool = False):
     mon = tf.Monitor(zones, evidence=evidence)
     frame = pd.DataFrame({"subject": f["subject"], "time": pd.to_datetime(f["t"], unit="s", utc=True),
                           "lon": lon, "lat": lat, "accuracy_m": f["acc"]})
-    ev = pd.concat([mon.push_many(frame, processing_time=0), mon.finish()], ignore_index=True)
+    ev = pd.concat([mon.push_many(frame, processing_time=pd.Timestamp(0, tz="UTC")), mon.finish()], ignore_index=True)
     ended = ev[ev["kind"].isin(["breach_ended", "curfew_violation_ended"])].rename(columns={"episode_kind": "ep_kind"})
     out = ended[["subject", "zone", "ep_kind", "start", "end", "fixes", "probability", "confidence",
                  "supporting_fixes", "outlier_fixes"]].rename(columns={"ep_kind": "kind"}).reset_index(drop=True)
@@ -455,7 +455,7 @@ def score(bench: Bench, alerts) -> dict:
     night_breach = {s for s, z, k, a, b in bench.breaches if k == "inclusion"}
     compliant = [d.subject for d in bench.days if d.subject not in night_breach]
     flagged = sum(1 for s in compliant if s in flagged_nights)
-    n = len(bench.days)
+    n = max(1, len(bench.days))
     return {
         "subject_days": n,
         "true_breaches": len(all_br),

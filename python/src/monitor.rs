@@ -101,10 +101,16 @@ fn event_columns<'py>(py: Python<'py>, events: &[trailfence::MonitorEvent]) -> P
         .i64("old_start_us", time(&|e| e.old_start_us))?
         .i64("old_end_us", time(&|e| e.old_end_us))?
         .i64("fixes", events.iter().map(|e| e.fixes.map_or(-1, i64::from)).collect())?
-        .f64("probability", events.iter().map(|e| e.probability.unwrap_or(f64::NAN)).collect())?
+        .f64(
+            "probability",
+            events.iter().map(|e| e.probability.unwrap_or(f64::NAN)).collect(),
+        )?
         .i64(
             "supporting_fixes",
-            events.iter().map(|e| e.supporting_fixes.map_or(-1, i64::from)).collect(),
+            events
+                .iter()
+                .map(|e| e.supporting_fixes.map_or(-1, i64::from))
+                .collect(),
         )?
         .i64(
             "outlier_fixes",

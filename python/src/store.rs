@@ -241,12 +241,13 @@ impl PyTrailStore {
             .i64("fixes", eps.iter().map(|e| e.fixes as i64).collect())?
             .str(
                 "confidence",
-                eps.iter()
-                    .map(|e| e.confidence.as_str().to_string())
-                    .collect(),
+                eps.iter().map(|e| e.confidence.as_str().to_string()).collect(),
             )?
             .f64("probability", eps.iter().map(|e| e.probability).collect())?
-            .i64("supporting_fixes", eps.iter().map(|e| e.supporting_fixes as i64).collect())?
+            .i64(
+                "supporting_fixes",
+                eps.iter().map(|e| e.supporting_fixes as i64).collect(),
+            )?
             .i64("outlier_fixes", eps.iter().map(|e| e.outlier_fixes as i64).collect())?
             .f64("max_margin_sigma", eps.iter().map(|e| e.max_margin_sigma).collect())
             .map(Columns::done)
@@ -283,8 +284,14 @@ impl PyTrailStore {
             .f64("scheduled_s", rows.iter().map(|r| r.scheduled_s).collect())?
             .f64("inside_s", rows.iter().map(|r| r.inside_s).collect())?
             .f64("outside_s", rows.iter().map(|r| r.outside_s).collect())?
-            .f64("confirmed_outside_s", rows.iter().map(|r| r.confirmed_outside_s).collect())?
-            .f64("possible_outside_s", rows.iter().map(|r| r.possible_outside_s).collect())?
+            .f64(
+                "confirmed_outside_s",
+                rows.iter().map(|r| r.confirmed_outside_s).collect(),
+            )?
+            .f64(
+                "possible_outside_s",
+                rows.iter().map(|r| r.possible_outside_s).collect(),
+            )?
             .f64("unknown_s", rows.iter().map(|r| r.unknown_s).collect())?
             .i64("violations", rows.iter().map(|r| r.violations as i64).collect())?
             .i64(

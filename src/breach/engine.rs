@@ -142,7 +142,10 @@ impl EngineParams {
     /// accuracy and none is assumed (such a fix is no evidence).
     #[inline]
     pub(crate) fn sigma_m(&self, f: &TrackFix) -> Option<f64> {
-        f.accuracy_m.map(f64::from).or(self.assumed_accuracy_m).map(|a| self.model.sigma_m(a))
+        f.accuracy_m
+            .map(f64::from)
+            .or(self.assumed_accuracy_m)
+            .map(|a| self.model.sigma_m(a))
     }
 }
 
@@ -202,7 +205,13 @@ impl EpisodeTracker {
     fn support(ev: &mut Evidence, region: &Region, f: &TrackFix, a: Option<&Last>, p: &EngineParams) {
         if let Some(sigma) = p.sigma_m(f) {
             let z = margin_sigma(region, f.lon, f.lat, sigma);
-            ev.hold(&p.model, z, sigma, (f.lon, f.lat, f.t_us), a.map(|l| (l.fix.lon, l.fix.lat, l.fix.t_us)));
+            ev.hold(
+                &p.model,
+                z,
+                sigma,
+                (f.lon, f.lat, f.t_us),
+                a.map(|l| (l.fix.lon, l.fix.lat, l.fix.t_us)),
+            );
         }
     }
 
@@ -398,7 +407,15 @@ impl EpisodeTracker {
 
     /// Records interpolation evidence for the open episode (used only
     /// while no fix supports it: a drive-through between fixes).
-    fn interpolation_evidence(&mut self, region: &Region, a: &TrackFix, b: &TrackFix, s0: f64, s1: f64, p: &EngineParams) {
+    fn interpolation_evidence(
+        &mut self,
+        region: &Region,
+        a: &TrackFix,
+        b: &TrackFix,
+        s0: f64,
+        s1: f64,
+        p: &EngineParams,
+    ) {
         if let Some(o) = self.open.as_mut() {
             if o.evidence.supporting() == 0 {
                 if let Some(z) = Self::interpolated(region, a, b, s0, s1, p) {
@@ -447,7 +464,11 @@ impl EpisodeTracker {
 pub(crate) fn margin_sigma(region: &Region, lon: f64, lat: f64, sigma_m: f64) -> f64 {
     if sigma_m <= 0.0 {
         // A claimed error of zero: any distance is decisive, none is nothing.
-        return if region.boundary_distance_m(lon, lat) > 0.0 { MAX_SHOWN_SIGMA } else { 0.0 };
+        return if region.boundary_distance_m(lon, lat) > 0.0 {
+            MAX_SHOWN_SIGMA
+        } else {
+            0.0
+        };
     }
     if region.boundary_farther_than(lon, lat, MAX_SHOWN_SIGMA * sigma_m) {
         return MAX_SHOWN_SIGMA;

@@ -145,9 +145,18 @@ pub fn write_curfew<W: Write>(rows: &[CurfewRow], format: TableFormat, out: W) -
                     .time(r.window_end_us)
                     .s(",")
                     .f64(r.scheduled_s);
-                o.s(",").f64(r.inside_s).s(",").f64(r.outside_s).s(",").f64(r.confirmed_outside_s);
+                o.s(",")
+                    .f64(r.inside_s)
+                    .s(",")
+                    .f64(r.outside_s)
+                    .s(",")
+                    .f64(r.confirmed_outside_s);
                 o.s(",").f64(r.possible_outside_s).s(",").f64(r.unknown_s);
-                o.s(",").int(r.violations as i64).s(",").int(r.possible_violations as i64).s(",");
+                o.s(",")
+                    .int(r.violations as i64)
+                    .s(",")
+                    .int(r.possible_violations as i64)
+                    .s(",");
                 if let Some(t) = r.first_exit_us {
                     o.time(t);
                 }

@@ -265,12 +265,19 @@ pub(super) fn recompute(
     }
     for (k, n) in new_all.iter().enumerate() {
         if !used_new[k] {
-            announce(st, &Stamp {
-                        subject,
-                        zones,
-                        pt,
-                        model: &ctx.p.model,
-                    }, &n.0, n.1, event_time, events);
+            announce(
+                st,
+                &Stamp {
+                    subject,
+                    zones,
+                    pt,
+                    model: &ctx.p.model,
+                },
+                &n.0,
+                n.1,
+                event_time,
+                events,
+            );
         }
     }
     st.live = live;

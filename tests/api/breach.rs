@@ -44,10 +44,13 @@ fn walking_through_a_zone_between_two_fixes_is_a_breach_found_by_interpolation()
     let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default()).unwrap();
     assert_eq!(eps.len(), 1);
     let e = &eps[0];
+    // No fix inside, but 50 m deep on a 120 m chord between 5 m fixes: a
+    // drive-through stays confirmed on interpolation evidence.
     assert_eq!(
-        (e.kind, e.fixes, e.confidence),
-        (EpisodeKind::Exclusion, 0, Confidence::Possible)
+        (e.kind, e.fixes, e.confidence, e.supporting_fixes),
+        (EpisodeKind::Exclusion, 0, Confidence::Confirmed, 0)
     );
+    assert!(e.probability > 0.9, "{}", e.probability);
     // Inside from x = -50 m to +50 m: 50 s at 2 m/s, entering 5 s after the -60 m fix (12:02:00).
     assert!((e.duration_s() - 50.0).abs() < 0.1, "{}", e.duration_s());
     assert!(
@@ -258,10 +261,141 @@ fn curfew_splits_scheduled_time_into_inside_outside_unknown() {
         r.outside_s
     );
     assert!((r.inside_s + r.outside_s + r.unknown_s - r.scheduled_s).abs() < 1e-6);
-    assert_eq!(r.violations, 1);
+    // The fixes report no accuracy: the absence is evidence of nothing, so it is
+    // reported apart as possible, never counted as a violation.
+    assert_eq!((r.violations, r.possible_violations), (0, 1));
+    assert_eq!((r.confirmed_outside_s, r.possible_outside_s), (0.0, r.outside_s));
+    assert_eq!(r.first_exit_us, None);
+    // With an assumed accuracy of 10 m, 400 m beyond the boundary for 30 minutes confirms.
+    let assumed = CurfewOptions {
+        assumed_accuracy_m: Some(10.0),
+        ..Default::default()
+    };
+    let rows = curfew(
+        &store,
+        &zones,
+        window("2024-06-01T00:00:00Z", "2024-06-03T00:00:00Z"),
+        &assumed,
+    )
+    .unwrap();
+    let r = &rows[0];
+    assert_eq!((r.violations, r.possible_violations), (1, 0));
+    assert_eq!((r.confirmed_outside_s, r.possible_outside_s), (r.outside_s, 0.0));
     let exit = r.first_exit_us.unwrap();
     let want = t("2024-06-01T20:59:00Z").as_microsecond() + (exit_frac * 60e6) as i64;
     assert!((exit - want).abs() < 500_000);
-    let strict = curfew(&store, &zones, Window::all(), &CurfewOptions { grace_s: 3600.0, ..Default::default() }).unwrap();
+    let strict = curfew(
+        &store,
+        &zones,
+        Window::all(),
+        &CurfewOptions {
+            grace_s: 3600.0,
+            ..assumed
+        },
+    )
+    .unwrap();
     assert_eq!(strict[0].violations, 0, "a 32-minute absence is within a 1-hour grace");
+}
+
+/// Issue 19: one multipath outlier at home must not become a confirmed
+/// breach (it used to: ~100 s, confirmed, kept by `min_duration_s = 60`).
+#[test]
+fn an_outlier_fix_is_flagged_and_never_confirms() {
+    // At home 5 m from the centre of a 50 m home zone, 10 m fixes a minute
+    // apart; fix 5 jumps 400 m east (a multipath outlier: 2 × 395 m in two
+    // minutes is 6.6 m/s), then back.
+    let store = walk(
+        "2024-06-01T12:00:00Z",
+        11,
+        60,
+        10.0,
+        |k| if k == 5 { 400.0 } else { 5.0 },
+    );
+    let zones = circle_zone("inclusion", 50.0, "");
+    let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default()).unwrap();
+    assert_eq!(eps.len(), 1);
+    let e = &eps[0];
+    assert_eq!((e.fixes, e.outlier_fixes, e.supporting_fixes), (1, 1, 0));
+    assert_eq!(e.confidence, Confidence::Possible, "{e:?}");
+    assert_eq!(e.probability, 0.0);
+    let debounced = BreachOptions {
+        min_duration_s: 60.0,
+        ..Default::default()
+    };
+    let kept = breaches(&store, &zones, Window::all(), &debounced).unwrap();
+    assert!(kept.iter().all(|e| e.confidence == Confidence::Possible));
+    // A 150 m jump is reachable on foot (2.1 m/s), so it is no outlier, but
+    // one fix alone still never confirms.
+    let store = walk(
+        "2024-06-01T12:00:00Z",
+        11,
+        60,
+        10.0,
+        |k| if k == 5 { 150.0 } else { 5.0 },
+    );
+    let e = &breaches(&store, &zones, Window::all(), &BreachOptions::default()).unwrap()[0];
+    assert_eq!((e.fixes, e.outlier_fixes, e.supporting_fixes), (1, 0, 1));
+    assert_eq!(e.confidence, Confidence::Possible, "{e:?}");
+    // The same jump held for three fixes is no outlier: a real absence.
+    let away = walk("2024-06-01T12:00:00Z", 11, 60, 10.0, |k| {
+        if (4..=6).contains(&k) {
+            150.0
+        } else {
+            5.0
+        }
+    });
+    let e = &breaches(&away, &zones, Window::all(), &BreachOptions::default()).unwrap()[0];
+    assert_eq!((e.fixes, e.outlier_fixes, e.supporting_fixes), (3, 0, 3));
+    assert_eq!(e.confidence, Confidence::Confirmed, "{e:?}");
+}
+
+/// A fix exactly on the boundary is inside (covers) and, for an exclusion
+/// zone, in violation by 0 σ: evidence of nothing, never confirmed.
+#[test]
+fn a_fix_on_the_boundary_never_confirms() {
+    let store = walk(
+        "2024-06-01T12:00:00Z",
+        3,
+        60,
+        5.0,
+        |k| if k == 1 { 0.0 } else { -100.0 },
+    );
+    let zones = zones_from_geojson_str(
+        &format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","id":"z","properties":{{"kind":"exclusion"}},"geometry":{{"type":"Polygon","coordinates":[[[{x},{y0}],[{x1},{y0}],[{x1},{y1}],[{x},{y1}],[{x},{y0}]]]}}}}]}}"#,
+            x = HOME.0,
+            x1 = HOME.0 + 0.01,
+            y0 = HOME.1 - 0.01,
+            y1 = HOME.1 + 0.01
+        ),
+        "z",
+    )
+    .unwrap();
+    let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default()).unwrap();
+    assert_eq!(eps.len(), 1, "the boundary is inside");
+    assert_eq!((eps[0].fixes, eps[0].supporting_fixes), (1, 1));
+    assert_eq!(eps[0].max_margin_sigma, 0.0);
+    assert_eq!(eps[0].confidence, Confidence::Possible);
+}
+
+/// A fix without accuracy is no evidence: deep inside for ten minutes
+/// stays possible unless `assumed_accuracy_m` is set.
+#[test]
+fn fixes_without_accuracy_never_confirm_unless_an_accuracy_is_assumed() {
+    let t0 = t("2024-06-01T12:00:00Z").as_microsecond();
+    let ts: Vec<i64> = (0..10).map(|k| t0 + k * 60_000_000).collect();
+    let mut b = TrailStore::builder();
+    b.extend_columns(&["S"; 10], &ts, &[HOME.0; 10], &[HOME.1; 10], None, Mode::Strict)
+        .unwrap();
+    let store = b.build();
+    let zones = circle_zone("exclusion", 100.0, "");
+    let e = &breaches(&store, &zones, Window::all(), &BreachOptions::default()).unwrap()[0];
+    assert_eq!((e.fixes, e.supporting_fixes, e.probability), (10, 0, 0.0));
+    assert_eq!(e.confidence, Confidence::Possible);
+    let assumed = BreachOptions {
+        assumed_accuracy_m: Some(20.0),
+        ..Default::default()
+    };
+    let e = &breaches(&store, &zones, Window::all(), &assumed).unwrap()[0];
+    assert_eq!((e.supporting_fixes, e.confidence), (10, Confidence::Confirmed));
 }

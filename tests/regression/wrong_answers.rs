@@ -120,7 +120,16 @@ fn curfew_grace_nan_is_refused() {
     );
     let store = walk_store();
     for g in [f64::NAN, -1.0, f64::INFINITY] {
-        let e = curfew(&store, &zones, Window::all(), &CurfewOptions { grace_s: g, ..Default::default() }).unwrap_err();
+        let e = curfew(
+            &store,
+            &zones,
+            Window::all(),
+            &CurfewOptions {
+                grace_s: g,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
         assert_eq!(option_name(e), "grace_s");
     }
 }

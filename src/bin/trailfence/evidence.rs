@@ -44,7 +44,11 @@ impl EvidenceArgs {
                 Some(saved.confirm_probability),
             ),
             ("--drift-tau-s", self.drift_tau_s, Some(saved.drift_tau_s)),
-            ("--outlier-speed-mps", self.outlier_speed_mps, Some(saved.outlier_speed_mps)),
+            (
+                "--outlier-speed-mps",
+                self.outlier_speed_mps,
+                Some(saved.outlier_speed_mps),
+            ),
         ]
     }
 }

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 
-.PHONY: demo test rust-test python-test venv bench bench-venv bench-dask
+.PHONY: demo test rust-test python-test venv bench bench-venv bench-dask bench-verdict
 
 demo:
 	cargo run --quiet --bin trailfence -- trail --input data/fixes.csv --subject S0003 \
@@ -53,3 +53,11 @@ bench-venv:
 bench-dask: bench-venv
 	$(BPY) benches/dask/run.py --out benches/dask/RESULTS.md
 
+
+# The EM verdict benchmark (issue 19): 1,500 seeded subject-days held out from
+# the calibration fit (seed 1); scores, operating curve and calibration plots
+# in docs/verdict/. Accuracy, not speed: the debug extension is enough.
+bench-verdict: venv
+	$(VPY) -c "import matplotlib" 2>/dev/null || $(VPY) -m pip install --quiet matplotlib
+	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin develop --quiet
+	$(VPY) benches/verdict/verdict_bench.py --days 1500 --seed 3 --out docs/verdict

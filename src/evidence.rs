@@ -26,7 +26,7 @@ pub struct EvidenceModel {
     /// radius holding `level` of fixes), so 68 % → σ = accuracy / 1.51.
     pub accuracy_level: f64,
     /// Correlation time of a device's position error, seconds (default
-    /// 300): errors of fixes `dt` apart correlate as `exp(-dt / drift_tau_s)`
+    /// 600, indoor drift): errors of fixes `dt` apart correlate as `exp(-dt / drift_tau_s)`
     /// (a Gauss–Markov drift, as indoors at night), so ten fixes a minute
     /// apart are not ten independent pieces of evidence.
     pub drift_tau_s: f64,
@@ -42,33 +42,58 @@ pub struct EvidenceModel {
     /// is judged on the interpolated position, whose error adds this much of
     /// the distance between the fixes (the real path may curve).
     pub path_fraction: f64,
-    /// Probability at or above which an episode is `confirmed` (default 0.7:
+    /// Probability at or above which an episode is `confirmed` (default 0.9:
     /// the operating point chosen on the verdict benchmark, see DESIGN.md).
     pub confirm_probability: f64,
-    /// Calibration of the probability, `p = 1 / (1 + exp(-(a + b Z)))`
-    /// with `Z` the combined margin (σ) and `(a, b)` chosen by the kind of
-    /// evidence: `[a0, b0]` interpolation only (no supporting fix), `[a1,
-    /// b1]` one supporting fix, `[a2, b2]` two or more. Fitted by logistic
-    /// regression on the verdict benchmark (`benches/verdict`, `make
-    /// bench-verdict`, seed 1) and checked on other seeds; see DESIGN.md.
-    pub calibration: [f64; 6],
+    /// Calibration of the probability, `p = 1 / (1 + exp(-(a + b Z + c ln
+    /// E + d ln n)))` with `Z` the combined margin (σ), `E` the evidence's
+    /// typical error σ in metres (poor fixes drift and are understated more
+    /// often, so they need a larger margin), `n` the supporting fixes (at
+    /// least 1), and `(a, b, c, d)` chosen by the kind of evidence:
+    /// interpolation only (no supporting fix), one supporting fix, two or
+    /// more — twelve numbers in that order. Fitted by logistic regression on
+    /// the verdict benchmark (`benches/verdict`, seed 1) and checked on
+    /// other seeds; see DESIGN.md.
+    pub calibration: [f64; 12],
+    /// A monotone map applied after the logistic: the calibrated
+    /// probability at each of [`RECALIBRATION_KNOTS`] (the logistic's
+    /// value), linear in between. Fitted with the calibration (isotonic
+    /// regression, pool-adjacent-violators): the logistic ranks episodes
+    /// well but is too flat in the middle. The knots themselves are the
+    /// identity.
+    pub recalibration: [f64; 13],
 }
+
+/// The logistic values at which [`EvidenceModel::recalibration`] is given.
+pub const RECALIBRATION_KNOTS: [f64; 13] = [0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0];
 
 impl Default for EvidenceModel {
     fn default() -> Self {
         EvidenceModel {
             accuracy_level: 0.68,
-            drift_tau_s: 300.0,
+            drift_tau_s: 600.0,
             outlier_speed_mps: 3.0,
             path_fraction: 0.05,
-            confirm_probability: 0.7,
+            confirm_probability: 0.9,
             calibration: DEFAULT_CALIBRATION,
+            recalibration: DEFAULT_RECALIBRATION,
         }
     }
 }
 
 /// The fitted default calibration (see [`EvidenceModel::calibration`]).
-pub const DEFAULT_CALIBRATION: [f64; 6] = [-1.0794, 1.4509, -5.2894, 0.6642, -6.4508, 2.4687];
+pub const DEFAULT_CALIBRATION: [f64; 12] = [
+    -10.1306, 1.2757, 2.7463, 0.0, 4.0443, 0.4808, -3.3231, 0.0, 0.216, 2.2932, -2.2248, 0.477,
+];
+
+/// The fitted default recalibration (see [`EvidenceModel::recalibration`]).
+pub const DEFAULT_RECALIBRATION: [f64; 13] = [
+    0.0, 0.0398, 0.0764, 0.1651, 0.2076, 0.3499, 0.4612, 0.6145, 0.8624, 0.9187, 0.954, 0.9691, 1.0,
+];
+
+/// The smallest σ (metres) the model takes from a fix: a claimed error below
+/// it is not believed (no phone fix is better than this).
+pub const MIN_SIGMA_M: f64 = 0.5;
 
 /// The 68 % radius (metres) from which a fix's error is taken to drift for
 /// the full [`EvidenceModel::drift_tau_s`].
@@ -111,6 +136,15 @@ impl EvidenceModel {
         for c in &self.calibration {
             crate::options::check("calibration", *c, c.is_finite(), "must be finite numbers")?;
         }
+        let r = &self.recalibration;
+        for (k, v) in r.iter().enumerate() {
+            crate::options::check(
+                "recalibration",
+                *v,
+                (0.0..=1.0).contains(v) && (k == 0 || r[k - 1] <= *v),
+                "must be probabilities in non-decreasing order",
+            )?;
+        }
         Ok(())
     }
 
@@ -131,15 +165,23 @@ impl EvidenceModel {
     }
 
     /// The probability for a combined margin `z` (σ) from `n` supporting
-    /// fixes (0: interpolation only); 0 without any evidence (an unknown
-    /// error never convicts).
-    pub fn probability(&self, z: f64, n: u32, has_evidence: bool) -> f64 {
-        if !has_evidence {
-            return 0.0;
-        }
-        let g = 2 * (n.min(2) as usize);
-        let x = self.calibration[g] + self.calibration[g + 1] * z;
-        1.0 / (1.0 + (-x).exp())
+    /// fixes (0: interpolation only) whose typical error σ is `error_m`
+    /// metres (see [`EvidenceModel::calibration`]).
+    pub fn probability(&self, z: f64, n: u32, error_m: f64) -> f64 {
+        let g = 4 * (n.min(2) as usize);
+        let c = &self.calibration[g..g + 4];
+        let x = c[0] + c[1] * z + c[2] * error_m.max(MIN_SIGMA_M).ln() + c[3] * f64::from(n.max(1)).ln();
+        self.recalibrate(1.0 / (1.0 + (-x).exp()))
+    }
+
+    /// The [`EvidenceModel::recalibration`] map at logistic value `q`.
+    pub fn recalibrate(&self, q: f64) -> f64 {
+        let k = RECALIBRATION_KNOTS
+            .partition_point(|&x| x <= q)
+            .clamp(1, RECALIBRATION_KNOTS.len() - 1);
+        let (x0, x1) = (RECALIBRATION_KNOTS[k - 1], RECALIBRATION_KNOTS[k]);
+        let (y0, y1) = (self.recalibration[k - 1], self.recalibration[k]);
+        (y0 + (y1 - y0) * ((q - x0) / (x1 - x0)).clamp(0.0, 1.0)).clamp(0.0, 1.0)
     }
 
     /// Whether a detour through `x` from `a` to `b` (each `(lon, lat,
@@ -200,6 +242,13 @@ pub struct Evidence {
     /// Best margin of the interpolated position (σ) for an episode seen only
     /// between fixes; `None` when no segment gave one.
     interp_z: Option<f64>,
+    /// Σ ln σ (metres) of the fixes folded in, and ln σ of the interpolated
+    /// position behind `interp_z`: the fixes' quality, which the calibration
+    /// weighs (poor indoor fixes need a larger margin).
+    #[serde(default)]
+    sum_ln_sigma: f64,
+    #[serde(default)]
+    interp_ln_sigma: f64,
     pending: Option<Pending>,
 }
 
@@ -215,6 +264,8 @@ impl Default for Evidence {
             outliers: 0,
             max_sigma: 0.0,
             interp_z: None,
+            sum_ln_sigma: 0.0,
+            interp_ln_sigma: 0.0,
             pending: None,
         }
     }
@@ -264,11 +315,16 @@ impl Evidence {
         self.last_sigma_m = sigma_m;
         self.last_t_us = t_us;
         self.support += 1;
+        self.sum_ln_sigma += sigma_m.max(MIN_SIGMA_M).ln();
     }
 
-    /// Records the margin (σ) of an interpolated position.
-    pub(crate) fn interpolated(&mut self, z: f64) {
-        self.interp_z = Some(self.interp_z.map_or(z, |v: f64| v.max(z)));
+    /// Records the margin `z` (σ) of an interpolated position whose error
+    /// is `sigma_m`.
+    pub(crate) fn interpolated(&mut self, z: f64, sigma_m: f64) {
+        if self.interp_z.is_none_or(|v| z > v) {
+            self.interp_z = Some(z);
+            self.interp_ln_sigma = sigma_m.max(MIN_SIGMA_M).ln();
+        }
     }
 
     /// Takes `whole`'s interpolation evidence when these fixes (a clipped
@@ -276,6 +332,7 @@ impl Evidence {
     pub(crate) fn keep_interpolation_of(&mut self, whole: &Evidence) {
         if self.supporting() == 0 {
             self.interp_z = whole.interp_z;
+            self.interp_ln_sigma = whole.interp_ln_sigma;
         }
     }
 
@@ -293,12 +350,15 @@ impl Evidence {
             self.last_t_us = o.last_t_us;
         }
         self.support += o.support;
+        self.sum_ln_sigma += o.sum_ln_sigma;
         self.outliers += o.outliers;
         self.max_sigma = self.max_sigma.max(o.max_sigma);
-        self.interp_z = match (self.interp_z, o.interp_z) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
+        if let Some(z) = o.interp_z {
+            if self.interp_z.is_none_or(|v| z > v) {
+                self.interp_z = Some(z);
+                self.interp_ln_sigma = o.interp_ln_sigma;
+            }
+        }
     }
 
     /// The combined margin `Z` (σ of the fitted mean margin), counting the
@@ -316,11 +376,26 @@ impl Evidence {
         }
     }
 
+    /// The typical error of the evidence, metres: the geometric mean σ of
+    /// the supporting fixes (a held fix counts), else of the interpolated
+    /// position; `None` without evidence.
+    pub fn mean_error_m(&self) -> Option<f64> {
+        let (n, sum) = match self.pending {
+            Some(p) => (self.support + 1, self.sum_ln_sigma + p.sigma_m.max(MIN_SIGMA_M).ln()),
+            None => (self.support, self.sum_ln_sigma),
+        };
+        if n > 0 {
+            Some((sum / f64::from(n)).exp())
+        } else {
+            self.interp_z.map(|_| self.interp_ln_sigma.exp())
+        }
+    }
+
     /// The probability that the subject really was on the violating side.
     pub fn probability(&self, m: &EvidenceModel) -> f64 {
-        match self.combined_sigma(m) {
-            Some(z) => m.probability(z, self.supporting(), true),
-            None => 0.0,
+        match (self.combined_sigma(m), self.mean_error_m()) {
+            (Some(z), Some(e)) => m.probability(z, self.supporting(), e),
+            _ => 0.0,
         }
     }
 

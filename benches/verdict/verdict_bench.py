@@ -400,7 +400,8 @@ def trailfence_episodes(bench: Bench, evidence=None, monitor: bool = False):
                                           lon, lat, f["acc"])
         eps = store.breaches(zones, evidence=evidence)
         return _with_seconds(eps[["subject", "zone", "kind", "start", "end", "fixes", "probability", "confidence",
-                                  "supporting_fixes", "outlier_fixes"]].copy())
+                                  "supporting_fixes", "outlier_fixes", "combined_margin_sigma",
+                                  "mean_error_m"]].copy())
     mon = tf.Monitor(zones, evidence=evidence)
     frame = pd.DataFrame({"subject": f["subject"], "time": pd.to_datetime(f["t"], unit="s", utc=True),
                           "lon": lon, "lat": lat, "accuracy_m": f["acc"]})
@@ -495,31 +496,59 @@ def evidence_group(n):
     return np.minimum(np.asarray(n, dtype=int), 2)
 
 
-def fit_calibration(eps, lab, current):
-    """Refits the calibration [a0, b0, a1, b1, a2, b2] (p = logistic(a + b Z) per evidence group)
-    by Newton's method with a weak ridge, with Z recovered from the probabilities computed under `current`."""
-    p = eps["probability"].to_numpy(dtype=float)
+def fit_calibration(eps, lab):
+    """Fits the calibration [a, b, c, d] x 3 evidence groups (p = logistic(a + b Z + c ln E +
+    d ln n), Z the combined margin, E the evidence's typical error, n the supporting fixes) by
+    damped Newton steps with a weak ridge."""
+    z = eps["combined_margin_sigma"].to_numpy(dtype=float)
+    ln_e = np.log(eps["mean_error_m"].to_numpy(dtype=float))
     g = evidence_group(eps["supporting_fixes"].to_numpy())
     out = []
     for k in range(3):
-        ok = (p > 0) & (p < 1) & (g == k)
-        a, b = current[2 * k], current[2 * k + 1]
-        z = (np.log(p[ok] / (1 - p[ok])) - a) / b
-        X = np.column_stack([np.ones(ok.sum()), z])
+        ok = np.isfinite(z) & np.isfinite(ln_e) & (g == k)
+        ln_n = np.log(np.maximum(eps["supporting_fixes"].to_numpy()[ok], 1))
+        X = np.column_stack([np.ones(ok.sum()), z[ok], ln_e[ok], ln_n])
         y = lab[ok].astype(float)
-        w = np.zeros(2)
-        for _ in range(200):
+        w = np.zeros(4)
+        for _ in range(300):
             q = 1 / (1 + np.exp(-X @ w))
             # A weak ridge (lambda = 1) keeps a separable group finite.
             grad = X.T @ (y - q) - w
-            H = X.T @ (X * (q * (1 - q))[:, None]) + np.eye(2)
+            H = X.T @ (X * (q * (1 - q))[:, None]) + np.eye(4)
             step = np.linalg.solve(H, grad)
             step *= min(1.0, 1.0 / max(1e-12, float(np.abs(step).max())))  # damped: at most 1 per step
             w += step
             if np.abs(step).max() < 1e-10:
                 break
-        out += [round(float(w[0]), 4), round(float(w[1]), 4)]
+        out += [round(float(v), 4) for v in w]
     return out
+
+
+def raw_probability(eps, calibration):
+    """The logistic (before the recalibration map) of each episode, as the engine computes it."""
+    z = eps["combined_margin_sigma"].to_numpy(dtype=float)
+    e = np.maximum(eps["mean_error_m"].to_numpy(dtype=float), 0.5)
+    n = eps["supporting_fixes"].to_numpy()
+    c = np.asarray(calibration, dtype=float).reshape(3, 4)[evidence_group(n)]
+    x = c[:, 0] + c[:, 1] * z + c[:, 2] * np.log(e) + c[:, 3] * np.log(np.maximum(n, 1))
+    return np.where(np.isfinite(x), 1 / (1 + np.exp(-np.where(np.isfinite(x), x, 0))), 0.0)
+
+
+def fit_recalibration(raw, lab, knots):
+    """Isotonic regression (pool-adjacent-violators) of the labels on the raw probabilities,
+    read at `knots` (linear between block centres): a monotone map."""
+    order = np.argsort(raw, kind="stable")
+    x, y = raw[order], lab[order].astype(float)
+    blocks = []  # [sum_y, count, sum_x]
+    for xi, yi in zip(x, y):
+        blocks.append([yi, 1.0, xi])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
+            b = blocks.pop()
+            blocks[-1] = [blocks[-1][0] + b[0], blocks[-1][1] + b[1], blocks[-1][2] + b[2]]
+    cx = np.array([b[2] / b[1] for b in blocks])
+    cy = np.array([b[0] / b[1] for b in blocks])
+    out = np.interp(knots, cx, cy)
+    return [round(float(v), 4) for v in np.maximum.accumulate(np.clip(out, 0, 1))]
 
 
 def run(n_days: int, seed: int, out_dir: str | None, fit: bool = False, current=None) -> dict:
@@ -542,7 +571,10 @@ def run(n_days: int, seed: int, out_dir: str | None, fit: bool = False, current=
     result["curve"] = [{"threshold": th, **score(bench, alerts_of(eps, th))} for th in thresholds]
     if fit:
         import trailfence as tf
-        result["fitted_calibration"] = fit_calibration(eps, lab, tf.DEFAULTS["evidence"]["calibration"])
+        cal = fit_calibration(eps, lab)
+        result["fitted_calibration"] = cal
+        knots = tf.DEFAULTS["evidence"]["recalibration_knots"]
+        result["fitted_recalibration"] = fit_recalibration(raw_probability(eps, cal), lab, knots)
     if out_dir:
         plots(result, out_dir)
     return result

@@ -90,6 +90,11 @@ fn defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     ev.set_item("outlier_speed_mps", e.outlier_speed_mps)?;
     ev.set_item("path_fraction", e.path_fraction)?;
     ev.set_item("calibration", e.calibration.to_vec())?;
+    ev.set_item("recalibration", e.recalibration.to_vec())?;
+    ev.set_item(
+        "recalibration_knots",
+        trailfence::evidence::RECALIBRATION_KNOTS.to_vec(),
+    )?;
     d.set_item("evidence", ev)?;
     Ok(d)
 }

@@ -249,7 +249,17 @@ impl PyTrailStore {
                 eps.iter().map(|e| e.supporting_fixes as i64).collect(),
             )?
             .i64("outlier_fixes", eps.iter().map(|e| e.outlier_fixes as i64).collect())?
-            .f64("max_margin_sigma", eps.iter().map(|e| e.max_margin_sigma).collect())
+            .f64("max_margin_sigma", eps.iter().map(|e| e.max_margin_sigma).collect())?
+            .f64(
+                "combined_margin_sigma",
+                eps.iter()
+                    .map(|e| e.combined_margin_sigma.unwrap_or(f64::NAN))
+                    .collect(),
+            )?
+            .f64(
+                "mean_error_m",
+                eps.iter().map(|e| e.mean_error_m.unwrap_or(f64::NAN)).collect(),
+            )
             .map(Columns::done)
     }
 

@@ -217,7 +217,14 @@ impl EpisodeTracker {
 
     /// The margin (σ) of the interpolated position at the middle of a
     /// violating interval `[s0, s1]` strictly between fixes `a` and `b`.
-    fn interpolated(region: &Region, a: &TrackFix, b: &TrackFix, s0: f64, s1: f64, p: &EngineParams) -> Option<f64> {
+    fn interpolated(
+        region: &Region,
+        a: &TrackFix,
+        b: &TrackFix,
+        s0: f64,
+        s1: f64,
+        p: &EngineParams,
+    ) -> Option<(f64, f64)> {
         let (sa, sb) = (p.sigma_m(a)?, p.sigma_m(b)?);
         let s = 0.5 * (s0 + s1);
         let (lon, lat) = (a.lon + s * (b.lon - a.lon), a.lat + s * (b.lat - a.lat));
@@ -225,7 +232,7 @@ impl EpisodeTracker {
         let (dx, dy) = frame.to_xy(b.lon, b.lat);
         let path = p.model.path_fraction * dx.hypot(dy);
         let sigma = (((1.0 - s) * sa).powi(2) + (s * sb).powi(2) + path.powi(2)).sqrt();
-        Some(margin_sigma(region, lon, lat, sigma))
+        Some((margin_sigma(region, lon, lat, sigma), sigma))
     }
 
     fn close(&mut self, out: &mut Vec<RawEpisode>) {
@@ -418,8 +425,8 @@ impl EpisodeTracker {
     ) {
         if let Some(o) = self.open.as_mut() {
             if o.evidence.supporting() == 0 {
-                if let Some(z) = Self::interpolated(region, a, b, s0, s1, p) {
-                    o.evidence.interpolated(z);
+                if let Some((z, sigma)) = Self::interpolated(region, a, b, s0, s1, p) {
+                    o.evidence.interpolated(z, sigma);
                 }
             }
         }

@@ -166,6 +166,13 @@ pub struct BreachEpisode {
     /// The largest margin of a supporting fix beyond the boundary, in units
     /// of its error σ (capped at [`crate::evidence::MAX_SHOWN_SIGMA`]).
     pub max_margin_sigma: f64,
+    /// The combined margin `Z` of all the evidence, σ (the fitted mean
+    /// margin over its standard error, errors correlated in time); `None`
+    /// without evidence.
+    pub combined_margin_sigma: Option<f64>,
+    /// The evidence's typical error σ, metres (geometric mean over the
+    /// supporting fixes); `None` without evidence.
+    pub mean_error_m: Option<f64>,
 }
 
 impl BreachEpisode {
@@ -184,6 +191,8 @@ impl BreachEpisode {
             supporting_fixes: e.evidence.supporting(),
             outlier_fixes: e.evidence.outliers,
             max_margin_sigma: e.evidence.max_margin_sigma(),
+            combined_margin_sigma: e.evidence.combined_sigma(model),
+            mean_error_m: e.evidence.mean_error_m(),
         }
     }
 

@@ -44,7 +44,8 @@ fn text(o: &mut Out<impl Write>, s: &str, format: TableFormat) {
 }
 
 /// Writes breach episodes: subject, zone, kind, start, end, duration_s, fixes,
-/// confidence, probability, supporting_fixes, outlier_fixes, max_margin_sigma.
+/// confidence, probability, supporting_fixes, outlier_fixes, max_margin_sigma,
+/// combined_margin_sigma, mean_error_m (empty/null without evidence).
 ///
 /// # Errors
 /// [`Error::Io`] on write failure.
@@ -52,7 +53,7 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
     let mut o = Out::new(out);
     match format {
         TableFormat::Csv => {
-            o.s("subject,zone,kind,start,end,duration_s,fixes,confidence,probability,supporting_fixes,outlier_fixes,max_margin_sigma\n");
+            o.s("subject,zone,kind,start,end,duration_s,fixes,confidence,probability,supporting_fixes,outlier_fixes,max_margin_sigma,combined_margin_sigma,mean_error_m\n");
         }
         TableFormat::Json => {
             o.s("[");
@@ -77,7 +78,14 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
                     .s(",");
                 o.f64(e.duration_s()).s(",").int(e.fixes as i64).s(",").s(conf).s(",");
                 o.f64(e.probability).s(",").int(e.supporting_fixes as i64).s(",");
-                o.int(e.outlier_fixes as i64).s(",").f64(e.max_margin_sigma).s("\n");
+                o.int(e.outlier_fixes as i64).s(",").f64(e.max_margin_sigma);
+                for v in [e.combined_margin_sigma, e.mean_error_m] {
+                    o.s(",");
+                    if let Some(v) = v {
+                        o.f64(v);
+                    }
+                }
+                o.s("\n");
             }
             TableFormat::Json => {
                 o.s(if k > 0 { ",\n{" } else { "\n{" }).s("\"subject\":");
@@ -103,8 +111,18 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
                     .s(",\"outlier_fixes\":")
                     .int(e.outlier_fixes as i64)
                     .s(",\"max_margin_sigma\":")
-                    .f64(e.max_margin_sigma)
-                    .s("}");
+                    .f64(e.max_margin_sigma);
+                for (name, v) in [
+                    (",\"combined_margin_sigma\":", e.combined_margin_sigma),
+                    (",\"mean_error_m\":", e.mean_error_m),
+                ] {
+                    o.s(name);
+                    match v {
+                        Some(v) => o.f64(v),
+                        None => o.s("null"),
+                    };
+                }
+                o.s("}");
             }
         }
         o.maybe_flush()?;

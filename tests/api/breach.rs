@@ -44,13 +44,26 @@ fn walking_through_a_zone_between_two_fixes_is_a_breach_found_by_interpolation()
     let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default()).unwrap();
     assert_eq!(eps.len(), 1);
     let e = &eps[0];
-    // No fix inside, but 50 m deep on a 120 m chord between 5 m fixes: a
-    // drive-through stays confirmed on interpolation evidence.
+    // No fix inside: on foot, 60 s between fixes, the person could have
+    // walked round a 50 m circle, so the episode is possible (with its
+    // probability shown), never confirmed on interpolation alone.
     assert_eq!(
         (e.kind, e.fixes, e.confidence, e.supporting_fixes),
-        (EpisodeKind::Exclusion, 0, Confidence::Confirmed, 0)
+        (EpisodeKind::Exclusion, 0, Confidence::Possible, 0)
     );
-    assert!(e.probability > 0.9, "{}", e.probability);
+    assert!(e.probability > 0.0 && e.probability < 0.9, "{}", e.probability);
+    // A vehicle at 15 m/s through a 200 m circle between fixes 900 m apart
+    // (no fix inside) is a drive-through, and stays confirmed.
+    let store = walk("2024-06-01T12:00:00Z", 4, 60, 5.0, |k| -1350.0 + 900.0 * k as f64);
+    let zones = circle_zone("exclusion", 200.0, "");
+    let eps = breaches(&store, &zones, Window::all(), &BreachOptions::default()).unwrap();
+    assert_eq!(eps.len(), 1);
+    assert_eq!(
+        (eps[0].fixes, eps[0].confidence),
+        (0, Confidence::Confirmed),
+        "{:?}",
+        eps[0]
+    );
     // Inside from x = -50 m to +50 m: 50 s at 2 m/s, entering 5 s after the -60 m fix (12:02:00).
     assert!((e.duration_s() - 50.0).abs() < 0.1, "{}", e.duration_s());
     assert!(

@@ -10,10 +10,10 @@ pub struct EvidenceArgs {
     /// Confidence level of the accuracy radius the source reports, in (0, 1) [default: 0.68].
     #[arg(long)]
     pub accuracy_level: Option<f64>,
-    /// Probability at or above which an episode is confirmed, in (0, 1) [default: 0.7].
+    /// Probability at or above which an episode is confirmed, in (0, 1) [default: 0.9].
     #[arg(long)]
     pub confirm_probability: Option<f64>,
-    /// Correlation time of a device's position error, seconds [default: 300].
+    /// Correlation time of a device's position error, seconds [default: 600].
     #[arg(long)]
     pub drift_tau_s: Option<f64>,
     /// A violating fix whose out-and-back detour needs more than this speed is an outlier, m/s [default: 3].

@@ -56,7 +56,8 @@ mod trail;
 mod zone;
 
 pub use breach::{
-    breaches, fix_zone_hits, BreachEpisode, BreachOptions, Confidence, EpisodeKind, FixZoneHit, TrackFix,
+    breach_evidence, breaches, evidence_of, fix_zone_hits, BreachEpisode, BreachOptions, Confidence, EpisodeKind,
+    EvidenceFix, FixZoneHit, TrackFix,
 };
 pub use curfew::{curfew, CurfewOptions, CurfewRow};
 pub use error::{Error, Location, Reason, RecordError, Result};

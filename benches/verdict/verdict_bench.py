@@ -386,6 +386,18 @@ def per_fix_alerts(bench: Bench, min_run: int = 1):
     return alerts
 
 
+def store_and_zones(bench: Bench):
+    """The benchmark's fixes as a trailfence store, and its zones."""
+    import pandas as pd
+    import trailfence as tf
+
+    f = bench.fixes
+    lon, lat = to_lonlat(f["x"], f["y"])
+    zones = tf.Zones.from_geojson(json.dumps(zones_geojson(bench.days)))
+    store = tf.TrailStore.from_arrays(f["subject"], pd.to_datetime(f["t"], unit="s", utc=True), lon, lat, f["acc"])
+    return store, zones
+
+
 def trailfence_episodes(bench: Bench, evidence=None, monitor: bool = False):
     """trailfence's episodes (all, with probability) via the Python API; `monitor` runs the
     streaming monitor over the same fixes instead of batch breaches."""
@@ -394,10 +406,8 @@ def trailfence_episodes(bench: Bench, evidence=None, monitor: bool = False):
 
     f = bench.fixes
     lon, lat = to_lonlat(f["x"], f["y"])
-    zones = tf.Zones.from_geojson(json.dumps(zones_geojson(bench.days)))
+    store, zones = store_and_zones(bench)
     if not monitor:
-        store = tf.TrailStore.from_arrays(f["subject"], pd.to_datetime(f["t"], unit="s", utc=True),
-                                          lon, lat, f["acc"])
         eps = store.breaches(zones, evidence=evidence)
         return _with_seconds(eps[["subject", "zone", "kind", "start", "end", "fixes", "probability", "confidence",
                                   "supporting_fixes", "outlier_fixes", "combined_margin_sigma",

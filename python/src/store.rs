@@ -218,16 +218,14 @@ impl PyTrailStore {
         evidence: Option<Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let w = window(start, end)?;
-        let d = BreachOptions::default();
-        let model = crate::convert::evidence_model(evidence.as_ref())?;
-        let opts = BreachOptions {
-            min_fixes: min_fixes.unwrap_or(d.min_fixes),
-            min_duration_s: min_duration_s.unwrap_or(d.min_duration_s),
-            merge_gap_s: merge_gap_s.unwrap_or(d.merge_gap_s),
-            assumed_accuracy_m: assumed_accuracy_m.or(d.assumed_accuracy_m),
-            max_gap_s: max_gap_s.or(d.max_gap_s),
-            evidence: model,
-        };
+        let opts = breach_options(
+            max_gap_s,
+            min_fixes,
+            min_duration_s,
+            merge_gap_s,
+            assumed_accuracy_m,
+            evidence.as_ref(),
+        )?;
         let eps = py
             .detach(|| trailfence::breaches(&self.inner, &zones.inner, w, &opts))
             .map_err(to_py)?;
@@ -260,6 +258,53 @@ impl PyTrailStore {
                 "mean_error_m",
                 eps.iter().map(|e| e.mean_error_m.unwrap_or(f64::NAN)).collect(),
             )
+            .map(Columns::done)
+    }
+
+    /// The fixes behind each breach episode as columns (see
+    /// `trailfence::breach_evidence`).
+    #[pyo3(signature = (zones, start=None, end=None, *, max_gap_s=None, min_fixes=None, min_duration_s=None, merge_gap_s=None, assumed_accuracy_m=None, evidence=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn breach_evidence<'py>(
+        &self,
+        py: Python<'py>,
+        zones: &PyZones,
+        start: Option<i64>,
+        end: Option<i64>,
+        max_gap_s: Option<f64>,
+        min_fixes: Option<u32>,
+        min_duration_s: Option<f64>,
+        merge_gap_s: Option<f64>,
+        assumed_accuracy_m: Option<f64>,
+        evidence: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let w = window(start, end)?;
+        let opts = breach_options(
+            max_gap_s,
+            min_fixes,
+            min_duration_s,
+            merge_gap_s,
+            assumed_accuracy_m,
+            evidence.as_ref(),
+        )?;
+        let rows = py
+            .detach(|| trailfence::breach_evidence(&self.inner, &zones.inner, w, &opts))
+            .map_err(to_py)?;
+        let nan = |v: Option<f64>| v.unwrap_or(f64::NAN);
+        Columns::new(py)
+            .str("subject", rows.iter().map(|r| r.subject.clone()).collect())?
+            .str("zone", rows.iter().map(|r| r.zone.clone()).collect())?
+            .str("kind", rows.iter().map(|r| r.kind.as_str().to_string()).collect())?
+            .i64("episode_start", rows.iter().map(|r| r.episode_start_us).collect())?
+            .i64("time", rows.iter().map(|r| r.t_us).collect())?
+            .f64("lon", rows.iter().map(|r| r.lon).collect())?
+            .f64("lat", rows.iter().map(|r| r.lat).collect())?
+            .f64("accuracy_m", rows.iter().map(|r| nan(r.accuracy_m)).collect())?
+            .f64("error_m", rows.iter().map(|r| nan(r.error_m)).collect())?
+            .f64("margin_m", rows.iter().map(|r| r.margin_m).collect())?
+            .f64("margin_sigma", rows.iter().map(|r| nan(r.margin_sigma)).collect())?
+            .i64("outlier", rows.iter().map(|r| i64::from(r.outlier)).collect())?
+            .i64("supporting", rows.iter().map(|r| i64::from(r.supporting)).collect())
             .map(Columns::done)
     }
 
@@ -645,4 +690,24 @@ impl PyParquetStore {
             .done();
         Ok((r.files_checked, r.fixes_checked, r.repaired, r.quarantined_files, cols))
     }
+}
+
+/// Breach options from the façade's keywords over the core's defaults.
+fn breach_options(
+    max_gap_s: Option<f64>,
+    min_fixes: Option<u32>,
+    min_duration_s: Option<f64>,
+    merge_gap_s: Option<f64>,
+    assumed_accuracy_m: Option<f64>,
+    evidence: Option<&Bound<'_, PyDict>>,
+) -> PyResult<BreachOptions> {
+    let d = BreachOptions::default();
+    Ok(BreachOptions {
+        min_fixes: min_fixes.unwrap_or(d.min_fixes),
+        min_duration_s: min_duration_s.unwrap_or(d.min_duration_s),
+        merge_gap_s: merge_gap_s.unwrap_or(d.merge_gap_s),
+        assumed_accuracy_m: assumed_accuracy_m.or(d.assumed_accuracy_m),
+        max_gap_s: max_gap_s.or(d.max_gap_s),
+        evidence: crate::convert::evidence_model(evidence)?,
+    })
 }

@@ -65,3 +65,23 @@ def test_scorer_matches_by_onset():
     assert vb.score(bench, [("s", "z", "inclusion", 900)])["missed"] == 1
     r = vb.score(bench, [("s", "z", "inclusion", 950)])
     assert (r["missed"], r["median_start_error_s"]) == (0, 50.0)
+
+
+def test_evidence_rows_explain_every_episode(bench):
+    store, zones = vb.store_and_zones(bench)
+    eps = store.breaches(zones)
+    ev = store.breach_evidence(zones)
+    key = ["subject", "zone", "kind"]
+    per = ev.groupby(key + ["episode_start"]).agg(rows=("time", "size"), supporting=("supporting", "sum"),
+                                                  outliers=("outlier", "sum"), top=("margin_sigma", "max"))
+    with_fixes = eps[eps["fixes"] > 0].set_index(key + ["start"])
+    per.index = per.index.set_names(key + ["start"])
+    joined = with_fixes.join(per, how="left")
+    assert len(joined) == len(with_fixes) and joined["rows"].notna().all()
+    assert (joined["fixes"] == joined["rows"]).all()
+    assert (joined["supporting_fixes"] == joined["supporting"]).all()
+    assert (joined["outlier_fixes"] == joined["outliers"]).all()
+    sup = joined[joined["supporting_fixes"] > 0]
+    assert np.allclose(sup["max_margin_sigma"], ev[ev["supporting"]].groupby(key + ["episode_start"])["margin_sigma"]
+                       .max().rename_axis(key + ["start"]).reindex(sup.index))
+    assert ev["outlier"].any() and (ev["margin_m"] >= 0).all()

@@ -425,6 +425,33 @@ class TrailStore:
         return _frame(cols, ("start", "end"))
 
     @_convert_errors
+    def breach_evidence(
+        self,
+        zones: Zones,
+        start: Any = None,
+        end: Any = None,
+        *,
+        max_gap_s: float | None = None,
+        min_fixes: int | None = None,
+        min_duration_s: float | None = None,
+        merge_gap_s: float | None = None,
+        assumed_accuracy_m: float | None = None,
+        evidence: dict[str, float] | None = None,
+    ) -> Any:
+        """Why each verdict of :meth:`breaches` (same arguments) is what it is: a row per fix in
+        violation, keyed by subject, zone, kind, episode_start, with time, lon, lat, accuracy_m,
+        error_m (the σ the model uses; NaN without an accuracy), margin_m (beyond the boundary),
+        margin_sigma (in units of error_m), outlier and supporting (booleans)."""
+        cols = self._native.breach_evidence(
+            zones._native, _to_us(start), _to_us(end), max_gap_s=max_gap_s, min_fixes=min_fixes,
+            min_duration_s=min_duration_s, merge_gap_s=merge_gap_s, assumed_accuracy_m=assumed_accuracy_m,
+            evidence=evidence,
+        )
+        for c in ("outlier", "supporting"):
+            cols[c] = _np.asarray(cols[c]).astype(bool)
+        return _frame(cols, ("episode_start", "time"))
+
+    @_convert_errors
     def curfew(self, zones: Zones, start: Any = None, end: Any = None, *, grace_s: float | None = None,
                assumed_accuracy_m: float | None = None, evidence: dict[str, float] | None = None) -> Any:
         """Curfew compliance per subject, zone and night: window_start, window_end, scheduled_s,

@@ -96,6 +96,19 @@ class TrailStore:
         assumed_accuracy_m: float | None = ...,
         evidence: dict[str, float] | None = ...,
     ) -> pd.DataFrame: ...
+    def breach_evidence(
+        self,
+        zones: Zones,
+        start: _TimeLike = ...,
+        end: _TimeLike = ...,
+        *,
+        max_gap_s: float | None = ...,
+        min_fixes: int | None = ...,
+        min_duration_s: float | None = ...,
+        merge_gap_s: float | None = ...,
+        assumed_accuracy_m: float | None = ...,
+        evidence: dict[str, float] | None = ...,
+    ) -> pd.DataFrame: ...
     def curfew(
         self,
         zones: Zones,

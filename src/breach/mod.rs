@@ -7,6 +7,7 @@
 
 mod driver;
 mod engine;
+mod explain;
 mod hits;
 
 use rayon::prelude::*;
@@ -16,6 +17,7 @@ pub(crate) use self::driver::{subject_episodes, Scratch, ZoneTrackers};
 #[cfg(feature = "internals")]
 pub use self::engine::EpisodeTracker;
 pub use self::engine::{EngineParams, RawEpisode};
+pub use self::explain::{breach_evidence, evidence_of, EvidenceFix};
 pub use self::hits::{fix_zone_hits, FixZoneHit};
 use crate::error::Error;
 use crate::evidence::EvidenceModel;

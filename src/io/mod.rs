@@ -21,7 +21,8 @@ pub use self::gpx::{read_gpx, read_gpx_str, write_gpx, MAX_XML_ATTRIBUTES};
 pub use self::kml::write_kml;
 pub use self::parquet::{read_parquet, read_parquet_bytes, write_parquet};
 pub use self::tables::{
-    read_incidents, write_breaches, write_curfew, write_heatmap, write_near, write_proximity, write_stops, TableFormat,
+    read_incidents, write_breaches, write_curfew, write_evidence, write_heatmap, write_near, write_proximity,
+    write_stops, TableFormat,
 };
 
 use std::io::Write;

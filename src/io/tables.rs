@@ -266,6 +266,67 @@ fn ts(t: Option<i64>) -> String {
     t.map(|t| crate::time::from_us(t).to_string()).unwrap_or_default()
 }
 
+const EVIDENCE_HEADER: &[&str] = &[
+    "subject",
+    "zone",
+    "kind",
+    "episode_start",
+    "time",
+    "lon",
+    "lat",
+    "accuracy_m",
+    "error_m",
+    "margin_m",
+    "margin_sigma",
+    "outlier",
+    "supporting",
+];
+
+/// Writes the fixes behind breach episodes ([`crate::breach_evidence`]):
+/// subject, zone, kind, episode_start, time, lon, lat, accuracy_m, error_m,
+/// margin_m, margin_sigma (empty/null without an accuracy), outlier,
+/// supporting.
+///
+/// # Errors
+/// [`Error::Io`] on write failure.
+pub fn write_evidence<W: Write>(rows: &[crate::EvidenceFix], format: TableFormat, out: W) -> Result<(), Error> {
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        subject: &'a str,
+        zone: &'a str,
+        kind: &'static str,
+        episode_start: String,
+        time: String,
+        lon: f64,
+        lat: f64,
+        accuracy_m: Option<f64>,
+        error_m: Option<f64>,
+        margin_m: f64,
+        margin_sigma: Option<f64>,
+        outlier: bool,
+        supporting: bool,
+    }
+    let view: Vec<Row<'_>> = rows
+        .iter()
+        .map(|r| Row {
+            subject: &r.subject,
+            zone: &r.zone,
+            kind: r.kind.as_str(),
+            episode_start: ts(Some(r.episode_start_us)),
+            time: ts(Some(r.t_us)),
+            lon: r.lon,
+            lat: r.lat,
+            accuracy_m: r.accuracy_m,
+            error_m: r.error_m,
+            margin_m: r.margin_m,
+            margin_sigma: r.margin_sigma,
+            outlier: r.outlier,
+            supporting: r.supporting,
+        })
+        .collect();
+    write_rows(&view, EVIDENCE_HEADER, format, out)
+}
+
 const NEAR_HEADER: &[&str] = &[
     "subject",
     "min_distance_m",

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use trailfence::io::{write_breaches, write_curfew};
-use trailfence::{breaches, curfew, read_zones, BreachOptions, CurfewOptions};
+use trailfence::io::{write_breaches, write_curfew, write_evidence};
+use trailfence::{breaches, curfew, evidence_of, read_zones, BreachOptions, CurfewOptions};
 
 use crate::evidence::EvidenceArgs;
 use crate::query::QueryArgs;
@@ -39,6 +39,11 @@ pub struct BreachArgs {
     assumed_accuracy_m: Option<f64>,
     #[command(flatten)]
     evidence: EvidenceArgs,
+    /// Write the fixes behind each episode instead of the episodes: margin
+    /// beyond the boundary in metres and in units of its error, outliers,
+    /// which fixes support the verdict.
+    #[arg(long)]
+    explain: bool,
 }
 
 /// Arguments of `trailfence curfew`.
@@ -72,6 +77,10 @@ pub fn run_breaches(args: BreachArgs) -> Result<(), Failure> {
     let zones = read_zones(&c.zones)?;
     let store = q.input.load_for(window, None)?;
     let eps = breaches(&store, &zones, window, &options)?;
+    if args.explain {
+        let rows = evidence_of(&store, &zones, &eps, &options);
+        return q.write(|w| write_evidence(&rows, format, w));
+    }
     q.write(|w| write_breaches(&eps, format, w))
 }
 

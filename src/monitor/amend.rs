@@ -314,7 +314,11 @@ pub(super) fn prune(st: &mut SubjectState, history_us: i64) {
 
 /// What a consumer has been told of an episode: zone, kind and start, plus
 /// end, fixes and confirmation once it is closed.
-fn visible(e: &(RawEpisode, bool), model: &EvidenceModel) -> (u32, u8, i64, Option<(i64, u32, u64, u32, u32, u64)>) {
+/// The ended part of [`visible`]: end, fixes, probability bits, supporting
+/// and outlier fixes, strongest margin bits.
+type Ended = (i64, u32, u64, u32, u32, u64);
+
+fn visible(e: &(RawEpisode, bool), model: &EvidenceModel) -> (u32, u8, i64, Option<Ended>) {
     let (ep, closed) = e;
     let ev = &ep.evidence;
     (

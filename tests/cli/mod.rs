@@ -483,3 +483,48 @@ fn store_import_parquet_export_and_compact() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/store/manifest.json"));
 }
+
+/// Issue 19: `breaches --explain` lists the fixes behind each episode, and
+/// they add up to the episode rows (supporting and outlier counts).
+#[test]
+fn breaches_explain_lists_the_fixes_behind_each_verdict() {
+    let run = |args: &[&str]| bin().args(args).output().unwrap();
+    let base = [
+        "breaches",
+        "-i",
+        "data/fixes.csv",
+        "-z",
+        "data/zones.geojson",
+        "--format",
+        "json",
+    ];
+    let o = run(&base);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let eps: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let eps = eps.as_array().unwrap();
+    assert!(!eps.is_empty());
+    let mut args = base.to_vec();
+    args.push("--explain");
+    let o = run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    for e in eps {
+        let mine: Vec<_> = rows
+            .iter()
+            .filter(|r| {
+                r["subject"] == e["subject"]
+                    && r["zone"] == e["zone"]
+                    && r["kind"] == e["kind"]
+                    && r["episode_start"] == e["start"]
+            })
+            .collect();
+        assert_eq!(mine.len() as u64, e["fixes"].as_u64().unwrap(), "{e}");
+        let count = |k: &str| mine.iter().filter(|r| r[k] == true).count() as u64;
+        assert_eq!(count("supporting"), e["supporting_fixes"].as_u64().unwrap(), "{e}");
+        assert_eq!(count("outlier"), e["outlier_fixes"].as_u64().unwrap(), "{e}");
+        let p = e["probability"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p));
+        assert_eq!(e["confidence"] == "confirmed", p >= 0.9, "{e}");
+    }
+}

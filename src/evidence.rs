@@ -12,7 +12,7 @@ use crate::geodesy::LocalFrame;
 /// Largest margin shown for one fix, in units of its error (σ): beyond it
 /// the distance to the boundary is not computed exactly (it cannot change a
 /// verdict), and the fix is shown as "at least this many σ".
-pub const MAX_SHOWN_SIGMA: f64 = 10.0;
+pub const MAX_SHOWN_SIGMA: f64 = COMBINE_CAP_SIGMA;
 
 /// The evidence model: how fixes become a probability. Every field is
 /// documented with its unit; [`EvidenceModel::default`] is what every surface

@@ -116,6 +116,29 @@ impl Region {
         }
     }
 
+    /// Distance in metres from (lon, lat) to the region's boundary, or
+    /// `cap_m` when it is farther (cheaper than the exact distance far from
+    /// the boundary).
+    pub fn boundary_distance_capped_m(&self, lon: f64, lat: f64, cap_m: f64) -> f64 {
+        match self {
+            Region::Polygon(p) => p.boundary_distance_capped_m(lon, lat, cap_m),
+            Region::PolygonBuffer(p, d) => {
+                if p.covers(lon, lat) {
+                    // Inside the polygon: at least `d` from the buffer's edge.
+                    if cap_m <= *d {
+                        return cap_m;
+                    }
+                    (p.boundary_distance_capped_m(lon, lat, cap_m - d) + d).min(cap_m)
+                } else {
+                    // Outside the polygon, the buffer's boundary is `d` from its edges.
+                    let inner = p.boundary_distance_capped_m(lon, lat, cap_m + d);
+                    (inner - d).abs().min(cap_m)
+                }
+            }
+            Region::Circle(c) => c.boundary_distance_m(lon, lat).min(cap_m),
+        }
+    }
+
     /// Whether (lon, lat) is more than `d_m` metres from the boundary.
     pub fn boundary_farther_than(&self, lon: f64, lat: f64, d_m: f64) -> bool {
         match self {

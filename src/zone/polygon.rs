@@ -373,6 +373,51 @@ impl PreparedPolygon {
         best
     }
 
+    /// Distance in metres from (lon, lat) to the nearest edge, or `cap_m`
+    /// when every edge is farther: visits only the slabs within `cap_m` of
+    /// the point and skips edges whose box is farther than the best so far
+    /// (the margin of a fix, asked for every fix in violation).
+    pub fn boundary_distance_capped_m(&self, lon: f64, lat: f64, cap_m: f64) -> f64 {
+        let p = self.frame.to_xy(lon, lat);
+        let mut best = cap_m;
+        // Degrees per metre with 1 % slack (the frame's scales are the
+        // polygon's, not the point's).
+        let (gx, gy) = (1.01 / self.frame.kx, 1.01 / self.frame.ky);
+        // Every cell of the box around the disc known interior (or exterior):
+        // no edge passes within `cap_m`.
+        if let Some(g) = &self.grid {
+            let (rx, ry) = (cap_m * gx, cap_m * gy);
+            if g.state(lon - rx, lat - ry, lon + rx, lat + ry) != CELL_BOUNDARY {
+                return cap_m;
+            }
+        }
+        for c in &self.comps {
+            let (rx, ry) = (best * gx, best * gy);
+            if c.bbox[0] > lon + rx || c.bbox[2] < lon - rx || c.bbox[1] > lat + ry || c.bbox[3] < lat - ry {
+                continue;
+            }
+            let n = c.slab_start.len() - 1;
+            let slab = |y: f64| ((((y - c.y0) / c.dy).floor().max(0.0)) as usize).min(n - 1);
+            let (k0, k1) = (slab(lat - ry), slab(lat + ry));
+            for k in k0..=k1 {
+                for &e in &c.slab_edges[c.slab_start[k] as usize..c.slab_start[k + 1] as usize] {
+                    let (a, b) = c.edges[e as usize];
+                    let (rx, ry) = (best * gx, best * gy);
+                    if a.x.min(b.x) > lon + rx
+                        || a.x.max(b.x) < lon - rx
+                        || a.y.min(b.y) > lat + ry
+                        || a.y.max(b.y) < lat - ry
+                    {
+                        continue;
+                    }
+                    let d = point_segment_distance(p, self.frame.to_xy(a.x, a.y), self.frame.to_xy(b.x, b.y));
+                    best = best.min(d);
+                }
+            }
+        }
+        best
+    }
+
     /// Whether (lon, lat) is more than `d_m` metres from every edge (stops at
     /// the first edge within `d_m`).
     pub fn boundary_farther_than(&self, lon: f64, lat: f64, d_m: f64) -> bool {

@@ -33,10 +33,12 @@ fn event_columns<'py>(py: Python<'py>, events: &[trailfence::MonitorEvent]) -> P
     // Small closed sets: one string per value.
     let kinds: Vec<_> = EventKind::ALL.into_iter().map(|k| (k, text(k.as_str()))).collect();
     let kind_of = |k: EventKind| kinds.iter().find(|(x, _)| *x == k).map(|(_, s)| s.clone());
-    let (empty, episode_kinds, confidences) = (
+    // Absent texts are None (the façade needs no masking pass).
+    let (empty, none, episode_kinds, confidences) = (
         text(""),
-        [EpisodeKind::Exclusion, EpisodeKind::Inclusion, EpisodeKind::Buffer].map(|k| (k, text(k.as_str()))),
-        [Confidence::Confirmed, Confidence::Possible].map(|c| (c, text(c.as_str()))),
+        py.None().into_bound(py),
+        [EpisodeKind::Exclusion, EpisodeKind::Inclusion, EpisodeKind::Buffer].map(|k| (k, text(k.as_str()).into_any())),
+        [Confidence::Confirmed, Confidence::Possible].map(|c| (c, text(c.as_str()).into_any())),
     );
     // Shared ids (`Arc<str>`): one string per distinct id, by address.
     let mut by_address: std::collections::HashMap<usize, Bound<'py, PyString>> = std::collections::HashMap::new();
@@ -59,23 +61,23 @@ fn event_columns<'py>(py: Python<'py>, events: &[trailfence::MonitorEvent]) -> P
     for e in events {
         kind.push(kind_of(e.kind).unwrap_or_else(|| empty.clone()));
         subject.push(shared(&e.subject));
-        zone.push(e.zone.as_ref().map_or_else(|| empty.clone(), &mut shared));
+        zone.push(e.zone.as_ref().map_or_else(|| none.clone(), |z| shared(z).into_any()));
         ek.push(e.episode_kind.map_or_else(
-            || empty.clone(),
+            || none.clone(),
             |k| {
                 episode_kinds
                     .iter()
                     .find(|(x, _)| *x == k)
-                    .map_or_else(|| empty.clone(), |(_, s)| s.clone())
+                    .map_or_else(|| none.clone(), |(_, s)| s.clone())
             },
         ));
         conf.push(e.confidence.map_or_else(
-            || empty.clone(),
+            || none.clone(),
             |c| {
                 confidences
                     .iter()
                     .find(|(x, _)| *x == c)
-                    .map_or_else(|| empty.clone(), |(_, s)| s.clone())
+                    .map_or_else(|| none.clone(), |(_, s)| s.clone())
             },
         ));
         // 16 lower-case hex digits, as `EventId`'s Display, without an allocation.

@@ -700,7 +700,7 @@ class Monitor:
         pt = _to_us(processing_time) if processing_time is not None else _now_us()
         codes, names = _pd().factorize(df["subject"], use_na_sentinel=False)
         return _events_frame(self._native.push_columns(
-            _np.ascontiguousarray(codes, dtype=_np.int64), [str(s) for s in names],
+            _np.ascontiguousarray(codes, dtype=_np.int64), names.astype(str).tolist(),
             _np.ascontiguousarray(t_us, dtype=_np.int64),
             _np.ascontiguousarray(df["lon"], dtype=_np.float64), _np.ascontiguousarray(df["lat"], dtype=_np.float64),
             _np.ascontiguousarray(acc, dtype=_np.float64), pt))
@@ -760,36 +760,31 @@ _NO_EVENTS: dict = {
 }
 
 
-def _none_for_empty(pd: Any, values: list) -> Any:
-    arr = _np.empty(len(values), dtype=object)
-    arr[:] = values
-    arr[arr == ""] = None
-    return pd.Series(arr, dtype=object)
-
-
 def _events_frame(cols: dict) -> Any:
-    """Monitor events from the native columns: one schema for every method."""
+    """Monitor events from the native columns: one schema for every method. Absent texts come
+    as None, absent counts as -1, absent times as the minimum int64 (NaT)."""
     pd = _pd()
+    utc = pd.DatetimeTZDtype("us", "UTC")
     data: dict[str, Any] = {}
     # Object columns (pandas 3 would infer `str` for some frames and not for
     # empty ones: one schema for every call).
-    for c in ("id", "kind", "subject"):
+    for c in ("id", "kind", "subject", "zone", "episode_kind"):
         data[c] = pd.Series(cols[c], dtype=object)
-    for c in ("zone", "episode_kind"):
-        data[c] = _none_for_empty(pd, cols[c])
     for c in ("start_us", "end_us", "old_start_us", "old_end_us"):
-        data[c.removesuffix("_us")] = pd.to_datetime(cols[c].view("datetime64[us]")).tz_localize("UTC")
+        data[c.removesuffix("_us")] = pd.array(_np.asarray(cols[c]).view("datetime64[us]"), dtype=utc)
+
     def counts(v: Any) -> Any:
-        return pd.Series(pd.array(_np.where(v < 0, 0, v), dtype="Int64")).mask(v < 0)
+        v = _np.asarray(v)
+        return pd.arrays.IntegerArray(_np.where(v < 0, 0, v), v < 0)
 
     data["fixes"] = counts(cols["fixes"])
-    data["confidence"] = _none_for_empty(pd, cols["confidence"])
-    data["probability"] = pd.Series(cols["probability"], dtype="float64")
+    data["confidence"] = pd.Series(cols["confidence"], dtype=object)
+    data["probability"] = _np.asarray(cols["probability"], dtype=_np.float64)
     data["supporting_fixes"] = counts(cols["supporting_fixes"])
     data["outlier_fixes"] = counts(cols["outlier_fixes"])
-    data["max_margin_sigma"] = pd.Series(cols["max_margin_sigma"], dtype="float64")
+    data["max_margin_sigma"] = _np.asarray(cols["max_margin_sigma"], dtype=_np.float64)
     for c in ("event_time_us", "processing_time_us"):
-        data[c.removesuffix("_us")] = pd.to_datetime(cols[c].view("datetime64[us]")).tz_localize("UTC")
+        data[c.removesuffix("_us")] = pd.array(_np.asarray(cols[c]).view("datetime64[us]"), dtype=utc)
     return pd.DataFrame(data)
 
 

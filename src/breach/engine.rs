@@ -215,26 +215,6 @@ impl EpisodeTracker {
         }
     }
 
-    /// The margin (σ) of the interpolated position at the middle of a
-    /// violating interval `[s0, s1]` strictly between fixes `a` and `b`.
-    fn interpolated(
-        region: &Region,
-        a: &TrackFix,
-        b: &TrackFix,
-        s0: f64,
-        s1: f64,
-        p: &EngineParams,
-    ) -> Option<(f64, f64)> {
-        let (sa, sb) = (p.sigma_m(a)?, p.sigma_m(b)?);
-        let s = 0.5 * (s0 + s1);
-        let (lon, lat) = (a.lon + s * (b.lon - a.lon), a.lat + s * (b.lat - a.lat));
-        let frame = crate::geodesy::LocalFrame::new(a.lon, a.lat);
-        let (dx, dy) = frame.to_xy(b.lon, b.lat);
-        let path = p.model.path_fraction * dx.hypot(dy);
-        let sigma = (((1.0 - s) * sa).powi(2) + (s * sb).powi(2) + path.powi(2)).sqrt();
-        Some((margin_sigma(region, lon, lat, sigma), sigma))
-    }
-
     fn close(&mut self, out: &mut Vec<RawEpisode>) {
         if let Some(e) = self.open.take() {
             out.push(e);
@@ -423,13 +403,22 @@ impl EpisodeTracker {
         s1: f64,
         p: &EngineParams,
     ) {
-        if let Some(o) = self.open.as_mut() {
-            if o.evidence.supporting() == 0 {
-                if let Some((z, sigma)) = Self::interpolated(region, a, b, s0, s1, p) {
-                    o.evidence.interpolated(z, sigma);
-                }
-            }
+        let Some(o) = self.open.as_mut() else { return };
+        if o.evidence.supporting() > 0 {
+            return;
         }
+        // The interpolated position at the middle of the interval; its σ
+        // combines both ends' and the path's uncertainty.
+        let (Some(sa), Some(sb)) = (p.sigma_m(a), p.sigma_m(b)) else {
+            return;
+        };
+        let s = 0.5 * (s0 + s1);
+        let (lon, lat) = (a.lon + s * (b.lon - a.lon), a.lat + s * (b.lat - a.lat));
+        let frame = crate::geodesy::LocalFrame::new(a.lon, a.lat);
+        let (dx, dy) = frame.to_xy(b.lon, b.lat);
+        let path = p.model.path_fraction * dx.hypot(dy);
+        let sigma = (((1.0 - s) * sa).powi(2) + (s * sb).powi(2) + path.powi(2)).sqrt();
+        o.evidence.interpolated(margin_sigma(region, lon, lat, sigma), sigma);
     }
 
     /// The fixes in violation of `kind` for zone number `zone` among the

@@ -198,12 +198,19 @@ impl EvidenceModel {
         if !(a.2 < x.2 && x.2 < b.2) {
             return false;
         }
+        let dt_s = (b.2 - a.2) as f64 / 1e6;
+        let budget = self.outlier_speed_mps * dt_s + 2.0 * 3.0 * sigma_x;
+        // An upper bound of |AX| + |XB| without trigonometry (a degree of
+        // longitude or latitude is at most 111.7 km): most fixes stop here.
+        let bound = 111_700.0 * ((a.0 - x.0).abs() + (a.1 - x.1).abs() + (b.0 - x.0).abs() + (b.1 - x.1).abs());
+        if bound <= budget {
+            return false;
+        }
         let frame = LocalFrame::new(x.0, x.1);
         let pa = frame.to_xy(a.0, a.1);
         let pb = frame.to_xy(b.0, b.1);
         let d = |p: (f64, f64), q: (f64, f64)| ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt();
         let excess = d(pa, (0.0, 0.0)) + d((0.0, 0.0), pb) - d(pa, pb) - 2.0 * 3.0 * sigma_x;
-        let dt_s = (b.2 - a.2) as f64 / 1e6;
         excess > self.outlier_speed_mps * dt_s
     }
 }

@@ -46,15 +46,17 @@ pub struct EvidenceModel {
     /// the operating point chosen on the verdict benchmark, see DESIGN.md).
     pub confirm_probability: f64,
     /// Calibration of the probability, `p = 1 / (1 + exp(-(a + b Z + c ln
-    /// E + d ln n)))` with `Z` the combined margin (σ), `E` the evidence's
-    /// typical error σ in metres (poor fixes drift and are understated more
-    /// often, so they need a larger margin), `n` the supporting fixes (at
-    /// least 1), and `(a, b, c, d)` chosen by the kind of evidence:
+    /// E + d ln n + e ln Z)))` with `Z` the combined margin (σ, at least
+    /// 0.05 inside the logarithm), `E` the evidence's typical error σ in
+    /// metres (poor fixes drift and are understated more often, so they need
+    /// a larger margin; `ln Z + ln E` is the margin in metres, which an
+    /// understated accuracy does not inflate), `n` the supporting fixes (at
+    /// least 1), and `(a, b, c, d, e)` chosen by the kind of evidence:
     /// interpolation only (no supporting fix), one supporting fix, two or
-    /// more — twelve numbers in that order. Fitted by logistic regression on
+    /// more — fifteen numbers in that order. Fitted by logistic regression on
     /// the verdict benchmark (`benches/verdict`, seed 1) and checked on
     /// other seeds; see DESIGN.md.
-    pub calibration: [f64; 12],
+    pub calibration: [f64; 15],
     /// A monotone map applied after the logistic: the calibrated
     /// probability at each of [`RECALIBRATION_KNOTS`] (the logistic's
     /// value), linear in between. Fitted with the calibration (isotonic
@@ -82,14 +84,17 @@ impl Default for EvidenceModel {
 }
 
 /// The fitted default calibration (see [`EvidenceModel::calibration`]).
-pub const DEFAULT_CALIBRATION: [f64; 12] = [
-    -10.1306, 1.2757, 2.7463, 0.0, 4.0443, 0.4808, -3.3231, 0.0, 0.216, 2.2932, -2.2248, 0.477,
+pub const DEFAULT_CALIBRATION: [f64; 15] = [
+    -7.7972, -1.1691, 2.9789, 0.0, 2.8592, 4.5224, 0.0967, -3.2117, 0.0, 0.5294, 0.5575, 1.9048, -2.143, 0.4255, 0.4983,
 ];
 
 /// The fitted default recalibration (see [`EvidenceModel::recalibration`]).
 pub const DEFAULT_RECALIBRATION: [f64; 13] = [
-    0.0, 0.0398, 0.0764, 0.1651, 0.2076, 0.3499, 0.4612, 0.6145, 0.8624, 0.9187, 0.954, 0.9691, 1.0,
+    0.0, 0.0356, 0.0928, 0.1854, 0.2498, 0.3783, 0.4008, 0.5192, 0.7417, 0.8984, 0.9749, 0.9818, 1.0,
 ];
+
+/// The smallest combined margin (σ) inside the calibration's logarithm.
+pub const MIN_LOG_SIGMA: f64 = 0.05;
 
 /// The smallest σ (metres) the model takes from a fix: a claimed error below
 /// it is not believed (no phone fix is better than this).
@@ -168,9 +173,13 @@ impl EvidenceModel {
     /// fixes (0: interpolation only) whose typical error σ is `error_m`
     /// metres (see [`EvidenceModel::calibration`]).
     pub fn probability(&self, z: f64, n: u32, error_m: f64) -> f64 {
-        let g = 4 * (n.min(2) as usize);
-        let c = &self.calibration[g..g + 4];
-        let x = c[0] + c[1] * z + c[2] * error_m.max(MIN_SIGMA_M).ln() + c[3] * f64::from(n.max(1)).ln();
+        let g = 5 * (n.min(2) as usize);
+        let c = &self.calibration[g..g + 5];
+        let x = c[0]
+            + c[1] * z
+            + c[2] * error_m.max(MIN_SIGMA_M).ln()
+            + c[3] * f64::from(n.max(1)).ln()
+            + c[4] * z.max(MIN_LOG_SIGMA).ln();
         self.recalibrate(1.0 / (1.0 + (-x).exp()))
     }
 

@@ -507,9 +507,9 @@ def evidence_group(n):
 
 
 def fit_calibration(eps, lab):
-    """Fits the calibration [a, b, c, d] x 3 evidence groups (p = logistic(a + b Z + c ln E +
-    d ln n), Z the combined margin, E the evidence's typical error, n the supporting fixes) by
-    damped Newton steps with a weak ridge."""
+    """Fits the calibration [a, b, c, d, e] x 3 evidence groups (p = logistic(a + b Z + c ln E +
+    d ln n + e ln Z), Z the combined margin, E the evidence's typical error, n the supporting
+    fixes) by damped Newton steps with a weak ridge."""
     z = eps["combined_margin_sigma"].to_numpy(dtype=float)
     ln_e = np.log(eps["mean_error_m"].to_numpy(dtype=float))
     g = evidence_group(eps["supporting_fixes"].to_numpy())
@@ -517,14 +517,14 @@ def fit_calibration(eps, lab):
     for k in range(3):
         ok = np.isfinite(z) & np.isfinite(ln_e) & (g == k)
         ln_n = np.log(np.maximum(eps["supporting_fixes"].to_numpy()[ok], 1))
-        X = np.column_stack([np.ones(ok.sum()), z[ok], ln_e[ok], ln_n])
+        X = np.column_stack([np.ones(ok.sum()), z[ok], ln_e[ok], ln_n, np.log(np.maximum(z[ok], 0.05))])
         y = lab[ok].astype(float)
-        w = np.zeros(4)
+        w = np.zeros(5)
         for _ in range(300):
             q = 1 / (1 + np.exp(-X @ w))
             # A weak ridge (lambda = 1) keeps a separable group finite.
             grad = X.T @ (y - q) - w
-            H = X.T @ (X * (q * (1 - q))[:, None]) + np.eye(4)
+            H = X.T @ (X * (q * (1 - q))[:, None]) + np.eye(5)
             step = np.linalg.solve(H, grad)
             step *= min(1.0, 1.0 / max(1e-12, float(np.abs(step).max())))  # damped: at most 1 per step
             w += step
@@ -539,8 +539,9 @@ def raw_probability(eps, calibration):
     z = eps["combined_margin_sigma"].to_numpy(dtype=float)
     e = np.maximum(eps["mean_error_m"].to_numpy(dtype=float), 0.5)
     n = eps["supporting_fixes"].to_numpy()
-    c = np.asarray(calibration, dtype=float).reshape(3, 4)[evidence_group(n)]
-    x = c[:, 0] + c[:, 1] * z + c[:, 2] * np.log(e) + c[:, 3] * np.log(np.maximum(n, 1))
+    c = np.asarray(calibration, dtype=float).reshape(3, 5)[evidence_group(n)]
+    x = (c[:, 0] + c[:, 1] * z + c[:, 2] * np.log(e) + c[:, 3] * np.log(np.maximum(n, 1))
+         + c[:, 4] * np.log(np.maximum(z, 0.05)))
     return np.where(np.isfinite(x), 1 / (1 + np.exp(-np.where(np.isfinite(x), x, 0))), 0.0)
 
 

@@ -4,7 +4,9 @@
 //! Built on the breach engine: "outside" is exactly the inclusion episodes the
 //! engine finds inside the occurrence; "unknown" is the time in gaps (no
 //! interpolation across gaps longer than `max_gap_s`, and no data before the
-//! first or after the last fix); "inside" is the rest.
+//! first or after the last fix); "authorised" and "suspended" the time under
+//! an authorised absence or a suspension (licence conditions); "inside" is
+//! the rest.
 
 use rayon::prelude::*;
 
@@ -14,7 +16,7 @@ use crate::evidence::EvidenceModel;
 use crate::options;
 use crate::store::TrailStore;
 use crate::time::{from_us, Window};
-use crate::zone::{ZoneKind, ZoneSet};
+use crate::zone::{overlap_us, ZoneKind, ZoneSet};
 
 /// Options of curfew evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -78,6 +80,15 @@ pub struct CurfewRow {
     pub possible_violations: u32,
     /// Start of the first confirmed violation, UTC µs.
     pub first_exit_us: Option<i64>,
+    /// Seconds inside an authorised absence covering the zone (and not
+    /// suspended): never a breach, never compliance.
+    pub authorised_s: f64,
+    /// Seconds inside a suspension of the subject's alerts.
+    pub suspended_s: f64,
+    /// The version of the zone the row was judged under (`None` for a zone
+    /// with one version). A night crossing a version change gives a row per
+    /// version, each covering its part.
+    pub zone_version: Option<String>,
 }
 
 impl CurfewRow {
@@ -99,9 +110,12 @@ impl CurfewRow {
 /// data are reported (all unknown); an unbounded side (`Window::all()`) is
 /// taken as the first / last fix in the store.
 ///
-/// Every row keeps `scheduled_s = inside_s + outside_s + unknown_s` exactly
-/// (in integer microseconds): outside time comes from episodes, which never
-/// span a gap, and unknown time from gaps, so the two never overlap.
+/// Every row keeps `scheduled_s = inside_s + outside_s + unknown_s +
+/// authorised_s + suspended_s` exactly (in integer microseconds): outside
+/// time comes from episodes, which never span a gap nor an authorised
+/// absence or suspension (the engine lifts the rule there), unknown time
+/// from gaps outside those, so no two overlap. Under zone versions an
+/// occurrence is clipped to the version's effective interval.
 ///
 /// # Errors
 /// [`Error::Option`] for an invalid option (see [`CurfewOptions::validate`]).
@@ -145,13 +159,14 @@ pub fn curfew(
             let mut episodes = None;
             for zi in zones.applicable(name) {
                 let z = zones.get(zi);
-                let Some(schedule) = &z.zone.schedule else { continue };
-                if z.zone.kind != ZoneKind::Inclusion {
+                if z.zone.schedule.is_none() || z.zone.kind != ZoneKind::Inclusion {
                     continue;
                 }
                 let eps = episodes.get_or_insert_with(|| subject_episodes(store, s, zones, window, &p, true));
-                for occ in schedule.occurrences(window) {
-                    let occ = Window::from_us(occ.start_us.max(window.start_us), occ.end_us.min(window.end_us));
+                let lifted = zones.lifted(name, zi);
+                let lifted_all = lifted.all();
+                for (os, oe) in zones.scheduled_windows(zi, window) {
+                    let occ = Window::from_us(os.max(window.start_us), oe.min(window.end_us));
                     if occ.is_empty() {
                         continue;
                     }
@@ -179,14 +194,23 @@ pub fn curfew(
                             }
                         }
                     }
-                    let unknown_us: i64 = trail.gaps(occ, p.max_gap_s).iter().map(|g| g.end_us - g.start_us).sum();
+                    let (authorised_us, suspended_us) = (
+                        overlap_us(occ.start_us, occ.end_us, &lifted.authorised),
+                        overlap_us(occ.start_us, occ.end_us, &lifted.suspended),
+                    );
+                    // Gaps count as unknown only where the rule applies.
+                    let unknown_us: i64 = trail
+                        .gaps(occ, p.max_gap_s)
+                        .iter()
+                        .map(|g| g.end_us - g.start_us - overlap_us(g.start_us, g.end_us, &lifted_all))
+                        .sum();
                     let scheduled_us = occ.end_us - occ.start_us;
-                    // Not clamped: a negative remainder would mean outside and
-                    // unknown time overlap, a bug to see, not to hide.
-                    let inside_us = scheduled_us - outside_us - unknown_us;
+                    // Not clamped: a negative remainder would mean two kinds
+                    // of time overlap, a bug to see, not to hide.
+                    let inside_us = scheduled_us - outside_us - unknown_us - authorised_us - suspended_us;
                     debug_assert!(
                         inside_us >= 0,
-                        "curfew identity broken for {name} / {}: scheduled {scheduled_us} µs < outside {outside_us} + unknown {unknown_us}",
+                        "curfew identity broken for {name} / {}: scheduled {scheduled_us} µs < outside {outside_us} + unknown {unknown_us} + authorised {authorised_us} + suspended {suspended_us}",
                         z.zone.id
                     );
                     rows.push(CurfewRow {
@@ -203,6 +227,9 @@ pub fn curfew(
                         violations,
                         possible_violations,
                         first_exit_us: first_exit,
+                        authorised_s: authorised_us as f64 / 1e6,
+                        suspended_s: suspended_us as f64 / 1e6,
+                        zone_version: z.zone.effective.version.clone(),
                     });
                 }
             }

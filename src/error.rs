@@ -228,6 +228,21 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// An invalid licence condition (authorised absence or suspension),
+    /// naming its list, its position and the field.
+    #[error("{source_name}: conditions.{list}[{index}]: field `{field}`: {reason}")]
+    Condition {
+        /// The file name (or `<memory>`).
+        source_name: String,
+        /// `absences` or `suspensions`.
+        list: String,
+        /// The 0-based position in that list.
+        index: usize,
+        /// The offending field (`from`, `until`, `subject`, `zones[0]`, ...).
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The subject is not in the store.
     #[error("unknown subject {0:?}: no fixes for this subject in the store")]
     UnknownSubject(String),

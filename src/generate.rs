@@ -527,6 +527,7 @@ pub fn bench_zones(count: usize, seed: u64, centre: (f64, f64), radius_m: f64) -
                 subjects: None,
                 buffer_m: None,
                 schedule: None,
+                effective: Default::default(),
             }
         })
         .collect()

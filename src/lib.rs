@@ -88,7 +88,7 @@ pub mod internals {
 }
 
 pub use zone::{
-    read_zones, resolve_local, zones_from_geojson_bytes, zones_from_geojson_str, Circle, PointLocation,
-    PreparedPolygon, PreparedZone, Region, Schedule, WeeklyWindow, Zone, ZoneKind, ZoneSet, ZoneShape,
-    MAX_SCHEDULE_WINDOWS, MAX_ZONE_VERTICES, MIN_RING_AREA_M2,
+    read_zones, resolve_local, zones_from_geojson_bytes, zones_from_geojson_str, Absence, Circle, Conditions,
+    Effective, Lifted, PointLocation, PreparedPolygon, PreparedZone, Region, Schedule, Suspension, WeeklyWindow, Zone,
+    ZoneKind, ZoneSet, ZoneShape, MAX_SCHEDULE_WINDOWS, MAX_ZONE_VERTICES, MIN_RING_AREA_M2, VERSION_SEPARATOR,
 };

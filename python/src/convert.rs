@@ -120,6 +120,11 @@ impl<'py> Columns<'py> {
         self.dict.set_item(name, v)?;
         Ok(self)
     }
+    /// Optional texts (`None` where absent).
+    pub(crate) fn opt_str(self, name: &str, v: Vec<Option<String>>) -> PyResult<Self> {
+        self.dict.set_item(name, v)?;
+        Ok(self)
+    }
     pub(crate) fn done(self) -> Bound<'py, PyDict> {
         self.dict
     }

@@ -237,6 +237,23 @@ impl PyMonitor {
         Ok((PyMonitor { inner }, event_columns(py, &events)?))
     }
 
+    /// Applies new licence conditions (`zones` with new versions, absences
+    /// or suspensions): the retained history judged again; the amendments
+    /// and withdrawals as columns.
+    fn update_conditions<'py>(
+        &mut self,
+        py: Python<'py>,
+        zones: &PyZones,
+        processing_time_us: i64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let zones = zones.inner.clone();
+        let inner = &mut self.inner;
+        let events = py
+            .detach(|| inner.update_conditions(zones, processing_time_us))
+            .map_err(to_py)?;
+        event_columns(py, &events)
+    }
+
     /// Resumes from `checkpoint()` bytes over the same zones.
     #[staticmethod]
     fn restore(zones: &PyZones, data: &[u8]) -> PyResult<Self> {

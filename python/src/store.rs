@@ -257,7 +257,8 @@ impl PyTrailStore {
             .f64(
                 "mean_error_m",
                 eps.iter().map(|e| e.mean_error_m.unwrap_or(f64::NAN)).collect(),
-            )
+            )?
+            .opt_str("zone_version", eps.iter().map(|e| e.zone_version.clone()).collect())
             .map(Columns::done)
     }
 
@@ -356,7 +357,10 @@ impl PyTrailStore {
             .i64(
                 "first_exit",
                 rows.iter().map(|r| r.first_exit_us.unwrap_or(i64::MIN)).collect(),
-            )
+            )?
+            .f64("authorised_s", rows.iter().map(|r| r.authorised_s).collect())?
+            .f64("suspended_s", rows.iter().map(|r| r.suspended_s).collect())?
+            .opt_str("zone_version", rows.iter().map(|r| r.zone_version.clone()).collect())
             .map(Columns::done)
     }
 

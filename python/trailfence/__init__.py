@@ -456,7 +456,11 @@ class TrailStore:
                assumed_accuracy_m: float | None = None, evidence: dict[str, float] | None = None) -> Any:
         """Curfew compliance per subject, zone and night: window_start, window_end, scheduled_s,
         inside_s, outside_s (= confirmed_outside_s + possible_outside_s), unknown_s, violations
-        (confirmed only), possible_violations, first_exit (first confirmed violation)."""
+        (confirmed only), possible_violations, first_exit (first confirmed violation),
+        authorised_s and suspended_s (time under an authorised absence or a suspension:
+        scheduled_s = inside_s + outside_s + unknown_s + authorised_s + suspended_s), and
+        zone_version (the version of the zone the row was judged under; None for a zone with one
+        version)."""
         cols = self._native.curfew(zones._native, _to_us(start), _to_us(end), grace_s=grace_s,
                                    assumed_accuracy_m=assumed_accuracy_m, evidence=evidence)
         return _frame(cols, ("window_start", "window_end", "first_exit"))
@@ -718,6 +722,16 @@ class Monitor:
     def checkpoint(self) -> bytes:
         """All state as versioned bytes."""
         return self._native.checkpoint()
+
+    @_convert_errors
+    def update_conditions(self, zones: Zones, *, processing_time: Any = None) -> Any:
+        """Apply new licence conditions while running: ``zones`` read from the updated file (a
+        new zone version, an absence authorised after the event, a suspension). The retained
+        history (the last ``history_s``) is judged again; the amendments and withdrawals of the
+        episodes that change are returned as a DataFrame (schema: ``push_many``), with
+        deterministic ids. Episodes that ended before the retained history keep their verdict."""
+        pt = _to_us(processing_time) if processing_time is not None else _now_us()
+        return _events_frame(self._native.update_conditions(zones._native, pt))
 
     @classmethod
     @_convert_errors

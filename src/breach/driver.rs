@@ -137,10 +137,10 @@ impl ZoneTrackers {
             if let Some(prev) = prev {
                 if *last_t != prev.t_us {
                     tr.break_here(out);
-                    tr.push_with(zones, prev, p, out, intervals);
+                    tr.push_with(zones, subject, prev, p, out, intervals);
                 }
             }
-            tr.push_with(zones, fix, p, out, intervals);
+            tr.push_with(zones, subject, fix, p, out, intervals);
             *last_t = fix.t_us;
         }
         scratch.wanted = wanted;

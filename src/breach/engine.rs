@@ -87,18 +87,16 @@ impl<'de> serde::Deserialize<'de> for Windows {
 const DAY_US: i64 = 86_400_000_000;
 
 impl ActiveCache {
-    fn ensure(&mut self, zone: &PreparedZone, a: i64, b: i64) {
-        let Some(s) = &zone.zone.schedule else { return };
+    /// Makes the cache cover `[a, b]`: the windows in which zone number
+    /// `zone`'s rule applies to `subject` (schedule, version, conditions:
+    /// [`ZoneSet::active_windows`]).
+    fn ensure(&mut self, zones: &ZoneSet, zone: usize, subject: &str, a: i64, b: i64) {
         if a >= self.from_us && b < self.to_us && self.to_us > self.from_us {
             return;
         }
         let from = a.saturating_sub(DAY_US);
         let to = b.max(a.saturating_add(14 * DAY_US)).saturating_add(DAY_US);
-        let windows: Vec<(i64, i64)> = s
-            .occurrences(Window::from_us(from, to))
-            .into_iter()
-            .map(|w| (w.start_us, w.end_us))
-            .collect();
+        let windows = zones.active_windows(zone, subject, Window::from_us(from, to));
         self.windows = Windows((!windows.is_empty()).then(|| windows.into()));
         self.from_us = from;
         self.to_us = to;
@@ -246,13 +244,14 @@ impl EpisodeTracker {
     pub fn push(&mut self, zones: &ZoneSet, fix: TrackFix, p: &EngineParams, out: &mut Vec<RawEpisode>) {
         INTERVALS.with(|b| {
             let mut scratch = std::mem::take(&mut *b.borrow_mut());
-            self.push_with(zones, fix, p, out, &mut scratch);
+            self.push_with(zones, "", fix, p, out, &mut scratch);
             *b.borrow_mut() = scratch;
         });
     }
 
-    /// [`EpisodeTracker::push`] with caller-owned scratch space (callers
-    /// holding many short-lived trackers reuse one).
+    /// [`EpisodeTracker::push`] for `subject` (whose authorised absences
+    /// and suspensions lift the rule) with caller-owned scratch space
+    /// (callers holding many short-lived trackers reuse one).
     ///
     /// Long on purpose: the segment (interpolation, schedule clipping) and
     /// the fix (confirmation, opening, closing) are one transition of the
@@ -262,6 +261,7 @@ impl EpisodeTracker {
     pub(crate) fn push_with(
         &mut self,
         zones: &ZoneSet,
+        subject: &str,
         fix: TrackFix,
         p: &EngineParams,
         out: &mut Vec<RawEpisode>,
@@ -269,7 +269,8 @@ impl EpisodeTracker {
     ) {
         let zone = zones.get(self.zone as usize);
         let region = region_of(zone, self.kind);
-        let scheduled = zone.zone.schedule.is_some();
+        let zi = self.zone as usize;
+        let scheduled = zones.is_conditional(zi);
         if let Some(o) = self.open.as_mut() {
             if self.last.is_some_and(|l| fix.t_us > l.fix.t_us) {
                 o.evidence.resolve(&p.model, Some((fix.lon, fix.lat, fix.t_us)));
@@ -282,7 +283,7 @@ impl EpisodeTracker {
             Some(l) if fix.t_us > l.fix.t_us && ((fix.t_us - l.fix.t_us) as f64) <= p.max_gap_s * 1e6 => {
                 let (t0, t1) = (l.fix.t_us, fix.t_us);
                 if scheduled {
-                    self.cache.ensure(zone, t0, t1);
+                    self.cache.ensure(zones, zi, subject, t0, t1);
                 }
                 let any_active = !scheduled || self.cache.windows.iter().any(|&(s, e)| s <= t1 && e > t0);
                 if any_active {
@@ -344,7 +345,7 @@ impl EpisodeTracker {
             _ => self.close(out),
         }
         let active = !scheduled || {
-            self.cache.ensure(zone, fix.t_us, fix.t_us);
+            self.cache.ensure(zones, zi, subject, fix.t_us, fix.t_us);
             self.cache.windows.iter().any(|&(s, e)| s <= fix.t_us && fix.t_us < e)
         };
         if active && self.violates(covered()) {

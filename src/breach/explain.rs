@@ -74,9 +74,10 @@ pub fn evidence_of(
     };
     let mut out = Vec::new();
     for e in episodes {
-        let (Some(s), Some(zone)) = (store.subject_index(&e.subject), zones.by_id(&e.zone)) else {
+        let (Some(s), Some(zi)) = (store.subject_index(&e.subject), zones.version_at(&e.zone, e.start_us)) else {
             continue;
         };
+        let zone = zones.get(zi);
         let trail = store.trail_at(s);
         let region = region_of(zone, e.kind);
         let range = trail.range(Window::from_us(e.start_us, e.end_us.saturating_add(1)));
@@ -88,7 +89,7 @@ pub fn evidence_of(
             } else {
                 covered
             };
-            let active = zone.zone.schedule.as_ref().is_none_or(|s| s.is_active(f.t_us));
+            let active = zones.is_active(zi, &e.subject, f.t_us);
             if !violating || !active {
                 continue;
             }

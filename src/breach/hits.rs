@@ -1,5 +1,6 @@
 //! Fix-in-zone flags: which zones cover each fix (a geometric test: subject
-//! lists apply, schedules do not). Screening by the zone R-tree, as the
+//! lists and zone versions apply — a fix is tested against the version in
+//! force at its time — schedules and absences do not). Screening by the zone R-tree, as the
 //! driver does for episodes; the answer depends on the trail store, so it
 //! lives here rather than in `zone/` (geometry).
 
@@ -38,7 +39,7 @@ fn flag_fixes(
     range: std::ops::Range<usize>,
     out: &mut Vec<FixZoneHit>,
 ) {
-    let (lon, lat) = (trail.lons(), trail.lats());
+    let (lon, lat, t) = (trail.lons(), trail.lats(), trail.times_us());
     let mut cand: Vec<(usize, [f64; 4])> = Vec::new();
     let mut c0 = range.start;
     while c0 < range.end {
@@ -67,7 +68,13 @@ fn flag_fixes(
             for i in c0..c1 {
                 let (x, y) = (lon[i], lat[i]);
                 for &(z, b) in &cand {
-                    if x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3] && zones.get(z).region.covers(x, y) {
+                    if x >= b[0]
+                        && x <= b[2]
+                        && y >= b[1]
+                        && y <= b[3]
+                        && zones.in_force(z, t[i])
+                        && zones.get(z).region.covers(x, y)
+                    {
                         out.push(FixZoneHit {
                             subject: subject_index,
                             fix: i as u32,

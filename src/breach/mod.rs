@@ -25,7 +25,7 @@ use crate::options;
 use crate::store::TrailStore;
 use crate::time::{from_us, Window};
 use crate::trail::Trail;
-use crate::zone::{PreparedZone, ZoneSet};
+use crate::zone::ZoneSet;
 
 /// Which rule an episode breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -147,6 +147,9 @@ pub struct BreachEpisode {
     pub subject: String,
     /// The zone id.
     pub zone: String,
+    /// The version of the zone the episode was judged under (`None` for a
+    /// zone with one version); an episode never spans a version change.
+    pub zone_version: Option<String>,
     /// The rule broken.
     pub kind: EpisodeKind,
     /// Start, UTC µs: the exact crossing (or schedule start) time.
@@ -184,6 +187,7 @@ impl BreachEpisode {
         BreachEpisode {
             subject: subject.to_owned(),
             zone: zones.get(e.zone as usize).zone.id.clone(),
+            zone_version: zones.get(e.zone as usize).zone.effective.version.clone(),
             kind: e.kind,
             start_us: e.start_us,
             end_us: e.end_us,
@@ -227,7 +231,15 @@ pub struct TrackFix {
 
 /// Whether the span between two episodes may be merged: data throughout (no
 /// gap) and the zone active throughout.
-fn mergeable(trail: &Trail, zone: &PreparedZone, a_end: i64, b_start: i64, max_gap_s: f64) -> bool {
+fn mergeable(
+    trail: &Trail,
+    zones: &ZoneSet,
+    zone: usize,
+    subject: &str,
+    a_end: i64,
+    b_start: i64,
+    max_gap_s: f64,
+) -> bool {
     if b_start <= a_end {
         return true;
     }
@@ -235,18 +247,17 @@ fn mergeable(trail: &Trail, zone: &PreparedZone, a_end: i64, b_start: i64, max_g
     if !trail.gaps(w, max_gap_s).is_empty() {
         return false;
     }
-    match &zone.zone.schedule {
-        None => true,
-        Some(s) => s
-            .occurrences(w)
+    !zones.is_conditional(zone)
+        || zones
+            .active_windows(zone, subject, w)
             .iter()
-            .any(|o| o.start_us <= a_end && o.end_us >= b_start),
-    }
+            .any(|&(s, e)| s <= a_end && e >= b_start)
 }
 
 /// Applies the debounce options to one subject's raw episodes (sorted by
 /// zone, kind, start).
 pub(crate) fn debounce(
+    subject: &str,
     trail: &Trail,
     zones: &ZoneSet,
     raw: Vec<RawEpisode>,
@@ -261,7 +272,7 @@ pub(crate) fn debounce(
                 && m.zone == e.zone
                 && m.kind == e.kind
                 && ((e.start_us - m.end_us) as f64) <= options.merge_gap_s * 1e6
-                && mergeable(trail, zones.get(e.zone as usize), m.end_us, e.start_us, max_gap_s)
+                && mergeable(trail, zones, e.zone as usize, subject, m.end_us, e.start_us, max_gap_s)
             {
                 m.end_us = m.end_us.max(e.end_us);
                 m.fixes += e.fixes;
@@ -312,7 +323,14 @@ pub fn breaches(
         .into_par_iter()
         .map(|s| {
             let raw = subject_episodes(store, s, zones, window, &p, false);
-            let eps = debounce(store.trail_at(s), zones, raw, options, p.max_gap_s);
+            let eps = debounce(
+                &store.subjects()[s],
+                store.trail_at(s),
+                zones,
+                raw,
+                options,
+                p.max_gap_s,
+            );
             eps.into_iter()
                 .map(|e| BreachEpisode::from_raw(&store.subjects()[s], zones, &e, &options.evidence))
                 .collect()

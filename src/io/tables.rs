@@ -45,7 +45,8 @@ fn text(o: &mut Out<impl Write>, s: &str, format: TableFormat) {
 
 /// Writes breach episodes: subject, zone, kind, start, end, duration_s, fixes,
 /// confidence, probability, supporting_fixes, outlier_fixes, max_margin_sigma,
-/// combined_margin_sigma, mean_error_m (empty/null without evidence).
+/// combined_margin_sigma, mean_error_m (empty/null without evidence),
+/// zone_version (empty/null for a zone with one version).
 ///
 /// # Errors
 /// [`Error::Io`] on write failure.
@@ -53,7 +54,7 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
     let mut o = Out::new(out);
     match format {
         TableFormat::Csv => {
-            o.s("subject,zone,kind,start,end,duration_s,fixes,confidence,probability,supporting_fixes,outlier_fixes,max_margin_sigma,combined_margin_sigma,mean_error_m\n");
+            o.s("subject,zone,kind,start,end,duration_s,fixes,confidence,probability,supporting_fixes,outlier_fixes,max_margin_sigma,combined_margin_sigma,mean_error_m,zone_version\n");
         }
         TableFormat::Json => {
             o.s("[");
@@ -84,6 +85,10 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
                     if let Some(v) = v {
                         o.f64(v);
                     }
+                }
+                o.s(",");
+                if let Some(v) = &e.zone_version {
+                    text(&mut o, v, format);
                 }
                 o.s("\n");
             }
@@ -122,6 +127,13 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
                         None => o.s("null"),
                     };
                 }
+                o.s(",\"zone_version\":");
+                match &e.zone_version {
+                    Some(v) => text(&mut o, v, format),
+                    None => {
+                        o.s("null");
+                    }
+                }
                 o.s("}");
             }
         }
@@ -135,7 +147,8 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
 
 /// Writes curfew rows: subject, zone, window_start, window_end, scheduled_s,
 /// inside_s, outside_s, confirmed_outside_s, possible_outside_s, unknown_s,
-/// violations (confirmed), possible_violations, first_exit (empty/null if none).
+/// violations (confirmed), possible_violations, first_exit (empty/null if
+/// none), authorised_s, suspended_s, zone_version (empty/null if none).
 ///
 /// # Errors
 /// [`Error::Io`] on write failure.
@@ -144,7 +157,7 @@ pub fn write_curfew<W: Write>(rows: &[CurfewRow], format: TableFormat, out: W) -
     match format {
         TableFormat::Csv => {
             o.s(
-                "subject,zone,window_start,window_end,scheduled_s,inside_s,outside_s,confirmed_outside_s,possible_outside_s,unknown_s,violations,possible_violations,first_exit\n",
+                "subject,zone,window_start,window_end,scheduled_s,inside_s,outside_s,confirmed_outside_s,possible_outside_s,unknown_s,violations,possible_violations,first_exit,authorised_s,suspended_s,zone_version\n",
             );
         }
         TableFormat::Json => {
@@ -178,6 +191,10 @@ pub fn write_curfew<W: Write>(rows: &[CurfewRow], format: TableFormat, out: W) -
                 if let Some(t) = r.first_exit_us {
                     o.time(t);
                 }
+                o.s(",").f64(r.authorised_s).s(",").f64(r.suspended_s).s(",");
+                if let Some(v) = &r.zone_version {
+                    text(&mut o, v, format);
+                }
                 o.s("\n");
             }
             TableFormat::Json => {
@@ -210,6 +227,17 @@ pub fn write_curfew<W: Write>(rows: &[CurfewRow], format: TableFormat, out: W) -
                     Some(t) => {
                         o.s("\"").time(t).s("\"");
                     }
+                    None => {
+                        o.s("null");
+                    }
+                }
+                o.s(",\"authorised_s\":")
+                    .f64(r.authorised_s)
+                    .s(",\"suspended_s\":")
+                    .f64(r.suspended_s)
+                    .s(",\"zone_version\":");
+                match &r.zone_version {
+                    Some(v) => text(&mut o, v, format),
                     None => {
                         o.s("null");
                     }

@@ -76,7 +76,7 @@ impl Monitor {
         let c = Checkpoint {
             version: CHECKPOINT_VERSION,
             options: self.options,
-            zone_ids: self.zones.zones().iter().map(|z| z.zone.id.clone()).collect(),
+            zone_ids: (0..self.zones.len()).map(|i| self.zones.key(i)).collect(),
             zones_hash: Some(self.zones.content_hash().to_string()),
             subjects: self
                 .names
@@ -103,7 +103,7 @@ impl Monitor {
         if c.version != CHECKPOINT_VERSION {
             return Err(Error::format("<checkpoint>", format!("unknown version {}", c.version)));
         }
-        let ids: Vec<String> = zones.zones().iter().map(|z| z.zone.id.clone()).collect();
+        let ids: Vec<String> = (0..zones.len()).map(|i| zones.key(i)).collect();
         if ids != c.zone_ids {
             return Err(Error::format("<checkpoint>", "taken over different zones"));
         }
@@ -112,9 +112,10 @@ impl Monitor {
                 return Err(Error::format(
                     "<checkpoint>",
                     format!(
-                        "taken over other zones: the ids match, but a geometry, kind, subject list, buffer or \
-                         schedule changed (checkpoint {h}, now {}); resuming would judge past fixes under the \
-                         new zones — start a new monitor (or replay the history under the new zones)",
+                        "taken over other zones: the ids match, but a geometry, kind, subject list, buffer, \
+                         schedule, version or licence condition changed (checkpoint {h}, now {}); resuming would \
+                         judge past fixes under the new zones — start a new monitor (or replay the history under \
+                         the new zones)",
                         zones.content_hash()
                     ),
                 ));
@@ -158,6 +159,29 @@ impl Monitor {
         })
     }
 
+    /// Applies new licence conditions to a running monitor — a new zone
+    /// version, an absence authorised after the event, a suspension — and
+    /// returns the amendments and withdrawals of the episodes they change
+    /// (ids deterministic, as for every event). The retained history (the
+    /// last `history_s` of each subject) is judged again under `zones`, as
+    /// in [`Monitor::restore_migrating`]; with the same zones and
+    /// conditions nothing changes and no event is sent.
+    ///
+    /// # Errors
+    /// [`Error::Format`] only if the monitor's own state cannot be carried
+    /// over (a bug); the monitor is left unchanged on error.
+    pub fn update_conditions(&mut self, zones: ZoneSet, processing_time_us: i64) -> Result<Vec<MonitorEvent>, Error> {
+        if zones.content_hash() == self.zones.content_hash() {
+            return Ok(Vec::new());
+        }
+        let bytes = self.checkpoint()?;
+        let (m, events) = crate::error::guard("<checkpoint>", || {
+            Self::migrate_unguarded(zones, &bytes, None, processing_time_us)
+        })?;
+        *self = m;
+        Ok(events)
+    }
+
     /// [`Monitor::restore_migrating`] under other options as well (an
     /// explicit override: the retained history is judged again under
     /// `options`, e.g. another `max_gap_s` or `assumed_accuracy_m`, and the
@@ -188,12 +212,9 @@ impl Monitor {
         if c.version != CHECKPOINT_VERSION {
             return Err(Error::format("<checkpoint>", format!("unknown version {}", c.version)));
         }
-        let number: std::collections::HashMap<&str, u32> = zones
-            .zones()
-            .iter()
-            .enumerate()
-            .map(|(i, z)| (z.zone.id.as_str(), i as u32))
-            .collect();
+        // Zones are matched by key (id, or id@version).
+        let number: std::collections::HashMap<String, u32> =
+            (0..zones.len()).map(|i| (zones.key(i), i as u32)).collect();
         // Old zone number → new number (None: the zone is gone).
         let remap: Vec<Option<u32>> = c.zone_ids.iter().map(|id| number.get(id.as_str()).copied()).collect();
         let mut m = Monitor::new(zones, options.unwrap_or(c.options))?;
@@ -245,7 +266,8 @@ impl Monitor {
                 model: &m.options.evidence,
             };
             for e in &gone {
-                let zone: Arc<str> = Arc::from(c.zone_ids.get(e.zone as usize).map_or("", String::as_str));
+                let key = c.zone_ids.get(e.zone as usize).map_or("", String::as_str);
+                let zone: Arc<str> = Arc::from(key.split(crate::zone::VERSION_SEPARATOR).next().unwrap_or(key));
                 events.push(event_in(
                     &stamp,
                     Change {

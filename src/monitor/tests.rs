@@ -46,6 +46,7 @@ fn scenario(seed: u64) -> (Vec<TrackFix>, ZoneSet) {
             subjects: None,
             buffer_m: (kind == ZoneKind::Exclusion && rng.chance(0.3)).then(|| rng.range(5.0, 30.0)),
             schedule,
+            effective: Default::default(),
         });
     }
     let n = 20 + (rng.next_u64() % 100) as usize;
@@ -218,6 +219,7 @@ proptest! {
             shape: ZoneShape::Circle { lon: ORIGIN.0, lat: ORIGIN.1, radius_m: 80.0 },
             subjects: Some(vec!["b".into()]),
             buffer_m: Some(15.0),
+            effective: Default::default(),
             schedule: None,
         });
         let zones = ZoneSet::new(zs).unwrap();
@@ -355,6 +357,7 @@ fn very_late_fix_amends_a_reported_episode() {
             radius_m: 50.0,
         },
         subjects: None,
+        effective: Default::default(),
         buffer_m: None,
         schedule: None,
     }])
@@ -810,5 +813,93 @@ proptest! {
             prop_assert!(seen.insert(e.id), "event sent twice: {:?}", e);
         }
         prop_assert_eq!(replay(&events), batch(&fixes, &new));
+    }
+}
+
+/// Home (inclusion, 100 m) for subject S, a curfew 19:00–07:00 London time,
+/// plus `conditions` (a JSON object's members, may be empty).
+fn home_with(conditions: &str) -> ZoneSet {
+    crate::zone::zones_from_geojson_str(
+        &format!(
+            r#"{{"type":"FeatureCollection","tz":"Europe/London","conditions":{{{conditions}}},"features":[
+            {{"type":"Feature","id":"home","properties":{{"kind":"inclusion","radius_m":100,"subjects":["S"],
+              "schedule":{{"tz":"Europe/London","windows":[{{"days":["mon","tue","wed","thu","fri","sat","sun"],"start":"19:00","end":"07:00"}}]}}}},
+             "geometry":{{"type":"Point","coordinates":[{},{}]}}}}]}}"#,
+            ORIGIN.0, ORIGIN.1
+        ),
+        "home.geojson",
+    )
+    .unwrap()
+}
+
+/// A night at home with an absence 22:00–23:00 UTC (Tuesday 2024-11-12, GMT):
+/// a fix a minute from 20:00 to 01:00, 1 km away from 21:59:30 to 23:30:30.
+fn night_out() -> Vec<TrackFix> {
+    let t0 = 1_731_441_600_000_000; // 2024-11-12T20:00:00Z
+    (0..300)
+        .map(|k| {
+            let away = (120..=210).contains(&k);
+            let p = offset_m(ORIGIN, if away { 1000.0 } else { 0.0 }, 0.0);
+            TrackFix {
+                t_us: t0 + k * 60_000_000,
+                lon: p.0,
+                lat: p.1,
+                accuracy_m: Some(5.0),
+            }
+        })
+        .collect()
+}
+
+/// An absence authorised after the event: the monitor's update amends (or
+/// withdraws) what it reported, and the consumer ends with batch's episodes
+/// under the final conditions; ids never repeat; the same conditions again
+/// change nothing.
+#[test]
+fn retroactive_authorisation_amends_reported_episodes() {
+    let fixes = night_out();
+    let options = MonitorOptions {
+        history_s: 6.0 * 3600.0,
+        ..Default::default()
+    };
+    for (absence, withdrawn) in [
+        // Covers the whole time away: the episode is withdrawn.
+        (r#""from":"2024-11-12T21:30:00Z","until":"2024-11-12T23:45:00Z""#, true),
+        // Covers its first hour: the episode now starts when the absence ends.
+        (r#""from":"2024-11-12T21:30:00Z","until":"2024-11-12T23:00:00Z""#, false),
+    ] {
+        let plain = home_with("");
+        let authorised = home_with(&format!(
+            r#""absences":[{{"subject":"S",{absence},"zones":["home"],"reason":"hospital","reference":"phoned in"}}]"#
+        ));
+        assert_ne!(plain.content_hash(), authorised.content_hash());
+        let mut m = Monitor::new(plain.clone(), options).unwrap();
+        let mut events = Vec::new();
+        for f in &fixes[..250] {
+            events.extend(m.push("S", *f, 0).unwrap());
+        }
+        let before = replay(&events);
+        assert_eq!(before.len(), 1, "one curfew violation reported: {before:#?}");
+        let update = m.update_conditions(authorised.clone(), 1).unwrap();
+        assert!(update.iter().all(|e| e.kind == EventKind::Amended), "{update:#?}");
+        assert_eq!(update.len(), 1, "{update:#?}");
+        assert_eq!(update[0].start_us.is_none(), withdrawn, "{update:#?}");
+        events.extend(update);
+        assert!(m.update_conditions(authorised.clone(), 2).unwrap().is_empty());
+        for f in &fixes[250..] {
+            events.extend(m.push("S", *f, 0).unwrap());
+        }
+        events.extend(m.finish(0));
+        let expected = batch(&fixes, &authorised);
+        assert_eq!(replay(&events), expected);
+        assert_eq!(expected.len(), usize::from(!withdrawn));
+        if !withdrawn {
+            let start = expected.keys().next().unwrap().2;
+            assert_eq!(start, 1_731_452_400_000_000, "starts when the absence ends (23:00Z)");
+        }
+        assert_unique_ids(&events);
+        // A checkpoint binds the conditions: restoring under the old ones is refused.
+        let saved = m.checkpoint().unwrap();
+        assert!(Monitor::restore(plain.clone(), &saved).is_err());
+        assert!(Monitor::restore(authorised.clone(), &saved).is_ok());
     }
 }

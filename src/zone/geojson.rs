@@ -4,11 +4,13 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use jiff::tz::TimeZone;
+
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 
-use super::schedule::{parse_local_time, parse_weekday, Schedule, WeeklyWindow};
-use super::{Zone, ZoneKind, ZoneSet, ZoneShape};
+use super::schedule::{parse_local_time, parse_weekday, resolve_local, Schedule, WeeklyWindow};
+use super::{Absence, Conditions, Effective, Suspension, Zone, ZoneKind, ZoneSet, ZoneShape};
 use crate::error::Error;
 use crate::fix::validate_position;
 use crate::time::{parse_time, to_us};
@@ -59,6 +61,19 @@ pub fn zones_from_geojson_bytes(bytes: &[u8], source_name: &str) -> Result<ZoneS
 /// (exclusion zones only) and `schedule`
 /// (`{"tz", "windows": [{"days", "start", "end"}], "from", "until"}`).
 ///
+/// Licence conditions (schema: `docs/schema/zones.schema.json`): a feature
+/// may be one *version* of a zone — `version` (a label), `effective_from`,
+/// `effective_until` — and features sharing an id must all be labelled and
+/// must not overlap in time. The collection may carry a `conditions` member
+/// with `absences` (`subject`, `from`, `until`, optional `zones`, `reason`,
+/// optional `reference`) and `suspensions` (`subjects`, `from`, `until`,
+/// `reason`, optional `reference`). Instants are RFC 3339 with an offset,
+/// or local date-times (`2024-11-01T00:00`, or a date for midnight)
+/// resolved in the IANA zone named by the feature's or entry's `tz`, else
+/// the collection's `tz`, else (for a version) its schedule's, with the
+/// schedule policy at DST changes (a skipped local time → the first instant
+/// after the gap; a repeated one → the earlier).
+///
 /// # Errors
 /// As [`read_zones`].
 ///
@@ -85,6 +100,14 @@ fn parse_zones(text: &str, source_name: &str) -> Result<ZoneSet, Error> {
         .get("features")
         .and_then(Value::as_array)
         .ok_or_else(|| Error::format(source_name, "FeatureCollection has no `features` array"))?;
+    let file_tz = match doc.get("tz").filter(|v| !v.is_null()) {
+        None => None,
+        Some(v) => Some(
+            v.as_str()
+                .and_then(|n| TimeZone::get(n).ok())
+                .ok_or_else(|| Error::format(source_name, format!("`tz`: not a known IANA time zone (got {v})")))?,
+        ),
+    };
     let mut zones = Vec::with_capacity(feats.len());
     let mut seen = HashSet::new();
     for (index, f) in feats.iter().enumerate() {
@@ -102,8 +125,19 @@ fn parse_zones(text: &str, source_name: &str) -> Result<ZoneSet, Error> {
             None => return Err(ctx.err("id", "missing: give the feature an `id` or a `properties.id`")),
         };
         ctx.id = Some(id.clone());
-        if !seen.insert(id.clone()) {
-            return Err(ctx.err("id", "duplicate zone id"));
+        let version = match prop("version") {
+            None => None,
+            Some(Value::String(v)) if !v.trim().is_empty() => Some(v.clone()),
+            Some(other) => return Err(ctx.err("version", format!("must be a non-empty string (got {other})"))),
+        };
+        if !seen.insert((id.clone(), version.clone())) {
+            return Err(ctx.err(
+                "id",
+                match &version {
+                    Some(v) => format!("duplicate version {v:?} of this zone"),
+                    None => "duplicate zone id (versions of one zone need a `version` label each)".to_string(),
+                },
+            ));
         }
         let kind = match prop("kind").and_then(Value::as_str) {
             Some("exclusion") => ZoneKind::Exclusion,
@@ -152,6 +186,31 @@ fn parse_zones(text: &str, source_name: &str) -> Result<ZoneSet, Error> {
             None => None,
             Some(s) => Some(parse_schedule(s, &ctx)?),
         };
+        let tz = match prop("tz") {
+            None => file_tz
+                .clone()
+                .or_else(|| schedule.as_ref().and_then(|s| TimeZone::get(&s.tz_name).ok())),
+            Some(v) => Some(
+                v.as_str()
+                    .and_then(|n| TimeZone::get(n).ok())
+                    .ok_or_else(|| ctx.err("tz", format!("not a known IANA time zone (got {v})")))?,
+            ),
+        };
+        let instant = |name: &str| -> Result<Option<i64>, Error> {
+            prop(name)
+                .map(|v| parse_instant(v, tz.as_ref()).map_err(|r| ctx.err(name, r)))
+                .transpose()
+        };
+        let effective = Effective {
+            from_us: instant("effective_from")?,
+            until_us: instant("effective_until")?,
+            version,
+        };
+        if let (Some(f), Some(u)) = (effective.from_us, effective.until_us) {
+            if f >= u {
+                return Err(ctx.err("effective_until", "must be after `effective_from`"));
+            }
+        }
         zones.push(Zone {
             id,
             kind,
@@ -159,9 +218,174 @@ fn parse_zones(text: &str, source_name: &str) -> Result<ZoneSet, Error> {
             subjects,
             buffer_m,
             schedule,
+            effective,
         });
     }
-    ZoneSet::new(zones)
+    let conditions = match doc.get("conditions").filter(|v| !v.is_null()) {
+        None => Conditions::default(),
+        Some(c) => parse_conditions(c, file_tz.as_ref(), source_name)?,
+    };
+    ZoneSet::with_conditions(zones, conditions).map_err(|e| match e {
+        Error::Zone {
+            index,
+            id,
+            field,
+            reason,
+            ..
+        } => Error::Zone {
+            source_name: source_name.to_string(),
+            index,
+            id,
+            field,
+            reason,
+        },
+        Error::Condition {
+            list,
+            index,
+            field,
+            reason,
+            ..
+        } => Error::Condition {
+            source_name: source_name.to_string(),
+            list,
+            index,
+            field,
+            reason,
+        },
+        other => other,
+    })
+}
+
+/// An instant: RFC 3339 with an offset, or a local date-time or date
+/// resolved in `tz` with the schedule policy (see [`resolve_local`]).
+fn parse_instant(v: &Value, tz: Option<&TimeZone>) -> Result<i64, String> {
+    let text = v
+        .as_str()
+        .ok_or_else(|| format!("must be a time such as \"2024-11-01T00:00:00Z\" (got {v})"))?;
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(to_us(t));
+    }
+    let dt = text
+        .parse::<jiff::civil::DateTime>()
+        .or_else(|_| {
+            text.parse::<jiff::civil::Date>()
+                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        })
+        .map_err(|_| {
+            format!("not a time (got {text:?}): use RFC 3339 (\"2024-11-01T00:00:00Z\") or a local date-time")
+        })?;
+    let tz = tz.ok_or_else(|| {
+        format!(
+            "{text:?} is a local time: give it an offset, or name its IANA zone in `tz` (here or on the collection)"
+        )
+    })?;
+    Ok(to_us(resolve_local(tz, dt)))
+}
+
+/// The collection's `conditions` member.
+fn parse_conditions(c: &Value, file_tz: Option<&TimeZone>, source: &str) -> Result<Conditions, Error> {
+    let err = |list: &str, index: usize, field: &str, reason: String| Error::Condition {
+        source_name: source.to_string(),
+        list: list.to_string(),
+        index,
+        field: field.to_string(),
+        reason,
+    };
+    if !c.is_object() {
+        return Err(Error::format(
+            source,
+            "`conditions` must be an object with `absences` and/or `suspensions`",
+        ));
+    }
+    if let Some(k) = c
+        .as_object()
+        .and_then(|o| o.keys().find(|k| !matches!(k.as_str(), "absences" | "suspensions")))
+    {
+        return Err(Error::format(
+            source,
+            format!("`conditions.{k}`: unknown member (expected `absences` or `suspensions`)"),
+        ));
+    }
+    let list = |name: &str| -> Result<&[Value], Error> {
+        match c.get(name).filter(|v| !v.is_null()) {
+            None => Ok(&[]),
+            Some(Value::Array(a)) => Ok(a.as_slice()),
+            Some(_) => Err(Error::format(source, format!("`conditions.{name}` must be a list"))),
+        }
+    };
+    let mut out = Conditions::default();
+    for (list_name, entries) in [("absences", list("absences")?), ("suspensions", list("suspensions")?)] {
+        for (i, e) in entries.iter().enumerate() {
+            let e_err = |field: &str, reason: String| err(list_name, i, field, reason);
+            if !e.is_object() {
+                return Err(e_err("", "must be an object".into()));
+            }
+            let get = |k: &str| e.get(k).filter(|v| !v.is_null());
+            let text = |k: &str, required: bool| -> Result<Option<String>, Error> {
+                match get(k) {
+                    None if required => Err(e_err(k, "missing".into())),
+                    None => Ok(None),
+                    Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
+                    Some(other) => Err(e_err(k, format!("must be a non-empty string (got {other})"))),
+                }
+            };
+            let tz = match get("tz") {
+                None => file_tz.cloned(),
+                Some(v) => Some(
+                    v.as_str()
+                        .and_then(|n| TimeZone::get(n).ok())
+                        .ok_or_else(|| e_err("tz", format!("not a known IANA time zone (got {v})")))?,
+                ),
+            };
+            let instant = |k: &str| -> Result<i64, Error> {
+                let v = get(k).ok_or_else(|| e_err(k, "missing".into()))?;
+                parse_instant(v, tz.as_ref()).map_err(|r| e_err(k, r))
+            };
+            let strings = |k: &str| -> Result<Option<Vec<String>>, Error> {
+                match get(k) {
+                    None => Ok(None),
+                    Some(Value::Array(a)) if !a.is_empty() => a
+                        .iter()
+                        .enumerate()
+                        .map(|(j, v)| match v {
+                            Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
+                            other => Err(e_err(
+                                &format!("{k}[{j}]"),
+                                format!("must be a non-empty string (got {other})"),
+                            )),
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(Some),
+                    Some(other) => Err(e_err(k, format!("must be a non-empty list of ids (got {other})"))),
+                }
+            };
+            let (from_us, until_us) = (instant("from")?, instant("until")?);
+            if from_us >= until_us {
+                return Err(e_err("until", "must be after `from`".into()));
+            }
+            let reason = text("reason", true)?.unwrap_or_default();
+            let reference = text("reference", false)?;
+            if list_name == "absences" {
+                out.absences.push(Absence {
+                    subject: text("subject", true)?.unwrap_or_default(),
+                    from_us,
+                    until_us,
+                    zones: strings("zones")?,
+                    reason,
+                    reference,
+                });
+            } else {
+                out.suspensions.push(Suspension {
+                    subjects: strings("subjects")?.ok_or_else(|| e_err("subjects", "missing".into()))?,
+                    from_us,
+                    until_us,
+                    reason,
+                    reference,
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn parse_position(v: &Value, field: &str, ctx: &Ctx<'_>) -> Result<Coord<f64>, Error> {

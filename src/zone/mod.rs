@@ -4,12 +4,15 @@
 //! engine.
 
 mod circle;
+mod conditions;
 mod geojson;
 mod polygon;
 mod schedule;
 mod validity;
 
 pub use circle::Circle;
+pub(crate) use conditions::overlap_us;
+pub use conditions::{Absence, Conditions, Lifted, Suspension};
 pub use geojson::{read_zones, zones_from_geojson_bytes, zones_from_geojson_str};
 
 pub(crate) use polygon::point_segment_distance as point_segment_distance_m;
@@ -25,6 +28,8 @@ use geo::MultiPolygon;
 use rstar::{RTree, RTreeObject, AABB};
 
 use crate::error::Error;
+use crate::time::Window;
+use conditions::ConditionIndex;
 
 /// What a zone forbids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -62,10 +67,11 @@ pub enum ZoneShape {
     },
 }
 
-/// One zone as defined by its owner.
-#[derive(Debug, Clone, PartialEq)]
+/// One zone as defined by its owner (one version of it, when it has
+/// several).
+#[derive(Clone, PartialEq)]
 pub struct Zone {
-    /// Unique id.
+    /// Unique id (shared by the versions of one zone).
     pub id: String,
     /// Exclusion or inclusion.
     pub kind: ZoneKind,
@@ -77,7 +83,59 @@ pub struct Zone {
     pub buffer_m: Option<f64>,
     /// When the zone is active; `None` = always.
     pub schedule: Option<Schedule>,
+    /// When this version is in force (default: always, unversioned).
+    pub effective: Effective,
 }
+
+impl std::fmt::Debug for Zone {
+    /// As derived, with `effective` left out when it is the default (so an
+    /// unversioned zone prints, and hashes, as before versions existed).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Zone");
+        d.field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("shape", &self.shape)
+            .field("subjects", &self.subjects)
+            .field("buffer_m", &self.buffer_m)
+            .field("schedule", &self.schedule);
+        if self.effective != Effective::default() {
+            d.field("effective", &self.effective);
+        }
+        d.finish()
+    }
+}
+
+/// When one version of a zone is in force: `[from_us, until_us)`, UTC µs,
+/// either side open when `None`. Versions of one zone share its id, carry
+/// distinct labels and do not overlap in time; an episode crossing a
+/// version change is cut at the change.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Effective {
+    /// First instant in force, UTC µs (inclusive); `None` = since always.
+    pub from_us: Option<i64>,
+    /// Instant it stops, UTC µs (exclusive); `None` = still in force.
+    pub until_us: Option<i64>,
+    /// The version's label (e.g. `"2024-11 variation"`); `None` for a zone
+    /// with one version.
+    pub version: Option<String>,
+}
+
+impl Effective {
+    /// Whether it is bounded on either side.
+    pub fn is_bounded(&self) -> bool {
+        self.from_us.is_some() || self.until_us.is_some()
+    }
+
+    /// Whether `t_us` falls inside.
+    #[inline]
+    pub fn contains(&self, t_us: i64) -> bool {
+        self.from_us.is_none_or(|f| t_us >= f) && self.until_us.is_none_or(|u| t_us < u)
+    }
+}
+
+/// Joins a zone id and a version label in a zone key (U+001F, the unit
+/// separator: not found in real ids).
+pub const VERSION_SEPARATOR: char = '\u{1f}';
 
 /// Prepared geometry of a zone or of its buffer.
 #[derive(Debug, Clone)]
@@ -232,27 +290,83 @@ pub struct ZoneSet {
     global_exclusion_tree: RTree<ZoneEnvelope>,
     /// [`ZoneSet::content_hash`], computed on first use.
     content_hash: std::sync::OnceLock<String>,
+    /// Authorised absences and suspensions.
+    conditions: Conditions,
+    /// `conditions` by subject.
+    condition_index: ConditionIndex,
+    /// Per zone: whether its rule is ever lifted or bounded in time
+    /// (a schedule, an effective interval, or conditions that may apply),
+    /// so the engine must look up its active windows.
+    conditional: Vec<bool>,
 }
 
 impl ZoneSet {
     /// Prepares zones.
     ///
     /// # Errors
-    /// [`Error::Zone`] for a duplicate id or a polygon ring of zero area
-    /// (other checks happen when zones are read; zones built in code are
-    /// otherwise trusted to be valid).
+    /// [`Error::Zone`] for a duplicate id (see [`ZoneSet::with_conditions`]
+    /// for versions) or a polygon ring of zero area (other checks happen
+    /// when zones are read; zones built in code are otherwise trusted to be
+    /// valid).
     pub fn new(zones: Vec<Zone>) -> Result<Self, Error> {
-        let mut by_id = HashMap::new();
-        let mut prepared = Vec::with_capacity(zones.len());
+        Self::with_conditions(zones, Conditions::default())
+    }
+
+    /// Prepares zones under licence conditions: versions of one zone share
+    /// its id and need distinct `effective.version` labels and effective
+    /// intervals that do not overlap; absences and suspensions lift rules
+    /// for their subjects (see [`Conditions`]).
+    ///
+    /// # Errors
+    /// [`Error::Zone`] as [`ZoneSet::new`], and for versions without
+    /// labels, with the same label or overlapping in time;
+    /// [`Error::Condition`] for an absence naming an unknown zone or an
+    /// empty or reversed interval.
+    pub fn with_conditions(zones: Vec<Zone>, conditions: Conditions) -> Result<Self, Error> {
+        let mut by_id: HashMap<String, usize> = HashMap::new();
+        let mut prepared: Vec<PreparedZone> = Vec::with_capacity(zones.len());
         for (i, z) in zones.into_iter().enumerate() {
-            if by_id.insert(z.id.clone(), i).is_some() {
-                return Err(Error::Zone {
+            if let Some(&first) = by_id.get(&z.id) {
+                let zone_err = |reason: String| Error::Zone {
                     source_name: "<memory>".into(),
                     index: i,
                     id: Some(z.id.clone()),
-                    field: "id".into(),
-                    reason: "duplicate zone id".into(),
-                });
+                    field: "effective".into(),
+                    reason,
+                };
+                let others = prepared[first..].iter().filter(|p| p.zone.id == z.id);
+                for o in others {
+                    let (a, b) = (&o.zone.effective, &z.effective);
+                    if a.version.is_none() || b.version.is_none() {
+                        return Err(zone_err(
+                            "duplicate zone id: versions of one zone need a `version` label each".into(),
+                        ));
+                    }
+                    if a.version == b.version {
+                        return Err(zone_err(format!("duplicate version {:?} of this zone", b.version)));
+                    }
+                    let lo = a.from_us.unwrap_or(i64::MIN).max(b.from_us.unwrap_or(i64::MIN));
+                    let hi = a.until_us.unwrap_or(i64::MAX).min(b.until_us.unwrap_or(i64::MAX));
+                    if lo < hi {
+                        return Err(zone_err(format!(
+                            "version {:?} is in force at the same time as version {:?} (effective intervals overlap)",
+                            b.version, a.version
+                        )));
+                    }
+                }
+            } else {
+                by_id.insert(z.id.clone(), i);
+            }
+            if let (Some(f), Some(u)) = (z.effective.from_us, z.effective.until_us) {
+                if f >= u {
+                    return Err(Error::Zone {
+                        source_name: "<memory>".into(),
+                        index: i,
+                        id: Some(z.id.clone()),
+                        field: "effective".into(),
+                        reason: "`effective_from` is not before `effective_until`".into(),
+                    });
+                }
             }
             if let ZoneShape::Polygon(mp) = &z.shape {
                 let rings =
@@ -324,6 +438,20 @@ impl ZoneSet {
             .iter()
             .map(|z| std::sync::Arc::from(z.zone.id.as_str()))
             .collect();
+        check_conditions(&conditions, &by_id)?;
+        let condition_index = ConditionIndex::new(&conditions);
+        let conditional = prepared
+            .iter()
+            .map(|z| {
+                z.zone.schedule.is_some()
+                    || z.zone.effective.is_bounded()
+                    || !conditions.suspensions.is_empty()
+                    || conditions
+                        .absences
+                        .iter()
+                        .any(|a| a.zones.as_ref().is_none_or(|l| l.contains(&z.zone.id)))
+            })
+            .collect();
         Ok(ZoneSet {
             zones: prepared,
             by_id,
@@ -333,11 +461,115 @@ impl ZoneSet {
             shared_ids,
             global_exclusion_tree,
             content_hash: std::sync::OnceLock::new(),
+            conditions,
+            condition_index,
+            conditional,
         })
     }
 
+    /// The authorised absences and suspensions.
+    pub fn conditions(&self) -> &Conditions {
+        &self.conditions
+    }
+
+    /// Whether the rule of zone number `i` is ever bounded or lifted in
+    /// time (schedule, effective interval, conditions): if not, it is
+    /// active at every instant for every subject it applies to.
+    #[inline]
+    pub fn is_conditional(&self, i: usize) -> bool {
+        self.conditional[i]
+    }
+
+    /// The instants zone number `i`'s rule is lifted for `subject`
+    /// (authorised absences covering the zone, suspensions).
+    pub fn lifted(&self, subject: &str, i: usize) -> Lifted {
+        if !self.condition_index.has(subject) {
+            return Lifted::default();
+        }
+        self.condition_index
+            .lifted(&self.conditions, subject, &self.zones[i].zone.id)
+    }
+
+    /// The scheduled windows of zone number `i` overlapping `range`: its
+    /// schedule's occurrences (the whole of `range` without a schedule),
+    /// clipped to the version's effective interval; not clipped to
+    /// `range`, sorted, disjoint. Conditions are not subtracted (see
+    /// [`ZoneSet::active_windows`]).
+    pub fn scheduled_windows(&self, i: usize, range: Window) -> Vec<(i64, i64)> {
+        let z = &self.zones[i].zone;
+        let (lo, hi) = (
+            z.effective.from_us.unwrap_or(i64::MIN),
+            z.effective.until_us.unwrap_or(i64::MAX),
+        );
+        let base: Vec<(i64, i64)> = match &z.schedule {
+            Some(s) => s
+                .occurrences(range)
+                .into_iter()
+                .map(|w| (w.start_us, w.end_us))
+                .collect(),
+            None => vec![(range.start_us, range.end_us)],
+        };
+        base.into_iter()
+            .map(|(a, b)| (a.max(lo), b.min(hi)))
+            .filter(|(a, b)| a < b)
+            .collect()
+    }
+
+    /// The windows in which zone number `i`'s rule applies to `subject`
+    /// overlapping `range`: [`ZoneSet::scheduled_windows`] minus the
+    /// subject's authorised absences and suspensions. The one definition
+    /// of "active" for the engine, debouncing, curfews and explanations.
+    pub fn active_windows(&self, i: usize, subject: &str, range: Window) -> Vec<(i64, i64)> {
+        let w = self.scheduled_windows(i, range);
+        let lifted = self.lifted(subject, i);
+        if lifted.is_empty() {
+            w
+        } else {
+            conditions::subtract(&w, &lifted.all())
+        }
+    }
+
+    /// Whether zone number `i`'s rule applies to `subject` at `t_us`.
+    pub fn is_active(&self, i: usize, subject: &str, t_us: i64) -> bool {
+        !self.is_conditional(i)
+            || self
+                .active_windows(i, subject, Window::from_us(t_us, t_us.saturating_add(1)))
+                .iter()
+                .any(|&(a, b)| a <= t_us && t_us < b)
+    }
+
+    /// Whether zone number `i`'s version is in force at `t_us` (its
+    /// effective interval; schedules and conditions aside).
+    #[inline]
+    pub fn in_force(&self, i: usize, t_us: i64) -> bool {
+        self.zones[i].zone.effective.contains(t_us)
+    }
+
+    /// The version of zone `id` in force at `t_us`, or its only version.
+    pub fn version_at(&self, id: &str, t_us: i64) -> Option<usize> {
+        let first = *self.by_id.get(id)?;
+        self.zones[first..]
+            .iter()
+            .enumerate()
+            .find(|(_, z)| z.zone.id == id && z.zone.effective.contains(t_us))
+            .map(|(k, _)| first + k)
+            .or(Some(first))
+    }
+
+    /// A zone's key: its id, or for a version its id and label joined by
+    /// [`VERSION_SEPARATOR`] (the name checkpoints use to match zones across
+    /// a change of conditions).
+    pub fn key(&self, i: usize) -> String {
+        let z = &self.zones[i].zone;
+        match &z.effective.version {
+            Some(v) => format!("{}{VERSION_SEPARATOR}{v}", z.id),
+            None => z.id.clone(),
+        }
+    }
+
     /// A content hash of every zone as defined — id, kind, geometry (exact
-    /// doubles), subjects, buffer and schedule, in order — as `xxh3:` and
+    /// doubles), subjects, buffer, schedule and effective interval, in
+    /// order, then the absences and suspensions — as `xxh3:` and
     /// 16 hex digits. Two sets with the same ids but another geometry, kind
     /// or schedule hash differently; a monitor checkpoint records it and
     /// refuses other zones.
@@ -350,6 +582,9 @@ impl ZoneSet {
                 // and holds no unordered collections.
                 h.write(format!("{:?}", z.zone).as_bytes());
                 h.write(&[0]);
+            }
+            if !self.conditions.is_empty() {
+                h.write(format!("{:?}", self.conditions).as_bytes());
             }
             format!("xxh3:{:016x}", h.finish())
         })
@@ -380,7 +615,8 @@ impl ZoneSet {
         &self.zones
     }
 
-    /// The zone with `id`.
+    /// The zone with `id` (its first version when it has several; see
+    /// [`ZoneSet::version_at`]).
     pub fn by_id(&self, id: &str) -> Option<&PreparedZone> {
         self.by_id.get(id).map(|&i| &self.zones[i])
     }
@@ -423,4 +659,48 @@ impl ZoneSet {
             .locate_in_envelope_intersecting(&AABB::from_corners([bbox[0], bbox[1]], [bbox[2], bbox[3]]))
             .map(|e| e.index as usize)
     }
+}
+
+/// Checks absences and suspensions: intervals not empty or reversed, at
+/// least one subject per suspension, zones named by an absence known.
+fn check_conditions(c: &Conditions, by_id: &HashMap<String, usize>) -> Result<(), Error> {
+    let err = |list: &str, index: usize, field: &str, reason: String| Error::Condition {
+        source_name: "<memory>".into(),
+        list: list.into(),
+        index,
+        field: field.into(),
+        reason,
+    };
+    for (i, a) in c.absences.iter().enumerate() {
+        if a.from_us >= a.until_us {
+            return Err(err("absences", i, "until", "must be after `from`".into()));
+        }
+        if a.subject.trim().is_empty() {
+            return Err(err("absences", i, "subject", "must be a non-empty subject id".into()));
+        }
+        if let Some(zones) = &a.zones {
+            if let Some((k, z)) = zones.iter().enumerate().find(|(_, z)| !by_id.contains_key(z.as_str())) {
+                return Err(err(
+                    "absences",
+                    i,
+                    &format!("zones[{k}]"),
+                    format!("unknown zone id {z:?}"),
+                ));
+            }
+        }
+    }
+    for (i, s) in c.suspensions.iter().enumerate() {
+        if s.from_us >= s.until_us {
+            return Err(err("suspensions", i, "until", "must be after `from`".into()));
+        }
+        if s.subjects.is_empty() || s.subjects.iter().any(|x| x.trim().is_empty()) {
+            return Err(err(
+                "suspensions",
+                i,
+                "subjects",
+                "must be a non-empty list of subject ids".into(),
+            ));
+        }
+    }
+    Ok(())
 }

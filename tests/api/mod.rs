@@ -2,6 +2,7 @@
 
 mod analysis;
 mod breach;
+mod conditions;
 mod parquet_io;
 mod persist;
 mod readers;

@@ -31,6 +31,7 @@ fn first_entry_and_time_in_zone_match_shapely_and_pymeos() {
             subjects: None,
             buffer_m: None,
             schedule: None,
+            effective: Default::default(),
         }])
         .unwrap();
         let fixes = r["fixes"].as_array().unwrap();

@@ -75,6 +75,7 @@ fn scenario(seed: u64) -> (TrailStore, ZoneSet) {
             subjects: None,
             buffer_m,
             schedule,
+            effective: Default::default(),
         });
     }
     // A random walk with 20–90 s between fixes and occasional long gaps.

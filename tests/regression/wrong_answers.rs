@@ -410,6 +410,7 @@ fn a_zero_area_polygon_is_refused_with_its_feature_and_field() {
         subjects: None,
         buffer_m: None,
         schedule: None,
+        effective: Default::default(),
     };
     assert!(matches!(ZoneSet::new(vec![z]), Err(Error::Zone { .. })));
 }

@@ -39,6 +39,8 @@ enum Command {
     Breaches(zones::BreachArgs),
     /// Curfew compliance per subject, inclusion zone and window occurrence.
     Curfew(zones::CurfewArgs),
+    /// Licence conditions in a zone file (versions, absences, suspensions): `conditions validate FILE`.
+    Conditions(zones::ConditionsArgs),
     /// Who came within a radius of a place during a window (hit / possible).
     Near(analysis::NearArgs),
     /// Near queries for a CSV of incidents, optionally with rule-outs.
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
         Command::Trail(args) => trail::run(args),
         Command::Breaches(args) => zones::run_breaches(args),
         Command::Curfew(args) => zones::run_curfew(args),
+        Command::Conditions(args) => zones::run_conditions(args),
         Command::Monitor(args) => monitor::run(args),
         Command::Near(args) => analysis::run_near(args),
         Command::NearMany(args) => analysis::run_near_many(args),

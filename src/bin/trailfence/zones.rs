@@ -99,3 +99,63 @@ pub fn run_curfew(args: CurfewArgs) -> Result<(), Failure> {
     let rows = curfew(&store, &zones, window, &options)?;
     q.write(|w| write_curfew(&rows, format, w))
 }
+
+/// Arguments of `trailfence conditions`.
+#[derive(Debug, Args)]
+pub struct ConditionsArgs {
+    #[command(subcommand)]
+    action: ConditionsAction,
+}
+
+/// What `trailfence conditions` does.
+#[derive(Debug, clap::Subcommand)]
+pub enum ConditionsAction {
+    /// Check a zone file with licence conditions (versions, absences,
+    /// suspensions); prints a JSON summary, or the first located error
+    /// (exit 2).
+    Validate {
+        /// Zones file (GeoJSON FeatureCollection, optionally with `conditions`).
+        file: PathBuf,
+    },
+}
+
+/// `trailfence conditions validate FILE`.
+pub fn run_conditions(args: ConditionsArgs) -> Result<(), Failure> {
+    let ConditionsAction::Validate { file } = args.action;
+    let zones = read_zones(&file)?;
+    let time = |t: Option<i64>| t.map(|t| trailfence::from_us(t).to_string());
+    let versions: Vec<serde_json::Value> = zones
+        .zones()
+        .iter()
+        .filter(|z| z.zone.effective != trailfence::Effective::default())
+        .map(|z| {
+            serde_json::json!({
+                "zone": z.zone.id,
+                "version": z.zone.effective.version,
+                "effective_from": time(z.zone.effective.from_us),
+                "effective_until": time(z.zone.effective.until_us),
+            })
+        })
+        .collect();
+    let c = zones.conditions();
+    let summary = serde_json::json!({
+        "file": file.display().to_string(),
+        "valid": true,
+        "zones": zones.len(),
+        "versions": versions,
+        "absences": c.absences.iter().map(|a| serde_json::json!({
+            "subject": a.subject, "from": time(Some(a.from_us)), "until": time(Some(a.until_us)),
+            "zones": a.zones, "reason": a.reason, "reference": a.reference,
+        })).collect::<Vec<_>>(),
+        "suspensions": c.suspensions.iter().map(|s| serde_json::json!({
+            "subjects": s.subjects, "from": time(Some(s.from_us)), "until": time(Some(s.until_us)),
+            "reason": s.reason, "reference": s.reference,
+        })).collect::<Vec<_>>(),
+        "content_hash": zones.content_hash(),
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&summary).map_err(|e| Failure::Io(e.to_string()))?
+    );
+    Ok(())
+}

@@ -25,8 +25,8 @@ $(VPY):
 	$(VPY) -m pip --version >/dev/null
 
 venv: $(VPY)
-	$(VPY) -c "import maturin, pytest, numpy, pandas, pyarrow, shapely, h3, mypy, duckdb, dask, distributed; import importlib.metadata as m; m.version('pandas-stubs')" 2>/dev/null || \
-	  $(VPY) -m pip install --quiet "maturin>=1.16,<2" pytest "numpy>=1.26" "pandas>=2.2" pyarrow shapely "h3>=4" mypy pandas-stubs duckdb "dask>=2024.8" "distributed>=2024.8"
+	$(VPY) -c "import maturin, pytest, numpy, pandas, pyarrow, shapely, h3, mypy, duckdb, dask, distributed; import importlib.metadata as m; m.version('pandas-stubs'); import jsonschema" 2>/dev/null || \
+	  $(VPY) -m pip install --quiet "maturin>=1.16,<2" pytest "numpy>=1.26" "pandas>=2.2" pyarrow shapely "h3>=4" mypy pandas-stubs duckdb "dask>=2024.8" "distributed>=2024.8" "jsonschema>=4.18"
 
 python-test: venv
 	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin develop --quiet

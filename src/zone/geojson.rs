@@ -317,8 +317,21 @@ fn parse_conditions(c: &Value, file_tz: Option<&TimeZone>, source: &str) -> Resu
     for (list_name, entries) in [("absences", list("absences")?), ("suspensions", list("suspensions")?)] {
         for (i, e) in entries.iter().enumerate() {
             let e_err = |field: &str, reason: String| err(list_name, i, field, reason);
-            if !e.is_object() {
+            let Some(members) = e.as_object() else {
                 return Err(e_err("", "must be an object".into()));
+            };
+            // A misspelt member (`zone` for `zones`) must not widen an
+            // authorisation silently.
+            let known: &[&str] = if list_name == "absences" {
+                &["subject", "from", "until", "zones", "reason", "reference", "tz"]
+            } else {
+                &["subjects", "from", "until", "reason", "reference", "tz"]
+            };
+            if let Some(k) = members.keys().find(|k| !known.contains(&k.as_str())) {
+                return Err(e_err(
+                    k,
+                    format!("unknown member (expected one of {})", known.join(", ")),
+                ));
             }
             let get = |k: &str| e.get(k).filter(|v| !v.is_null());
             let text = |k: &str, required: bool| -> Result<Option<String>, Error> {

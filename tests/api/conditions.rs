@@ -411,7 +411,12 @@ fn a_suspension_across_a_whole_night() {
 #[test]
 fn invalid_conditions_are_located_errors() {
     let f = [home("19:00", "07:00", "")];
-    let cases: [(Vec<String>, &str, &str); 8] = [
+    let cases: [(Vec<String>, &str, &str); 9] = [
+        (
+            f.to_vec(),
+            r#""absences":[{"subject":"S","from":"2024-01-01","until":"2024-01-02","zone":["home"],"reason":"r"}]"#,
+            "conditions.absences[0]: field `zone`: unknown member",
+        ),
         (
             f.to_vec(),
             r#""absences":[{"subject":"S","from":"2024-01-01T00:00Z","until":"2024-01-02T00:00Z","reason":"ok"},{"subject":"S","from":"2024-01-02T00:00Z","until":"2024-01-01T00:00Z","reason":"r"}]"#,

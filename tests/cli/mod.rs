@@ -528,3 +528,69 @@ fn breaches_explain_lists_the_fixes_behind_each_verdict() {
         assert_eq!(e["confidence"] == "confirmed", p >= 0.9, "{e}");
     }
 }
+
+/// `conditions validate` prints a summary of a valid file (exit 0) and the
+/// located error of an invalid one (exit 2); `curfew` under the example
+/// conditions splits authorised and suspended time.
+#[test]
+fn conditions_validate_and_curfew_under_conditions() {
+    let out = bin()
+        .args(["conditions", "validate", "docs/examples/conditions.geojson"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["versions"].as_array().unwrap().len(), 2);
+    // 18:30 local on 27 October 2024 is GMT (the clocks went back that morning).
+    assert_eq!(v["absences"][0]["from"], "2024-10-27T18:30:00Z");
+    // 17:00 local on 25 October is BST.
+    assert_eq!(v["suspensions"][0]["from"], "2024-10-25T16:00:00Z");
+
+    let dir = temp_dir("conditions-validate");
+    let bad = dir.join("bad.geojson");
+    let text = std::fs::read_to_string(root().join("docs/examples/conditions.geojson"))
+        .unwrap()
+        .replace("\"until\": \"2024-10-28T03:00\"", "\"until\": \"2024-10-27T03:00\"");
+    std::fs::write(&bad, text).unwrap();
+    let out = bin().args(["conditions", "validate"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.geojson: conditions.absences[0]: field `until`: must be after `from`"),
+        "{err}"
+    );
+
+    let out = bin()
+        .args([
+            "curfew",
+            "--input",
+            "data/fixes.csv",
+            "--zones",
+            "docs/examples/conditions.geojson",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .ends_with(",authorised_s,suspended_s,zone_version"));
+    let row = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // S0001's night of the 27th: 19:00-03:00 authorised, no violation.
+    let r = row("S0001,home-S0001,2024-10-27T19:00:00Z");
+    assert_eq!((r[10].as_str(), r[13].as_str()), ("0", "28800"));
+    // S0002 in custody the whole night of the 25th.
+    let r = row("S0002,home-S0002,2024-10-25T18:00:00Z");
+    assert_eq!((r[4].as_str(), r[14].as_str()), ("43200", "43200"));
+    let _ = std::fs::remove_dir_all(dir);
+}

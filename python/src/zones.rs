@@ -66,6 +66,20 @@ impl PyZones {
             .inner
             .by_id(id)
             .ok_or_else(|| ValidationError::new_err(format!("unknown zone id {id:?}")))?;
+        let versions: Vec<&str> = self
+            .inner
+            .zones()
+            .iter()
+            .filter(|p| p.zone.id == id)
+            .filter_map(|p| p.zone.effective.version.as_deref())
+            .collect();
+        if versions.len() > 1 {
+            // Which geometry is meant depends on the time: refuse rather than guess.
+            return Err(ValidationError::new_err(format!(
+                "zone {id:?} has several versions ({}): covers() cannot tell which is meant",
+                versions.join(", ")
+            )));
+        }
         let (lon, lat) = (lon.as_slice()?, lat.as_slice()?);
         if lon.len() != lat.len() {
             return Err(ValidationError::new_err("lon and lat differ in length"));

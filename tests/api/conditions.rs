@@ -100,24 +100,34 @@ fn nights(rows: &[CurfewRow]) -> Vec<(Option<&str>, i64, i64, f64)> {
         .collect()
 }
 
+/// Home's curfew 19:00–07:00 (version v1) until `until`, 21:00–06:00 (v2)
+/// from `from` (local London times).
+fn variation(until: &str, from: &str) -> ZoneSet {
+    zones(
+        &[
+            home(
+                "19:00",
+                "07:00",
+                &format!(r#","version":"v1","effective_until":"{until}""#),
+            ),
+            home(
+                "21:00",
+                "06:00",
+                &format!(r#","version":"v2","effective_from":"{from}""#),
+            ),
+        ],
+        "",
+    )
+    .unwrap()
+}
+
 /// A curfew varied from 19:00–07:00 to 21:00–06:00 from midnight on
 /// 1 November 2024 (GMT): the night across the change is judged under v1
 /// until midnight and v2 after it; leaving home at 20:00 is a breach under
 /// v1 (31 October) and not under v2 (1 November).
 #[test]
 fn curfew_variation_at_midnight() {
-    let z = zones(
-        &[
-            home(
-                "19:00",
-                "07:00",
-                r#","version":"v1","effective_until":"2024-11-01T00:00""#,
-            ),
-            home("21:00", "06:00", r#","version":"v2","effective_from":"2024-11-01""#),
-        ],
-        "",
-    )
-    .unwrap();
+    let z = variation("2024-11-01T00:00", "2024-11-01");
     let out = [
         ("2024-10-31T20:00:00Z", "2024-10-31T20:30:00Z"),
         ("2024-11-01T20:00:00Z", "2024-11-01T20:30:00Z"),
@@ -180,22 +190,7 @@ fn curfew_variation_at_midnight() {
 /// schedule policy (the earlier instant; the first instant after the gap).
 #[test]
 fn curfew_variation_at_a_dst_change() {
-    let z = zones(
-        &[
-            home(
-                "19:00",
-                "07:00",
-                r#","version":"v1","effective_until":"2024-10-27T00:00""#,
-            ),
-            home(
-                "21:00",
-                "06:00",
-                r#","version":"v2","effective_from":"2024-10-27T00:00""#,
-            ),
-        ],
-        "",
-    )
-    .unwrap();
+    let z = variation("2024-10-27T00:00", "2024-10-27T00:00");
     let store = trail("2024-10-26T12:00:00Z", "2024-10-28T12:00:00Z", |_| 0.0);
     let rows = curfew(&store, &z, Window::all(), &CurfewOptions::default()).unwrap();
     let h = 3600.0;

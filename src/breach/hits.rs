@@ -39,7 +39,9 @@ fn flag_fixes(
     range: std::ops::Range<usize>,
     out: &mut Vec<FixZoneHit>,
 ) {
-    let (lon, lat, t) = (trail.lons(), trail.lats(), trail.times_us());
+    let (lon, lat) = (trail.lons(), trail.lats());
+    // Zone versions: a fix is tested against the version in force only.
+    let versioned = zones.has_versions();
     let mut cand: Vec<(usize, [f64; 4])> = Vec::new();
     let mut c0 = range.start;
     while c0 < range.end {
@@ -72,8 +74,8 @@ fn flag_fixes(
                         && x <= b[2]
                         && y >= b[1]
                         && y <= b[3]
-                        && zones.in_force(z, t[i])
                         && zones.get(z).region.covers(x, y)
+                        && (!versioned || zones.in_force(z, trail.times_us()[i]))
                     {
                         out.push(FixZoneHit {
                             subject: subject_index,

@@ -298,6 +298,8 @@ pub struct ZoneSet {
     /// (a schedule, an effective interval, or conditions that may apply),
     /// so the engine must look up its active windows.
     conditional: Vec<bool>,
+    /// Whether any zone has an effective interval.
+    versioned: bool,
 }
 
 impl ZoneSet {
@@ -439,6 +441,7 @@ impl ZoneSet {
             .map(|z| std::sync::Arc::from(z.zone.id.as_str()))
             .collect();
         check_conditions(&conditions, &by_id)?;
+        let versioned = prepared.iter().any(|z| z.zone.effective.is_bounded());
         let condition_index = ConditionIndex::new(&conditions);
         let conditional = prepared
             .iter()
@@ -461,6 +464,7 @@ impl ZoneSet {
             shared_ids,
             global_exclusion_tree,
             content_hash: std::sync::OnceLock::new(),
+            versioned,
             conditions,
             condition_index,
             conditional,
@@ -483,7 +487,7 @@ impl ZoneSet {
     /// The instants zone number `i`'s rule is lifted for `subject`
     /// (authorised absences covering the zone, suspensions).
     pub fn lifted(&self, subject: &str, i: usize) -> Lifted {
-        if !self.condition_index.has(subject) {
+        if self.conditions.is_empty() || !self.condition_index.has(subject) {
             return Lifted::default();
         }
         self.condition_index
@@ -536,6 +540,13 @@ impl ZoneSet {
                 .active_windows(i, subject, Window::from_us(t_us, t_us.saturating_add(1)))
                 .iter()
                 .any(|&(a, b)| a <= t_us && t_us < b)
+    }
+
+    /// Whether any zone has an effective interval (versions): when none
+    /// has, every zone is in force at every instant.
+    #[inline]
+    pub fn has_versions(&self) -> bool {
+        self.versioned
     }
 
     /// Whether zone number `i`'s version is in force at `t_us` (its

@@ -218,6 +218,29 @@ impl Monitor {
         // Old zone number → new number (None: the zone is gone).
         let remap: Vec<Option<u32>> = c.zone_ids.iter().map(|id| number.get(id.as_str()).copied()).collect();
         let mut m = Monitor::new(zones, options.unwrap_or(c.options))?;
+        // An episode's zone under the new set: the version of the same id in
+        // force at the episode's start (else the same key, else the id's
+        // first version), so what the consumer holds is amended in place
+        // rather than withdrawn and announced again under the same id when
+        // versions move.
+        let mut versions: std::collections::HashMap<String, Vec<(u32, crate::zone::Effective)>> =
+            std::collections::HashMap::new();
+        for (i, z) in m.zones.zones().iter().enumerate() {
+            versions
+                .entry(z.zone.id.clone())
+                .or_default()
+                .push((i as u32, z.zone.effective.clone()));
+        }
+        let number_for = |e: &RawEpisode| -> Option<u32> {
+            let key = c.zone_ids.get(e.zone as usize)?;
+            let id = key.split(crate::zone::VERSION_SEPARATOR).next().unwrap_or(key);
+            let v = versions.get(id)?;
+            v.iter()
+                .find(|(_, eff)| eff.contains(e.start_us))
+                .map(|(z, _)| *z)
+                .or_else(|| remap.get(e.zone as usize).copied().flatten())
+                .or_else(|| v.first().map(|(z, _)| *z))
+        };
         let p = m.params();
         let mut events = Vec::new();
         for (name, old) in c.subjects {
@@ -233,7 +256,7 @@ impl Monitor {
             };
             let mut gone = Vec::new();
             let mut move_to = |e: RawEpisode| -> Option<RawEpisode> {
-                match remap.get(e.zone as usize).copied().flatten() {
+                match number_for(&e) {
                     Some(z) => Some(RawEpisode { zone: z, ..e }),
                     None => {
                         gone.push(e);
@@ -254,7 +277,7 @@ impl Monitor {
             }
             // Already withdrawn: kept for reinstatement, never withdrawn again.
             for e in old.withdrawn.into_values() {
-                if let Some(z) = remap.get(e.zone as usize).copied().flatten() {
+                if let Some(z) = number_for(&e) {
                     let e = RawEpisode { zone: z, ..e };
                     st.withdrawn.insert((e.zone, kind_code(e.kind), e.start_us), e);
                 }

@@ -7,12 +7,21 @@ use crate::breach::{breaches, BreachOptions, Confidence, EpisodeKind};
 use crate::generate::{offset_m, SplitMix64};
 use crate::store::TrailStore;
 use crate::time::Window;
-use crate::zone::{Schedule, WeeklyWindow, Zone, ZoneKind, ZoneShape};
+use crate::zone::{Absence, Conditions, Effective, Schedule, Suspension, WeeklyWindow, Zone, ZoneKind, ZoneShape};
 use crate::Mode;
 
 const ORIGIN: (f64, f64) = (-0.1276, 51.5072);
 
+/// A random stream and zones, with random licence conditions (see
+/// [`scenario_with`]).
 fn scenario(seed: u64) -> (Vec<TrackFix>, ZoneSet) {
+    scenario_with(seed, true)
+}
+
+/// A random stream of subject S near ORIGIN and 1–3 zones; with
+/// `conditions`, sometimes a zone version change, an absence, a suspension
+/// (the pinned-id tests use none: their zones predate conditions).
+fn scenario_with(seed: u64, conditions: bool) -> (Vec<TrackFix>, ZoneSet) {
     let mut rng = SplitMix64::new(seed);
     let mut zones = Vec::new();
     for z in 0..(1 + rng.next_u64() % 3) {
@@ -74,7 +83,56 @@ fn scenario(seed: u64) -> (Vec<TrackFix>, ZoneSet) {
             p = offset_m(ORIGIN, rng.range(-150.0, 150.0), rng.range(-150.0, 150.0));
         }
     }
-    (fixes, ZoneSet::new(zones).unwrap())
+    // Licence conditions (after the fixes, so each seed's fixes are what
+    // they were before conditions existed): a zone replaced by a second
+    // version mid-stream, an absence, a suspension.
+    if !conditions {
+        return (fixes, ZoneSet::new(zones).unwrap());
+    }
+    let (t_first, t_last) = (fixes[0].t_us, fixes[fixes.len() - 1].t_us);
+    let at = |rng: &mut SplitMix64| t_first + ((t_last - t_first) as f64 * rng.range(-0.1, 1.1)) as i64;
+    if rng.chance(0.35) {
+        let k = (rng.next_u64() % zones.len() as u64) as usize;
+        let change = at(&mut rng);
+        let mut next = zones[k].clone();
+        zones[k].effective = Effective {
+            from_us: None,
+            until_us: Some(change),
+            version: Some("a".into()),
+        };
+        if let ZoneShape::Circle { radius_m, .. } = &mut next.shape {
+            *radius_m = rng.range(20.0, 120.0);
+        }
+        next.effective = Effective {
+            from_us: Some(change),
+            until_us: None,
+            version: Some("b".into()),
+        };
+        zones.push(next);
+    }
+    let mut conditions = Conditions::default();
+    if rng.chance(0.4) {
+        let from_us = at(&mut rng);
+        conditions.absences.push(Absence {
+            subject: "S".into(),
+            from_us,
+            until_us: from_us + (rng.range(60.0, 3600.0) * 1e6) as i64,
+            zones: rng.chance(0.5).then(|| vec![zones[0].id.clone()]),
+            reason: "authorised".into(),
+            reference: None,
+        });
+    }
+    if rng.chance(0.25) {
+        let from_us = at(&mut rng);
+        conditions.suspensions.push(Suspension {
+            subjects: vec!["S".into()],
+            from_us,
+            until_us: from_us + (rng.range(60.0, 3600.0) * 1e6) as i64,
+            reason: "custody".into(),
+            reference: None,
+        });
+    }
+    (fixes, ZoneSet::with_conditions(zones, conditions).unwrap())
 }
 
 type Final = BTreeMap<(String, EpisodeKind, i64), (i64, u32, Confidence)>;
@@ -303,7 +361,7 @@ proptest! {
 
 #[test]
 fn signal_loss_and_restore() {
-    let (fixes, zones) = scenario(3);
+    let (fixes, zones) = scenario_with(3, false);
     let mut m = Monitor::new(zones, MonitorOptions::default()).unwrap();
     m.push("S", fixes[0], 0).unwrap();
     assert!(m.tick(fixes[0].t_us + 60_000_000).is_empty());
@@ -326,7 +384,7 @@ fn signal_loss_and_restore() {
 
 #[test]
 fn bad_fixes_and_checkpoints_are_refused() {
-    let (fixes, zones) = scenario(4);
+    let (fixes, zones) = scenario_with(4, false);
     let mut m = Monitor::new(zones.clone(), MonitorOptions::default()).unwrap();
     assert!(m.push("S", TrackFix { lon: 200.0, ..fixes[0] }, 0).is_err());
     assert!(m.push("", fixes[0], 0).is_err());
@@ -451,7 +509,7 @@ fn id_spellings_are_the_debug_forms() {
 /// versions and restarts): pinned for one scenario.
 #[test]
 fn event_ids_are_pinned() {
-    let (fixes, zones) = scenario(42);
+    let (fixes, zones) = scenario_with(42, false);
     let events = run(&fixes, &zones, MonitorOptions::default());
     let ids: Vec<String> = events.iter().take(3).map(|e| e.id.to_string()).collect();
     assert_eq!(ids, PINNED_IDS);
@@ -475,7 +533,7 @@ const V1_IDS: &str = include_str!("../../tests/fixtures/monitor_checkpoint_v1_id
 /// this version (an upgrade between restarts loses and repeats nothing).
 #[test]
 fn checkpoint_from_earlier_release_resumes_exactly() {
-    let (fixes, zones) = scenario(37);
+    let (fixes, zones) = scenario_with(37, false);
     let options = MonitorOptions {
         allowed_lateness_s: 120.0,
         ..Default::default()
@@ -498,7 +556,7 @@ fn checkpoint_from_earlier_release_resumes_exactly() {
 /// on the heap beyond) are found again, also after a restore.
 #[test]
 fn long_and_short_subject_names_are_found_again() {
-    let (fixes, zones) = scenario(37);
+    let (fixes, zones) = scenario_with(37, false);
     let names = [
         "S",
         "exactly-23-bytes-long..",

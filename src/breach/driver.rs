@@ -10,7 +10,7 @@
 //! Batch breaches and curfews ([`subject_episodes`]) and the streaming
 //! monitor feed fixes through [`ZoneTrackers::feed`]: one rule, one place.
 
-use super::engine::{region_of, track_fix, EngineParams, EpisodeTracker, Intervals, RawEpisode};
+use super::engine::{region_of, track_fix, EngineParams, EpisodeTracker, Intervals, RawEpisode, Scope};
 use super::{EpisodeKind, TrackFix};
 use crate::store::TrailStore;
 use crate::time::Window;
@@ -133,14 +133,15 @@ impl ZoneTrackers {
         // is re-seeded with it, so it interpolates this segment.
         let prev = self.last;
         let intervals = &mut scratch.intervals;
+        let scope = Scope { zones, subject };
         for (_, (tr, last_t)) in &mut self.map {
             if let Some(prev) = prev {
                 if *last_t != prev.t_us {
                     tr.break_here(out);
-                    tr.push_with(zones, subject, prev, p, out, intervals);
+                    tr.push_with(&scope, prev, p, out, intervals);
                 }
             }
-            tr.push_with(zones, subject, fix, p, out, intervals);
+            tr.push_with(&scope, fix, p, out, intervals);
             *last_t = fix.t_us;
         }
         scratch.wanted = wanted;

@@ -90,10 +90,16 @@ impl ActiveCache {
     /// Makes the cache cover `[a, b]`: the windows in which zone number
     /// `zone`'s rule applies to `subject` (schedule, version, conditions:
     /// [`ZoneSet::active_windows`]).
+    #[inline]
     fn ensure(&mut self, zones: &ZoneSet, zone: usize, subject: &str, a: i64, b: i64) {
-        if a >= self.from_us && b < self.to_us && self.to_us > self.from_us {
-            return;
+        // The common case inline (checked twice per fix); a refill is rare.
+        if !(a >= self.from_us && b < self.to_us && self.to_us > self.from_us) {
+            self.refill(zones, zone, subject, a, b);
         }
+    }
+
+    #[inline(never)]
+    fn refill(&mut self, zones: &ZoneSet, zone: usize, subject: &str, a: i64, b: i64) {
         let from = a.saturating_sub(DAY_US);
         let to = b.max(a.saturating_add(14 * DAY_US)).saturating_add(DAY_US);
         let windows = zones.active_windows(zone, subject, Window::from_us(from, to));
@@ -101,6 +107,17 @@ impl ActiveCache {
         self.from_us = from;
         self.to_us = to;
     }
+}
+
+/// Whom and what a tracker judges: the zone set and the subject (whose
+/// absences and suspensions lift rules). One reference, so the hot
+/// [`EpisodeTracker::push_with`] keeps its arguments in registers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scope<'a> {
+    /// The zones (with their conditions).
+    pub(crate) zones: &'a ZoneSet,
+    /// The subject.
+    pub(crate) subject: &'a str,
 }
 
 /// Parameter intervals `[s0, s1]` along a segment.
@@ -244,7 +261,7 @@ impl EpisodeTracker {
     pub fn push(&mut self, zones: &ZoneSet, fix: TrackFix, p: &EngineParams, out: &mut Vec<RawEpisode>) {
         INTERVALS.with(|b| {
             let mut scratch = std::mem::take(&mut *b.borrow_mut());
-            self.push_with(zones, "", fix, p, out, &mut scratch);
+            self.push_with(&Scope { zones, subject: "" }, fix, p, out, &mut scratch);
             *b.borrow_mut() = scratch;
         });
     }
@@ -260,13 +277,13 @@ impl EpisodeTracker {
     /// through each and the compiler stops keeping it in registers.
     pub(crate) fn push_with(
         &mut self,
-        zones: &ZoneSet,
-        subject: &str,
+        scope: &Scope<'_>,
         fix: TrackFix,
         p: &EngineParams,
         out: &mut Vec<RawEpisode>,
         scratch: &mut (Intervals, Intervals),
     ) {
+        let Scope { zones, subject } = *scope;
         let zone = zones.get(self.zone as usize);
         let region = region_of(zone, self.kind);
         let zi = self.zone as usize;

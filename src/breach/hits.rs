@@ -40,8 +40,7 @@ fn flag_fixes(
     out: &mut Vec<FixZoneHit>,
 ) {
     let (lon, lat) = (trail.lons(), trail.lats());
-    // Zone versions: a fix is tested against the version in force only.
-    let versioned = zones.has_versions();
+    let first = out.len();
     let mut cand: Vec<(usize, [f64; 4])> = Vec::new();
     let mut c0 = range.start;
     while c0 < range.end {
@@ -70,13 +69,7 @@ fn flag_fixes(
             for i in c0..c1 {
                 let (x, y) = (lon[i], lat[i]);
                 for &(z, b) in &cand {
-                    if x >= b[0]
-                        && x <= b[2]
-                        && y >= b[1]
-                        && y <= b[3]
-                        && zones.get(z).region.covers(x, y)
-                        && (!versioned || zones.in_force(z, trail.times_us()[i]))
-                    {
+                    if x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3] && zones.get(z).region.covers(x, y) {
                         out.push(FixZoneHit {
                             subject: subject_index,
                             fix: i as u32,
@@ -87,6 +80,14 @@ fn flag_fixes(
             }
         }
         c0 = c1;
+    }
+    // Zone versions: a fix counts for the version in force at its time only
+    // (a separate pass, so the hot loop above is the same without versions).
+    if zones.has_versions() {
+        let t = trail.times_us();
+        let mut tail = out.split_off(first);
+        tail.retain(|h| zones.in_force(h.zone as usize, t[h.fix as usize]));
+        out.append(&mut tail);
     }
 }
 

@@ -135,6 +135,15 @@ fn scenario_with(seed: u64, conditions: bool) -> (Vec<TrackFix>, ZoneSet) {
     (fixes, ZoneSet::with_conditions(zones, conditions).unwrap())
 }
 
+/// `n` property-test cases, or `PROPTEST_CASES` when set (for long runs:
+/// an explicit count in a config would override the variable).
+fn cases(n: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(n)
+}
+
 type Final = BTreeMap<(String, EpisodeKind, i64), (i64, u32, Confidence)>;
 
 fn batch(fixes: &[TrackFix], zones: &ZoneSet) -> Final {
@@ -194,7 +203,7 @@ fn run(fixes: &[TrackFix], zones: &ZoneSet, options: MonitorOptions) -> Vec<Moni
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
 
     /// Arrival order scrambled within the allowed lateness: the final
     /// episodes equal batch evaluation of the sorted trail.
@@ -695,7 +704,7 @@ fn assert_unique_ids(events: &[MonitorEvent]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(256), ..ProptestConfig::default() })]
 
     /// Fixes late by anything — within the allowed lateness, up to the
     /// history, and beyond it (flagged and left out) — pushed one by one and
@@ -836,7 +845,7 @@ fn migration_replays_history_under_new_zones() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(128), ..ProptestConfig::default() })]
 
     /// Any zone change (ids kept, added, removed; geometry, kind, buffer and
     /// schedule changed) at any point of a stream whose whole history is

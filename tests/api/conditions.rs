@@ -493,3 +493,110 @@ fn plain_zone_sets_hash_as_before() {
     assert!(!plain.is_conditional(0));
     assert!(versioned.get(0).zone.effective.version.is_some());
 }
+
+mod property {
+    //! Random conditions against brute force: lifted time is never a
+    //! breach, and every curfew row's authorised and suspended seconds are
+    //! what a minute-by-minute count of the conditions gives.
+    use proptest::prelude::*;
+    use trailfence::generate::SplitMix64;
+
+    use super::*;
+
+    /// Minutes from 2024-10-26T12:00Z (the autumn DST change is inside).
+    fn minute(m: i64) -> i64 {
+        us("2024-10-26T12:00:00Z") + m * MIN_US
+    }
+
+    fn iso(t_us: i64) -> String {
+        trailfence::from_us(t_us).to_string()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48), ..ProptestConfig::default() })]
+
+        #[test]
+        fn lifted_time_is_never_a_breach_and_rows_add_up(seed in any::<u64>()) {
+            let mut rng = SplitMix64::new(seed);
+            let span_min = 2 * 24 * 60;
+            // Away (1 km east, also inside the exclusion zone there) in random blocks.
+            let mut away = Vec::new();
+            for _ in 0..(rng.next_u64() % 6) {
+                let a = (rng.next_u64() % span_min) as i64;
+                away.push((a, a + 10 + (rng.next_u64() % 300) as i64));
+            }
+            let store = trail("2024-10-26T12:00:00Z", "2024-10-28T12:00:00Z", |t| {
+                let m = (t - minute(0)) / MIN_US;
+                if away.iter().any(|&(a, b)| a <= m && m <= b) { 1000.0 } else { 0.0 }
+            });
+            let x = format!(
+                r#"{{"type":"Feature","id":"x","properties":{{"kind":"exclusion","radius_m":150}},
+                   "geometry":{{"type":"Point","coordinates":[{},{}]}}}}"#,
+                offset_m(HOME, 1000.0, 0.0).0, HOME.1
+            );
+            let mut features = vec![x];
+            if rng.chance(0.5) {
+                let change = iso(minute((rng.next_u64() % span_min) as i64));
+                features.push(home("19:00", "07:00", &format!(r#","version":"a","effective_until":"{change}""#)));
+                features.push(home("21:00", "06:00", &format!(r#","version":"b","effective_from":"{change}""#)));
+            } else {
+                features.push(home("19:00", "07:00", ""));
+            }
+            // Conditions at whole minutes: (from, until, zones or None).
+            let mut absences = Vec::new();
+            for _ in 0..(rng.next_u64() % 4) {
+                let a = (rng.next_u64() % span_min) as i64;
+                let zone = match rng.next_u64() % 3 { 0 => None, 1 => Some("home"), _ => Some("x") };
+                absences.push((a, a + 1 + (rng.next_u64() % 600) as i64, zone));
+            }
+            let mut suspensions = Vec::new();
+            for _ in 0..(rng.next_u64() % 3) {
+                let a = (rng.next_u64() % span_min) as i64;
+                suspensions.push((a, a + 1 + (rng.next_u64() % 600) as i64));
+            }
+            let text = format!(
+                r#""absences":[{}],"suspensions":[{}]"#,
+                absences.iter().map(|(a, b, z)| format!(
+                    r#"{{"subject":"S","from":"{}","until":"{}","reason":"r"{}}}"#,
+                    iso(minute(*a)), iso(minute(*b)),
+                    z.map(|z| format!(r#","zones":["{z}"]"#)).unwrap_or_default()
+                )).collect::<Vec<_>>().join(","),
+                suspensions.iter().map(|(a, b)| format!(
+                    r#"{{"subjects":["S"],"from":"{}","until":"{}","reason":"r"}}"#,
+                    iso(minute(*a)), iso(minute(*b))
+                )).collect::<Vec<_>>().join(","),
+            );
+            let z = zones(&features, &text).unwrap();
+            let suspended_at = |t: i64| suspensions.iter().any(|&(a, b)| minute(a) <= t && t < minute(b));
+            let authorised_at = |t: i64, zone: &str| {
+                !suspended_at(t)
+                    && absences.iter().any(|&(a, b, zz)| minute(a) <= t && t < minute(b) && zz.is_none_or(|zz| zz == zone))
+            };
+            // 1. No episode has an instant of lifted time strictly inside.
+            for e in breaches(&store, &z, Window::all(), &BreachOptions::default()).unwrap() {
+                let mut t = (e.start_us / MIN_US) * MIN_US;
+                while t < e.end_us {
+                    let mid = t + MIN_US / 2;
+                    if mid > e.start_us && mid < e.end_us {
+                        prop_assert!(!suspended_at(mid) && !authorised_at(mid, &e.zone), "{e:?} spans lifted time at {}", iso(mid));
+                    }
+                    t += MIN_US;
+                }
+            }
+            // 2. Curfew rows: the identity, and lifted time counted minute by minute.
+            for r in curfew(&store, &z, Window::all(), &CurfewOptions::default()).unwrap() {
+                let sum = r.inside_s + r.outside_s + r.unknown_s + r.authorised_s + r.suspended_s;
+                prop_assert!((r.scheduled_s - sum).abs() < 1e-6, "{r:?}");
+                prop_assert_eq!(r.window_start_us % MIN_US, 0);
+                let (mut auth, mut susp) = (0.0, 0.0);
+                let mut t = r.window_start_us;
+                while t < r.window_end_us {
+                    let mid = t + MIN_US / 2;
+                    if suspended_at(mid) { susp += 60.0 } else if authorised_at(mid, "home") { auth += 60.0 }
+                    t += MIN_US;
+                }
+                prop_assert_eq!((r.authorised_s, r.suspended_s), (auth, susp), "{:?}", r);
+            }
+        }
+    }
+}

@@ -49,6 +49,7 @@ fn event_columns<'py>(py: Python<'py>, events: &[trailfence::MonitorEvent]) -> P
             .clone()
     };
     let n = events.len();
+    let mut version = Vec::with_capacity(n);
     let (mut kind, mut subject, mut zone, mut ek, mut conf, mut id) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
@@ -62,6 +63,11 @@ fn event_columns<'py>(py: Python<'py>, events: &[trailfence::MonitorEvent]) -> P
         kind.push(kind_of(e.kind).unwrap_or_else(|| empty.clone()));
         subject.push(shared(&e.subject));
         zone.push(e.zone.as_ref().map_or_else(|| none.clone(), |z| shared(z).into_any()));
+        version.push(
+            e.zone_version
+                .as_deref()
+                .map_or_else(|| none.clone(), |v| text(v).into_any()),
+        );
         ek.push(e.episode_kind.map_or_else(
             || none.clone(),
             |k| {
@@ -92,6 +98,7 @@ fn event_columns<'py>(py: Python<'py>, events: &[trailfence::MonitorEvent]) -> P
     d.set_item("kind", PyList::new(py, kind)?)?;
     d.set_item("subject", PyList::new(py, subject)?)?;
     d.set_item("zone", PyList::new(py, zone)?)?;
+    d.set_item("zone_version", PyList::new(py, version)?)?;
     d.set_item("episode_kind", PyList::new(py, ek)?)?;
     d.set_item("confidence", PyList::new(py, conf)?)?;
     let time = |f: &dyn Fn(&trailfence::MonitorEvent) -> Option<i64>| {

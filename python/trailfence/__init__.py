@@ -694,7 +694,7 @@ class Monitor:
         changes nothing. A zone-less time column is wall-clock time in ``tz`` (refused without).
 
         Every Monitor method returns this schema: ``id``, ``kind``, ``subject``, ``zone``,
-        ``episode_kind``, ``start``, ``end``, ``old_start``, ``old_end`` (UTC-aware times, NaT when
+        ``zone_version`` (for zones with several versions), ``episode_kind``, ``start``, ``end``, ``old_start``, ``old_end`` (UTC-aware times, NaT when
         absent), ``fixes`` (nullable integer), ``confidence``, ``probability``, ``supporting_fixes``,
         ``outlier_fixes``, ``max_margin_sigma`` (the verdict's evidence, on ended and amended
         events; NaN / NA otherwise), ``event_time``, ``processing_time``; absent texts are None."""
@@ -782,7 +782,7 @@ def _events_frame(cols: dict) -> Any:
     data: dict[str, Any] = {}
     # Object columns (pandas 3 would infer `str` for some frames and not for
     # empty ones: one schema for every call).
-    for c in ("id", "kind", "subject", "zone", "episode_kind"):
+    for c in ("id", "kind", "subject", "zone", "zone_version", "episode_kind"):
         data[c] = pd.Series(cols[c], dtype=object)
     for c in ("start_us", "end_us", "old_start_us", "old_end_us"):
         data[c.removesuffix("_us")] = pd.array(_np.asarray(cols[c]).view("datetime64[us]"), dtype=utc)

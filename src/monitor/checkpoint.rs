@@ -290,7 +290,9 @@ impl Monitor {
             };
             for e in &gone {
                 let key = c.zone_ids.get(e.zone as usize).map_or("", String::as_str);
-                let zone: Arc<str> = Arc::from(key.split(crate::zone::VERSION_SEPARATOR).next().unwrap_or(key));
+                let mut parts = key.splitn(2, crate::zone::VERSION_SEPARATOR);
+                let zone: Arc<str> = Arc::from(parts.next().unwrap_or(key));
+                let version: Option<Arc<str>> = parts.next().map(Arc::from);
                 events.push(event_in(
                     &stamp,
                     Change {
@@ -301,6 +303,7 @@ impl Monitor {
                     },
                     st.watermark_us,
                     Some(zone),
+                    version,
                 ));
             }
             let ctx = Ctx {

@@ -109,6 +109,10 @@ pub struct MonitorEvent {
     pub subject: Arc<str>,
     /// The zone id, for episode events.
     pub zone: Option<Arc<str>>,
+    /// The version of the zone the episode was judged under, for episode
+    /// events of a zone with several versions (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_version: Option<Arc<str>>,
     /// The rule, for episode events.
     pub episode_kind: Option<EpisodeKind>,
     /// Episode start (UTC µs) — the new one for amendments.
@@ -191,20 +195,20 @@ impl Stamp<'_> {
 
 /// An event with its deterministic id.
 pub(super) fn event(stamp: &Stamp<'_>, change: Change<'_>, event_time_us: i64) -> MonitorEvent {
-    let zone = change
-        .episode
-        .or(change.old)
-        .map(|e| Arc::clone(stamp.zones.shared_id(e.zone as usize)));
-    event_in(stamp, change, event_time_us, zone)
+    let number = change.episode.or(change.old).map(|e| e.zone as usize);
+    let zone = number.map(|z| Arc::clone(stamp.zones.shared_id(z)));
+    let version = number.and_then(|z| stamp.zones.get(z).zone.effective.version.as_deref().map(Arc::from));
+    event_in(stamp, change, event_time_us, zone, version)
 }
 
-/// [`event`] with the zone id given: for an episode of a zone that is no
-/// longer in the set (a migration withdraws it).
+/// [`event`] with the zone id (and version) given: for an episode of a
+/// zone that is no longer in the set (a migration withdraws it).
 pub(super) fn event_in(
     stamp: &Stamp<'_>,
     change: Change<'_>,
     event_time_us: i64,
     zone: Option<Arc<str>>,
+    zone_version: Option<Arc<str>>,
 ) -> MonitorEvent {
     let Stamp { subject, pt, model, .. } = *stamp;
     let Change {
@@ -263,6 +267,7 @@ pub(super) fn event_in(
         kind,
         subject: Arc::clone(subject),
         zone,
+        zone_version,
         episode_kind: ek,
         start_us: start,
         end_us: end,

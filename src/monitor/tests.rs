@@ -964,9 +964,53 @@ fn retroactive_authorisation_amends_reported_episodes() {
             assert_eq!(start, 1_731_452_400_000_000, "starts when the absence ends (23:00Z)");
         }
         assert_unique_ids(&events);
+        assert!(events.iter().all(|e| e.zone_version.is_none()), "home has one version");
         // A checkpoint binds the conditions: restoring under the old ones is refused.
         let saved = m.checkpoint().unwrap();
         assert!(Monitor::restore(plain.clone(), &saved).is_err());
         assert!(Monitor::restore(authorised.clone(), &saved).is_ok());
     }
+}
+
+/// Episode events of a zone with versions name the version they were
+/// judged under; a stay across the change gives one episode per version.
+#[test]
+fn events_name_the_zone_version() {
+    let zones = crate::zone::zones_from_geojson_str(
+        &format!(
+            r#"{{"type":"FeatureCollection","features":[
+            {{"type":"Feature","id":"x","properties":{{"kind":"exclusion","radius_m":100,"version":"v1","effective_until":"2024-11-12T21:00:00Z"}},
+             "geometry":{{"type":"Point","coordinates":[{lon},{lat}]}}}},
+            {{"type":"Feature","id":"x","properties":{{"kind":"exclusion","radius_m":100,"version":"v2","effective_from":"2024-11-12T21:00:00Z"}},
+             "geometry":{{"type":"Point","coordinates":[{lon},{lat}]}}}}]}}"#,
+            lon = ORIGIN.0,
+            lat = ORIGIN.1
+        ),
+        "x.geojson",
+    )
+    .unwrap();
+    // At ORIGIN (inside) from 20:30 to 23:00, 1 km away otherwise.
+    let fixes: Vec<TrackFix> = night_out()
+        .into_iter()
+        .enumerate()
+        .map(|(k, f)| {
+            let p = offset_m(ORIGIN, if (30..=180).contains(&k) { 0.0 } else { 1000.0 }, 0.0);
+            TrackFix {
+                lon: p.0,
+                lat: p.1,
+                ..f
+            }
+        })
+        .collect();
+    let events = run(&fixes, &zones, MonitorOptions::default());
+    let ended: Vec<(Option<&str>, i64, i64)> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::BreachEnded)
+        .map(|e| (e.zone_version.as_deref(), e.start_us.unwrap(), e.end_us.unwrap()))
+        .collect();
+    let change = 1_731_445_200_000_000; // 21:00Z
+    assert_eq!(ended.len(), 2, "{events:#?}");
+    assert_eq!((ended[0].0, ended[0].2), (Some("v1"), change));
+    assert_eq!((ended[1].0, ended[1].1), (Some("v2"), change));
+    assert_eq!(replay(&events), batch(&fixes, &zones));
 }

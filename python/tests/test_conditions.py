@@ -88,6 +88,8 @@ def test_monitor_applies_a_retroactive_absence():
     assert list(update["kind"]) == ["amended"]
     assert update["start"].isna().all(), "withdrawn: the whole time away was authorised"
     assert update.dtypes.equals(first.dtypes)
+    assert update["zone_version"].isna().all(), "home has one version"
+
     rest = m.push_many(frame.iloc[250:], processing_time=times[-1])
     end = m.finish()
     events = pd.concat([first, update, rest, end], ignore_index=True)

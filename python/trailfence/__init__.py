@@ -766,7 +766,7 @@ def _now_us() -> int:
 
 
 _NO_EVENTS: dict = {
-    **{c: [] for c in ("id", "kind", "subject", "zone", "episode_kind", "confidence")},
+    **{c: [] for c in ("id", "kind", "subject", "zone", "zone_version", "episode_kind", "confidence")},
     **{c: _np.empty(0, dtype=_np.int64) for c in ("start_us", "end_us", "old_start_us", "old_end_us", "fixes",
                                                   "supporting_fixes", "outlier_fixes",
                                                   "event_time_us", "processing_time_us")},

@@ -30,6 +30,7 @@
 
 #![deny(missing_docs)]
 
+mod audit;
 mod breach;
 mod curfew;
 pub mod durable;
@@ -55,6 +56,10 @@ mod time;
 mod trail;
 mod zone;
 
+pub use audit::{
+    append_audit, read_audit, requires_access_context, set_access_policy, sha256_hex, verify_audit, AccessContext,
+    AuditEntry, AuditOutput, AuditRecord, AuditSummary, Sha256Writer, ACCESS_POLICY, AUDIT_HEAD, AUDIT_LOG,
+};
 pub use breach::{
     breach_evidence, breaches, evidence_of, fix_zone_hits, BreachEpisode, BreachOptions, Confidence, EpisodeKind,
     EvidenceFix, FixZoneHit, TrackFix,

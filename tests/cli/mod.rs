@@ -594,3 +594,99 @@ fn conditions_validate_and_curfew_under_conditions() {
     assert_eq!((r[4].as_str(), r[14].as_str()), ("43200", "43200"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A trail request on a store records who asked, why, and the SHA-256 of
+/// what was disclosed in the store's hash-chained audit log; a store can
+/// require that context; `audit verify` finds an edited record.
+#[test]
+fn trail_requests_are_audited_and_tampering_is_found() {
+    let dir = temp_dir("cli-audit");
+    let store = dir.join("store");
+    let s = store.to_str().unwrap();
+    let run = |args: &[&str]| bin().args(args).output().unwrap();
+    assert!(run(&["import", "-i", "data/fixes.csv", "--store", s]).status.success());
+    assert!(run(&["audit", "policy", "--store", s, "--require"]).status.success());
+    let q = [
+        "trail",
+        "--store",
+        s,
+        "-s",
+        "S0004",
+        "--from",
+        "2024-10-26T19:00:00Z",
+        "--to",
+        "2024-10-27T07:00:00Z",
+    ];
+    let out = run(&q);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("requires an access context"));
+    let who = [
+        "--requested-by",
+        "PP Jones",
+        "--purpose",
+        "trail request",
+        "--case-ref",
+        "REQ-17",
+    ];
+    let out = run(&[&q[..], &who].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A file read with a context is refused (there is no store log to record it in).
+    assert_eq!(
+        run(&[&["trail", "-i", "data/fixes.csv"][..], &q[3..], &who].concat())
+            .status
+            .code(),
+        Some(2)
+    );
+    let csv = dir.join("night.csv");
+    let out = run(&[&q[..], &who, &["-o", csv.to_str().unwrap()]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let verify = run(&["audit", "verify", "--store", s]);
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("intact: 2 records"));
+    let shown = run(&[
+        "audit",
+        "show",
+        "--store",
+        s,
+        "--subject",
+        "S0004",
+        "--person",
+        "PP Jones",
+    ]);
+    let records: Vec<serde_json::Value> = String::from_utf8(shown.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1]["context"]["case_reference"], "REQ-17");
+    assert_eq!(records[1]["window_start"], "2024-10-26T19:00:00Z");
+    // The record names the exact bytes disclosed.
+    let bytes = std::fs::read(&csv).unwrap();
+    assert_eq!(records[1]["outputs"][0]["sha256"], trailfence::sha256_hex(&bytes));
+    assert_eq!(
+        records[0]["outputs"][0]["sha256"],
+        trailfence::sha256_hex(&out_of(&run, &[&q[..], &who].concat()))
+    );
+    // Edit who asked in the first record: found, named by line.
+    let log = store.join(trailfence::AUDIT_LOG);
+    let text = std::fs::read_to_string(&log)
+        .unwrap()
+        .replacen("PP Jones", "PP Smith", 1);
+    std::fs::write(&log, text).unwrap();
+    let verify = run(&["audit", "verify", "--store", s]);
+    assert_eq!(verify.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&verify.stderr).contains("line 1: its hash does not match its content"),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// What a command printed on standard output.
+fn out_of(run: &dyn Fn(&[&str]) -> std::process::Output, args: &[&str]) -> Vec<u8> {
+    let out = run(args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}

@@ -9,6 +9,7 @@
 //! Progress bars appear on stderr only when it is a terminal.
 
 mod analysis;
+mod audit;
 mod evidence;
 mod generate;
 mod input;
@@ -65,6 +66,8 @@ enum Command {
     Monitor(monitor::MonitorArgs),
     /// Write deterministic sample data (fixes, zones, incidents) to a directory.
     Generate(generate::GenerateArgs),
+    /// The store's lawful-access audit log: `audit verify`, `audit show`, `audit policy`.
+    Audit(audit::AuditArgs),
 }
 
 /// How a command failed, mapped to the documented exit codes.
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => analysis::run_verify(args),
         Command::Info(args) => analysis::run_info(args),
         Command::Generate(args) => generate::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -33,6 +33,8 @@ pub struct TrailArgs {
     /// Simplify with this tolerance in metres (keeps every part's ends).
     #[arg(long)]
     simplify_m: Option<f64>,
+    #[command(flatten)]
+    access: crate::audit::AccessArgs,
 }
 
 /// Runs the trail request.
@@ -57,6 +59,8 @@ pub fn run(args: TrailArgs) -> Result<(), Failure> {
         }
         other => other.into(),
     };
+    // Refused before any data is read when the store requires a context.
+    let context = args.access.context(args.input.store.as_deref())?;
     let store = args.input.load_for(window, Some(&args.subject))?;
     let mut answer = store.trail(&args.subject, window)?;
     if let Some(tol) = args.simplify_m {
@@ -70,5 +74,30 @@ pub fn run(args: TrailArgs) -> Result<(), Failure> {
             g.duration_s()
         );
     }
-    crate::query::write_output(args.output.as_deref(), |w| write_trail(&answer, format, w))
+    let mut sha256 = None;
+    crate::query::write_output(args.output.as_deref(), |w| {
+        let mut h = trailfence::Sha256Writer::new(w);
+        write_trail(&answer, format, &mut h)?;
+        sha256 = Some(h.finish());
+        Ok(())
+    })?;
+    // The disclosure is recorded once the output is complete.
+    if let (Some(dir), Some(context)) = (args.input.store.as_deref(), context) {
+        let path = args
+            .output
+            .as_ref()
+            .map_or_else(|| "<stdout>".to_string(), |p| p.display().to_string());
+        crate::audit::record(
+            dir,
+            context,
+            "trail",
+            vec![args.subject.clone()],
+            Some((window.start().as_microsecond(), window.end().as_microsecond())),
+            vec![trailfence::AuditOutput {
+                path,
+                sha256: sha256.unwrap_or_default(),
+            }],
+        )?;
+    }
+    Ok(())
 }

@@ -2,11 +2,11 @@
 //! subjects' data, when, why and what was produced (Data Protection Act
 //! 2018 Part 3, s.62 logging of consultation and disclosure).
 //!
-//! The log is `audit.log` in the store directory: JSON lines, one
+//! The log is `audit/audit.log` in the store directory: JSON lines, one
 //! [`AuditRecord`] each, every record carrying the SHA-256 of the previous
 //! one (`prev`) and its own (`hash`, over `prev` and the record's canonical
 //! JSON without `hash`), appended under an exclusive lock and fsynced.
-//! `audit.head` (written atomically after each append) holds the number of
+//! `audit/audit.head` (written atomically after each append) holds the number of
 //! records and the last hash, so truncation of the log's tail is detected;
 //! [`verify_audit`] checks the whole chain and names the first line that
 //! was edited, deleted, reordered, or cut off. Keeping a copy of the head
@@ -22,10 +22,12 @@ use sha2::{Digest, Sha256};
 use crate::durable::{write_atomic, FileModes};
 use crate::error::Error;
 
-/// The log's file name in a store directory.
-pub const AUDIT_LOG: &str = "audit.log";
+/// The log's path in a store directory (its own folder: a store writer's
+/// clean-up of leftover temporary files at the top level never races an
+/// append).
+pub const AUDIT_LOG: &str = "audit/audit.log";
 /// The head (record count and last hash) beside it.
-pub const AUDIT_HEAD: &str = "audit.head";
+pub const AUDIT_HEAD: &str = "audit/audit.head";
 
 /// The store's access policy file.
 pub const ACCESS_POLICY: &str = "access-policy.json";
@@ -167,6 +169,9 @@ fn iso(t_us: i64) -> String {
 pub fn append_audit(dir: &Path, entry: &AuditEntry) -> Result<AuditRecord, Error> {
     entry.context.validate()?;
     let path = dir.join(AUDIT_LOG);
+    if let Some(parent) = path.parent() {
+        create_private_dir(parent)?;
+    }
     let mut file = open_log(&path)?;
     file.lock().map_err(|e| Error::io(path.display(), e))?;
     let summary = verify_audit(dir)?;
@@ -197,6 +202,17 @@ pub fn append_audit(dir: &Path, entry: &AuditEntry) -> Result<AuditRecord, Error
     write_atomic(&dir.join(AUDIT_HEAD), &head, FileModes::default())?;
     drop(file); // releases the lock
     Ok(r)
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), Error> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(FileModes::default().dir);
+    }
+    b.create(dir).map_err(|e| Error::io(dir.display(), e))
 }
 
 fn open_log(path: &PathBuf) -> Result<File, Error> {

@@ -106,3 +106,10 @@ def test_monitor_applies_a_retroactive_absence():
             if not pd.isna(e.start):
                 held.add(e.start)
     assert held == set()
+
+
+def test_covers_refuses_a_zone_with_several_versions():
+    zones = tf.Zones.from_geojson(EXAMPLE)
+    with pytest.raises(tf.ValidationError, match="several versions"):
+        zones.covers("home-S0003", [-0.079873], [51.528456])
+    assert zones.covers("home-S0001", [-0.131261], [51.464130]).all()

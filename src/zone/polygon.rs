@@ -771,6 +771,21 @@ mod tests {
     use crate::generate::{offset_m, SplitMix64};
     use geo::{LineString, Polygon};
 
+    /// A closed star-shaped ring of `k` vertices around `c`, each at a
+    /// random angle within its sector and a random radius in `[r0, r1)` m.
+    fn star_ring(rng: &mut SplitMix64, c: (f64, f64), k: usize, r0: f64, r1: f64) -> LineString<f64> {
+        let mut pts: Vec<Coord<f64>> = (0..k)
+            .map(|j| {
+                let t = std::f64::consts::TAU * (j as f64 + rng.range(0.05, 0.95)) / k as f64;
+                let r = rng.range(r0, r1);
+                let p = offset_m(c, r * t.cos(), r * t.sin());
+                Coord { x: p.0, y: p.1 }
+            })
+            .collect();
+        pts.push(pts[0]);
+        LineString(pts)
+    }
+
     /// The bounded margin search (slabs, box pruning, grid fast path) gives
     /// exactly `min(exact distance, cap)`: random star polygons of 4–200
     /// vertices, points in and around them, caps of 1–300 m.
@@ -781,16 +796,8 @@ mod tests {
         for _ in 0..200 {
             let k = 4 + (rng.next_u64() % 197) as usize;
             let (r0, r1) = (rng.range(20.0, 200.0), rng.range(200.0, 400.0));
-            let mut pts: Vec<Coord<f64>> = (0..k)
-                .map(|j| {
-                    let t = std::f64::consts::TAU * (j as f64 + rng.range(0.05, 0.95)) / k as f64;
-                    let r = rng.range(r0, r1);
-                    let p = offset_m(c, r * t.cos(), r * t.sin());
-                    Coord { x: p.0, y: p.1 }
-                })
-                .collect();
-            pts.push(pts[0]);
-            let poly = PreparedPolygon::new(&MultiPolygon(vec![Polygon::new(LineString(pts), vec![])]));
+            let ring = star_ring(&mut rng, c, k, r0, r1);
+            let poly = PreparedPolygon::new(&MultiPolygon(vec![Polygon::new(ring, vec![])]));
             for _ in 0..100 {
                 let (lon, lat) = offset_m(c, rng.range(-450.0, 450.0), rng.range(-450.0, 450.0));
                 let cap = rng.range(1.0, 300.0);
@@ -814,16 +821,8 @@ mod tests {
         let c = (-0.12, 51.5);
         for _ in 0..100 {
             let k = 4 + (rng.next_u64() % 40) as usize;
-            let mut pts: Vec<Coord<f64>> = (0..k)
-                .map(|j| {
-                    let t = std::f64::consts::TAU * (j as f64 + rng.range(0.05, 0.95)) / k as f64;
-                    let r = rng.range(50.0, 200.0);
-                    let p = offset_m(c, r * t.cos(), r * t.sin());
-                    Coord { x: p.0, y: p.1 }
-                })
-                .collect();
-            pts.push(pts[0]);
-            let poly = PreparedPolygon::new(&MultiPolygon(vec![Polygon::new(LineString(pts), vec![])]));
+            let ring = star_ring(&mut rng, c, k, 50.0, 200.0);
+            let poly = PreparedPolygon::new(&MultiPolygon(vec![Polygon::new(ring, vec![])]));
             for _ in 0..50 {
                 let d = rng.range(5.0, 60.0);
                 let a = offset_m(c, rng.range(-300.0, 300.0), rng.range(-300.0, 300.0));
@@ -858,18 +857,7 @@ mod tests {
         for _ in 0..200 {
             let c = (-0.12, 51.5);
             let k = 4 + (rng.next_u64() % 150) as usize;
-            let ring = |rng: &mut SplitMix64, r0: f64, r1: f64| {
-                let mut pts: Vec<Coord<f64>> = (0..k)
-                    .map(|j| {
-                        let t = std::f64::consts::TAU * (j as f64 + rng.range(0.05, 0.95)) / k as f64;
-                        let r = rng.range(r0, r1);
-                        let p = offset_m(c, r * t.cos(), r * t.sin());
-                        Coord { x: p.0, y: p.1 }
-                    })
-                    .collect();
-                pts.push(pts[0]);
-                LineString(pts)
-            };
+            let ring = |rng: &mut SplitMix64, r0: f64, r1: f64| star_ring(rng, c, k, r0, r1);
             let outer = ring(&mut rng, 100.0, 400.0);
             let holes = if rng.chance(0.3) {
                 vec![ring(&mut rng, 10.0, 60.0)]

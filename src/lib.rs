@@ -78,9 +78,9 @@ pub use proximity::{proximity, ProximityEpisode};
 pub use report::{Mode, ReadReport, DEFAULT_MAX_EXAMPLES};
 pub use stops::{stops, Stop};
 pub use store::{
-    CompactSummary, Conflict, ImportSummary, IngestSummary, ParquetStore, ProblemKind, SegmentRef, SegmentRun,
-    StoreOptions, StoreProblem, StoredFile, TrailRequest, TrailStore, TrailStoreBuilder, VerifyReport, DEFAULT_BUCKETS,
-    MAX_FILES_PER_PARTITION, QUARANTINE, RUN_LEN,
+    CompactSummary, Conflict, ImportSummary, IngestSummary, ParquetStore, ProblemKind, PurgeRequest, PurgeSummary,
+    SegmentRef, SegmentRun, StoreOptions, StoreProblem, StoredFile, TrailRequest, TrailStore, TrailStoreBuilder,
+    VerifyReport, DEFAULT_BUCKETS, MAX_FILES_PER_PARTITION, QUARANTINE, RUN_LEN,
 };
 pub use time::{from_us, parse_time, to_us, wall_clock_to_us, TimeFormat, TimeParser, Window};
 pub use trail::{FixRef, Gap, Trail, DEFAULT_MAX_GAP_S};

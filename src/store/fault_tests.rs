@@ -1,4 +1,4 @@
-//! Fault injection at every file-system step of import and compact (the
+//! Fault injection at every file-system step of import, compact and purge (the
 //! store does all its file operations through [`Vfs`]): out of space, short
 //! writes, failed fsyncs and crashes. After each fault the store opens, a
 //! recovery run (the same import or compact again) succeeds, the store holds
@@ -165,7 +165,10 @@ fn extract(subjects: &[&str], day0: i64, days: i64) -> TrailStore {
     let (mut s, mut t, mut x, mut y, mut a) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let t0 = 1_729_728_000_000_000i64;
     for name in subjects {
-        let k = name[1..].parse::<i64>().unwrap();
+        let k = name
+            .trim_start_matches(|c: char| !c.is_ascii_digit())
+            .parse::<i64>()
+            .unwrap();
         for i in (day0 * 86_400 / 420)..((day0 + days) * 86_400 / 420) {
             let us = t0 + i * 420_000_000 + k * 1_000_000;
             s.push(*name);
@@ -313,4 +316,114 @@ fn compact_survives_a_fault_at_every_step() {
         &reference,
     );
     assert!(runs > 20, "{runs}");
+}
+
+/// Every fix in any Parquet file anywhere under the store (committed,
+/// quarantined, left over), as (subject, time).
+fn fixes_in_any_file(dir: &Path) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for p in super::purge::files_under(dir) {
+        if p.extension().is_some_and(|e| e == "parquet") {
+            let rows = super::purge::read_any(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            out.extend(rows.subject.into_iter().zip(rows.t_us));
+        }
+    }
+    out
+}
+
+/// Purges through a failing file system at every step; after each fault a
+/// re-run completes the purge, the store holds exactly the fixes that stay,
+/// and no file anywhere in the store (quarantine included) holds a purged
+/// fix or, for the erased subject, its name.
+fn purge_at_every_step(name: &str, request: super::PurgeRequest) {
+    let data = extract(&["S1", "ERASE-ME-2", "S3"], 0, 3);
+    let context = crate::audit::AccessContext {
+        requested_by: "records officer 7".into(),
+        purpose: "retention schedule".into(),
+        case_reference: None,
+    };
+    let setup = |dir: &Path| {
+        let mut st = ParquetStore::open_or_create(dir).unwrap();
+        st.import(&data).unwrap();
+        // A copy quarantined earlier (as a crashed writer's file would be).
+        let f = st.files()[0].path.clone();
+        let to = dir.join(super::QUARANTINE).join("generation-0").join(&f);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(dir.join(&f), to).unwrap();
+    };
+    let reference: Digest = {
+        let dir = fresh(&format!("{name}-ref"));
+        setup(&dir);
+        let all = digest(&dir);
+        assert!(
+            all.iter().any(|r| request.matches(&r.0, r.1)),
+            "the request removes something"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        all.into_iter().filter(|r| !request.matches(&r.0, r.1)).collect()
+    };
+    let no_copy_left = |dir: &Path, ctx: &str| {
+        let left: Vec<_> = fixes_in_any_file(dir)
+            .into_iter()
+            .filter(|(s, t)| request.matches(s, *t))
+            .collect();
+        assert!(
+            left.is_empty(),
+            "{ctx}: {} purged fixes still in files, e.g. {:?}",
+            left.len(),
+            left[0]
+        );
+        if let Some(subject) = &request.subject {
+            if request.before_us.is_none() {
+                for p in super::purge::files_under(dir) {
+                    if p.ends_with("audit/audit.log") {
+                        continue; // the record of the erasure names whom it erased
+                    }
+                    let bytes = std::fs::read(&p).unwrap();
+                    assert!(
+                        !bytes.windows(subject.len()).any(|w| w == subject.as_bytes()),
+                        "{ctx}: {} still names {subject}",
+                        p.display()
+                    );
+                }
+            }
+        }
+        let log = crate::audit::read_audit(dir).unwrap();
+        assert!(log.iter().any(|r| r.operation == "purge"), "{ctx}: purge not audited");
+        crate::audit::verify_audit(dir).unwrap();
+    };
+    let runs = at_every_step(
+        name,
+        &setup,
+        &|st| st.purge(&request, &context).map(drop),
+        &|st| {
+            st.purge(&request, &context).unwrap();
+            no_copy_left(st.dir(), name);
+        },
+        &reference,
+    );
+    assert!(runs > 20, "{runs}");
+}
+
+#[test]
+fn erasure_survives_a_fault_at_every_step() {
+    purge_at_every_step(
+        "erase",
+        super::PurgeRequest {
+            before_us: None,
+            subject: Some("ERASE-ME-2".into()),
+        },
+    );
+}
+
+#[test]
+fn retention_purge_survives_a_fault_at_every_step() {
+    // Before the middle of day 1: one whole day and part of the next.
+    purge_at_every_step(
+        "retention",
+        super::PurgeRequest {
+            before_us: Some(1_729_728_000_000_000 + 36 * 3_600_000_000),
+            subject: None,
+        },
+    );
 }

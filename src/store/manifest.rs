@@ -43,6 +43,17 @@ pub(crate) struct Manifest {
     pub(crate) checksum: Option<String>,
 }
 
+/// Whether `rel` has the shape of a data file path the store writes
+/// (`day=YYYY-MM-DD/bucket=NN/part-<hex>.parquet`: relative, inside the store).
+pub(crate) fn is_data_path(rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    matches!(parts.as_slice(), [d, b, f]
+        if d.strip_prefix("day=").is_some_and(|x| x.len() == 10 && x.bytes().all(|c| c.is_ascii_digit() || c == b'-'))
+        && b.strip_prefix("bucket=").is_some_and(|x| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit()))
+        && f.strip_prefix("part-").and_then(|x| x.strip_suffix(".parquet"))
+            .is_some_and(|h| !h.is_empty() && h.len() <= 64 && h.bytes().all(|c| c.is_ascii_hexdigit())))
+}
+
 /// `YYYY-MM-DD` of a day number.
 pub(crate) fn day_string(day: i64) -> String {
     from_us(day.saturating_mul(DAY_US)).to_string()[..10].to_string()

@@ -11,6 +11,7 @@ mod builder;
 mod index;
 mod manifest;
 mod parquet;
+mod purge;
 mod request;
 mod upkeep;
 
@@ -21,6 +22,7 @@ mod fault_tests;
 pub use builder::{Conflict, IngestSummary, TrailStoreBuilder};
 pub use index::{SegmentRef, SegmentRun, RUN_LEN};
 pub use parquet::{CompactSummary, ImportSummary, ParquetStore, StoredFile, DEFAULT_BUCKETS, MAX_FILES_PER_PARTITION};
+pub use purge::{PurgeRequest, PurgeSummary};
 pub use request::TrailRequest;
 
 /// Parses and checks manifest bytes (for the fuzz target): the listed paths.

@@ -201,10 +201,14 @@ impl ParquetStore {
     /// Takes the writer lock, re-reads the manifest (another writer may have
     /// committed since this handle opened it) and removes temporary
     /// leftovers. Every writer starts here.
-    fn begin_write(&mut self) -> Result<(WriterLock, u64), Error> {
+    pub(crate) fn begin_write(&mut self) -> Result<(WriterLock, u64), Error> {
         let lock = WriterLock::acquire(&self.dir, self.wait_for_writer)?;
         self.manifest = Manifest::read(self.fs.as_ref(), &self.dir)?;
         let removed = self.remove_leftovers();
+        // An interrupted purge's replaced files go before anything else (if
+        // one cannot be deleted now it stays out of the quarantine and the
+        // next writer tries again).
+        let _ = self.take_pending();
         Ok((lock, removed))
     }
 
@@ -229,7 +233,7 @@ impl ParquetStore {
     }
 
     /// Reads one committed file into `rows`, checking its checksum.
-    fn read_file(&self, f: &StoredFile, rows: &mut Rows) -> Result<(), Error> {
+    pub(crate) fn read_file(&self, f: &StoredFile, rows: &mut Rows) -> Result<(), Error> {
         for batch in self.decode_file(f, None)? {
             let c = FixColumns::of(&batch, &self.dir.join(&f.path))?;
             for i in 0..batch.num_rows() {
@@ -661,7 +665,7 @@ impl ParquetStore {
     }
 
     /// Writes one partition (sorted by subject and time) and returns its entry.
-    fn write_partition(&self, day: i64, bucket: u32, rows: Rows) -> Result<StoredFile, Error> {
+    pub(crate) fn write_partition(&self, day: i64, bucket: u32, rows: Rows) -> Result<StoredFile, Error> {
         let n = rows.subject.len();
         let buf = encode_geoparquet(&rows)?;
         let checksum = file_checksum(&buf);

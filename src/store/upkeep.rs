@@ -266,7 +266,10 @@ impl ParquetStore {
     /// returns the paths moved. Never deletes.
     pub(crate) fn quarantine_unlisted(&self) -> Result<Vec<String>, Error> {
         let listed: std::collections::HashSet<&str> = self.manifest.files.iter().map(|f| f.path.as_str()).collect();
-        let (data, _) = scan(&self.dir);
+        // Files an interrupted purge replaced are deleted, never kept.
+        let pending = self.pending_purge();
+        let (mut data, _) = scan(&self.dir);
+        data.retain(|r| !pending.contains(r));
         let mut moved = Vec::new();
         for rel in data.into_iter().filter(|r| !listed.contains(r.as_str())) {
             self.quarantine(&rel)?;
@@ -405,6 +408,7 @@ impl ParquetStore {
     pub fn repair(&mut self) -> Result<VerifyReport, Error> {
         let _lock = WriterLock::acquire(&self.dir, self.wait_for_writer)?;
         self.manifest = Manifest::read(self.fs.as_ref(), &self.dir)?;
+        self.take_pending()?;
         let mut report = self.check_files();
         if report.is_clean() {
             return Ok(report);

@@ -401,3 +401,220 @@ fn killed_compactions_never_lose_or_duplicate_fixes() {
     assert!(kills >= 5, "only {kills} kills landed");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every file under `dir`, recursively.
+fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().is_dir() {
+                todo.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+/// Subjects of every row of every Parquet file under `dir` (committed,
+/// quarantined or left over), read without the manifest.
+fn subjects_in_any_parquet(dir: &Path) -> Vec<String> {
+    use arrow_array::{Array, StringArray};
+    let mut out = Vec::new();
+    for p in all_files(dir) {
+        if p.extension().is_none_or(|e| e != "parquet") {
+            continue;
+        }
+        let bytes = bytes::Bytes::from(std::fs::read(&p).unwrap());
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let col = batch.column_by_name("subject").unwrap();
+            let s = col.as_any().downcast_ref::<StringArray>().unwrap();
+            out.extend((0..s.len()).map(|i| s.value(i).to_string()));
+        }
+    }
+    out
+}
+
+/// Erasure leaves no copy: no Parquet file anywhere under the store holds a
+/// row of the subject, and no file but the audit log (whose purge record
+/// names whom it erased) holds the subject's id at all.
+fn assert_erased(store: &Path, subject: &str, ctx: &str) {
+    assert!(
+        !subjects_in_any_parquet(store).iter().any(|s| s == subject),
+        "{ctx}: rows of {subject} remain"
+    );
+    for p in all_files(store) {
+        if p.ends_with(trailfence::AUDIT_LOG) {
+            continue;
+        }
+        let bytes = std::fs::read(&p).unwrap();
+        assert!(
+            !bytes.windows(subject.len()).any(|w| w == subject.as_bytes()),
+            "{ctx}: {} still names {subject}",
+            p.display()
+        );
+    }
+}
+
+const WHO: [&str; 6] = [
+    "--requested-by",
+    "DPO Patel",
+    "--purpose",
+    "erasure request",
+    "--case-ref",
+    "ER-9",
+];
+
+/// `trailfence purge`: refused without an access context; erasure and
+/// retention remove exactly the fixes named, from committed files and the
+/// quarantine; the purges are in the audit log, which stays intact.
+#[test]
+fn purge_erases_a_subject_and_old_fixes_everywhere_and_is_audited() {
+    let dir = temp_dir("purge");
+    let store = dir.join("store");
+    let s = store.to_str().unwrap();
+    ok(&[
+        "import",
+        "-i",
+        root().join("data/fixes.csv").to_str().unwrap(),
+        "--store",
+        s,
+    ]);
+    let before = stored(&store);
+    // A stray copy of a partition holding S0002 (as a crash leaves), which
+    // the next writer moves to quarantine/.
+    let f = data_files(&store)
+        .into_iter()
+        .find(|p| std::fs::read(p).unwrap().windows(5).any(|w| w == b"S0002"))
+        .unwrap();
+    std::fs::copy(&f, f.with_file_name("part-00000000000000aa.parquet")).unwrap();
+    let out = run(&["purge", "--store", s, "--subject", "S0002"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--requested-by"), "{}", stderr(&out));
+    assert_eq!(stored(&store), before, "a refused purge changes nothing");
+    ok(&["compact", "--store", s]); // quarantines the stray copy
+    assert!(subjects_in_any_parquet(&store.join(trailfence::QUARANTINE))
+        .iter()
+        .any(|x| x == "S0002"));
+    let out = ok(&[&["purge", "--store", s, "--subject", "S0002"][..], &WHO].concat());
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let erased = before.iter().filter(|(x, _)| x == "S0002").count() as u64;
+    assert_eq!(summary["fixes_removed"], erased);
+    assert_eq!(summary["quarantine_files_changed"], 1);
+    let want: Vec<_> = before.iter().filter(|(x, _)| x != "S0002").cloned().collect();
+    assert_eq!(stored(&store), want);
+    assert_erased(&store, "S0002", "erasure");
+    // Retention: every fix before 2024-10-27 00:00 London time (23:00Z).
+    let cut = trailfence::parse_time("2024-10-27T00:00:00", Some("Europe/London"))
+        .unwrap()
+        .as_microsecond();
+    assert_eq!(cut, 1_729_983_600_000_000);
+    let out = ok(&[
+        &[
+            "purge",
+            "--store",
+            s,
+            "--before",
+            "2024-10-27T00:00:00",
+            "--tz",
+            "Europe/London",
+        ][..],
+        &WHO,
+    ]
+    .concat());
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kept: Vec<_> = want.iter().filter(|(_, t)| *t >= cut).cloned().collect();
+    assert_eq!(summary["fixes_removed"], (want.len() - kept.len()) as u64);
+    assert!(kept.len() < want.len() && !kept.is_empty());
+    assert_eq!(stored(&store), kept);
+    let v = ok(&["verify", "--store", s]);
+    assert!(String::from_utf8_lossy(&v.stdout).contains("0 problems"));
+    let shown = ok(&["audit", "show", "--store", s, "--person", "DPO Patel"]);
+    let records: Vec<serde_json::Value> = String::from_utf8(shown.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["operation"], "purge");
+    assert_eq!(records[0]["subjects"][0], "S0002");
+    assert_eq!(records[1]["window_end"], "2024-10-26T23:00:00Z");
+    assert_eq!(records[1]["context"]["case_reference"], "ER-9");
+    ok(&["audit", "verify", "--store", s]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `trailfence purge` killed with SIGKILL at random points: the store
+/// always opens with either every fix or exactly the fixes that stay, a
+/// re-run completes the erasure, and no copy of the subject is left.
+#[test]
+fn killed_purges_complete_on_rerun_and_leave_no_copy() {
+    let dir = temp_dir("purge-kill");
+    let (input, _) = extract(&dir, "in.csv", &["S0001", "S0002", "S0003", "S0004"], "2024-10-28");
+    let build = |store: &Path| {
+        ok(&[
+            "import",
+            "-i",
+            input.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ]);
+    };
+    let probe = dir.join("probe");
+    build(&probe);
+    let all = stored(&probe);
+    let want: Vec<_> = all.iter().filter(|(x, _)| x != "S0003").cloned().collect();
+    fn purge(store: &Path) -> Vec<&str> {
+        [
+            &["purge", "--store", store.to_str().unwrap(), "--subject", "S0003"][..],
+            &WHO,
+        ]
+        .concat()
+    }
+    let t0 = Instant::now();
+    ok(&purge(&probe));
+    let full = t0.elapsed();
+    assert_eq!(stored(&probe), want);
+    let mut rng = SplitMix64::new(11);
+    let mut kills = 0;
+    for round in 0..25 {
+        if kills >= 6 {
+            break;
+        }
+        let store = dir.join(format!("s{round}"));
+        build(&store);
+        let mut child = bin()
+            .args(purge(&store))
+            .stderr(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full.mul_f64(rng.range(0.0, 1.0)));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        child.wait().unwrap();
+        let now = stored(&store);
+        assert!(now == all || now == want, "round {round}: neither before nor after");
+        ok(&purge(&store));
+        assert_eq!(stored(&store), want, "round {round}");
+        assert_erased(&store, "S0003", &format!("round {round}"));
+        let v = ok(&["verify", "--store", store.to_str().unwrap()]);
+        assert!(
+            String::from_utf8_lossy(&v.stdout).contains("0 problems"),
+            "round {round}"
+        );
+        ok(&["audit", "verify", "--store", store.to_str().unwrap()]);
+        let _ = std::fs::remove_dir_all(&store);
+    }
+    assert!(kills >= 5, "only {kills} kills landed");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -365,6 +365,52 @@ pub fn run_compact(args: CompactArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Arguments of `trailfence purge`.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// Store directory.
+    #[arg(long)]
+    store: PathBuf,
+    /// Remove every fix before this instant (retention): RFC 3339, a date (start of the day), or local with --tz.
+    #[arg(long, required_unless_present = "subject")]
+    before: Option<String>,
+    /// Remove this subject's fixes (erasure; with --before, only those before it).
+    #[arg(long)]
+    subject: Option<String>,
+    /// IANA time zone for a local --before (e.g. Europe/London).
+    #[arg(long)]
+    tz: Option<String>,
+    /// Fail at once when another writer holds the store (default: wait for it).
+    #[arg(long)]
+    no_wait: bool,
+    #[command(flatten)]
+    access: crate::audit::AccessArgs,
+}
+
+/// Runs `purge`: removes fixes from every partition and the quarantine,
+/// crash-safely, recorded in the audit log first (an access context is
+/// always required). Prints the summary as JSON.
+pub fn run_purge(args: PurgeArgs) -> Result<(), Failure> {
+    let context = args.access.required("purge")?;
+    let before_us = match &args.before {
+        Some(t) => Some(trailfence::parse_time(t, args.tz.as_deref())?.as_microsecond()),
+        None => None,
+    };
+    let mut store = open_writer(&args.store, false, args.no_wait)?;
+    let s = store.purge(
+        &trailfence::PurgeRequest {
+            before_us,
+            subject: args.subject.clone(),
+        },
+        &context,
+    )?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&s).map_err(|e| Failure::Io(e.to_string()))?
+    );
+    Ok(())
+}
+
 /// Arguments of `trailfence verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {

@@ -25,6 +25,22 @@ pub struct AccessArgs {
 }
 
 impl AccessArgs {
+    /// The access context an operation always needs (purge).
+    pub fn required(&self, operation: &str) -> Result<AccessContext, Failure> {
+        if self.requested_by.is_none() || self.purpose.is_none() {
+            return Err(Failure::Input(format!(
+                "{operation} is always recorded in the store's audit log: give --requested-by and --purpose (and --case-ref)"
+            )));
+        }
+        let c = AccessContext {
+            requested_by: self.requested_by.clone().unwrap_or_default(),
+            purpose: self.purpose.clone().unwrap_or_default(),
+            case_reference: self.case_ref.clone(),
+        };
+        c.validate()?;
+        Ok(c)
+    }
+
     /// The access context for a read of `store` (or of a file: none). A
     /// store whose policy requires one refuses a read without it.
     pub fn context(&self, store: Option<&Path>) -> Result<Option<AccessContext>, Failure> {

@@ -56,6 +56,8 @@ enum Command {
     Import(analysis::ImportArgs),
     /// Merge the partitions of a store held in several files (imports add one file per partition).
     Compact(analysis::CompactArgs),
+    /// Remove fixes before a date (retention) or of a subject (erasure) from every file of a store; audited.
+    Purge(analysis::PurgeArgs),
     /// Check every file of a store against its manifest (exit 0 only when clean); --repair quarantines what is broken.
     Verify(analysis::VerifyArgs),
     /// Check an input without using it: every bad record itemised (exit 2 if any).
@@ -126,6 +128,7 @@ fn main() -> ExitCode {
         Command::Compact(args) => analysis::run_compact(args),
         Command::Validate(args) => analysis::run_validate(args),
         Command::Verify(args) => analysis::run_verify(args),
+        Command::Purge(args) => analysis::run_purge(args),
         Command::Info(args) => analysis::run_info(args),
         Command::Generate(args) => generate::run(args),
         Command::Audit(args) => audit::run(args),

@@ -48,12 +48,14 @@ pub mod io;
 mod monitor;
 mod near;
 mod options;
+pub mod pack;
 mod proximity;
 mod report;
 mod stops;
 mod store;
 mod time;
 mod trail;
+pub mod trail_report;
 mod zone;
 
 pub use audit::{

@@ -116,7 +116,7 @@ pub fn read_gpx_str(
                     Event::CData(t) => t.decode().map(|v| v.into_owned()).unwrap_or_default(),
                     Event::GeneralRef(r) => match r.resolve_char_ref() {
                         Ok(Some(c)) => c.to_string(),
-                        _ => match r.as_ref() {
+                        _ => match &*r {
                             b"amp" => "&".into(),
                             b"lt" => "<".into(),
                             b"gt" => ">".into(),

@@ -6,6 +6,7 @@ mod conditions;
 mod parquet_io;
 mod persist;
 mod readers;
+mod trail_report;
 mod trail_request;
 mod writers;
 mod zones;

@@ -690,3 +690,105 @@ fn out_of(run: &dyn Fn(&[&str]) -> std::process::Output, args: &[&str]) -> Vec<u
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     out.stdout
 }
+
+/// `trailfence report` and `trailfence evidence` on a store: both refused
+/// without an access context where the store requires one, both recorded
+/// with the SHA-256 of what they wrote; `evidence verify` finds an edited
+/// file, and with `--store` a pack whose manifest the log never recorded.
+#[test]
+fn reports_and_evidence_packs_are_audited_and_verified() {
+    let dir = temp_dir("cli-report");
+    let text = std::fs::read_to_string(root().join("data/fixes.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut csv = format!("{}\n", lines.next().unwrap());
+    for l in lines.filter(|l| l.starts_with("S0003,")) {
+        csv.push_str(l);
+        csv.push('\n');
+    }
+    std::fs::write(dir.join("s3.csv"), csv).unwrap();
+    let store = dir.join("store");
+    let s = store.to_str().unwrap();
+    let run = |args: &[&str]| bin().args(args).output().unwrap();
+    assert!(
+        run(&["import", "-i", dir.join("s3.csv").to_str().unwrap(), "--store", s])
+            .status
+            .success()
+    );
+    assert!(run(&["audit", "policy", "--store", s, "--require"]).status.success());
+    let case = [
+        "--store",
+        s,
+        "-s",
+        "S0003",
+        "--from",
+        "2024-10-26T12:00:00",
+        "--to",
+        "2024-10-27T12:00:00",
+        "--tz",
+        "Europe/London",
+        "-z",
+        "data/zones.geojson",
+    ];
+    let who = [
+        "--requested-by",
+        "PP Jones",
+        "--purpose",
+        "trail request",
+        "--case-ref",
+        "REQ-21",
+    ];
+    let html = dir.join("report.html");
+    let report = [&["report"][..], &case, &["-o", html.to_str().unwrap()]].concat();
+    let out = run(&report);
+    assert_eq!(out.status.code(), Some(2), "refused without a context");
+    assert!(!html.exists());
+    let out = run(&[&report[..], &who].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let page = std::fs::read(&html).unwrap();
+    assert!(String::from_utf8_lossy(&page).contains("Trail report: S0003"));
+    let pack = dir.join("pack");
+    let out = run(&[&["evidence"][..], &case, &who, &["-o", pack.to_str().unwrap()]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let zip = dir.join("pack.zip");
+    let out = run(&[&["evidence"][..], &case, &who, &["-o", zip.to_str().unwrap()]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let records = trailfence::read_audit(&store).unwrap();
+    let ops: Vec<&str> = records.iter().map(|r| r.operation.as_str()).collect();
+    assert_eq!(ops, ["report", "evidence-pack", "evidence-pack"]);
+    assert_eq!(records[0].outputs[0].sha256, trailfence::sha256_hex(&page));
+    assert_eq!(records[0].window_start.as_deref(), Some("2024-10-26T11:00:00Z"));
+    assert_eq!(
+        records[2].outputs[0].sha256,
+        trailfence::sha256_hex(&std::fs::read(&zip).unwrap())
+    );
+    // The pack's manifest records the store generation it was read at.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(pack.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["store_generation"],
+        trailfence::ParquetStore::open(&store).unwrap().generation()
+    );
+    for p in [&pack, &zip] {
+        let out = run(&["evidence", "verify", p.to_str().unwrap(), "--store", s]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["intact"], true);
+        assert_eq!(v["audit_record"]["requested_by"], "PP Jones");
+    }
+    // A manifest edited (files untouched): intact as files, unknown to the log.
+    let m = std::fs::read_to_string(pack.join("manifest.json")).unwrap();
+    std::fs::write(pack.join("manifest.json"), m.replace("Europe/London", "Europe/Paris")).unwrap();
+    assert!(run(&["evidence", "verify", pack.to_str().unwrap()]).status.success());
+    let out = run(&["evidence", "verify", pack.to_str().unwrap(), "--store", s]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("records no pack with this manifest"));
+    // A data file edited: named.
+    std::fs::write(pack.join("manifest.json"), m).unwrap();
+    let mut g = std::fs::read(pack.join("trail.geojson")).unwrap();
+    g.truncate(g.len() - 10);
+    std::fs::write(pack.join("trail.geojson"), g).unwrap();
+    let out = run(&["evidence", "verify", pack.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`trail.geojson` has been changed"));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -16,6 +16,7 @@ mod input;
 mod monitor;
 mod progress;
 mod query;
+mod report;
 mod trail;
 mod zones;
 
@@ -36,6 +37,11 @@ struct Cli {
 enum Command {
     /// A subject's trail between two times (fixes with start <= t < end, plus gaps on stderr).
     Trail(trail::TrailArgs),
+    /// A trail request as one self-contained HTML report (map, timelines, episodes, curfew, stops, data quality).
+    Report(report::ReportArgs),
+    /// An evidence pack (report, trail in four formats, zones, verdict tables, manifest with SHA-256);
+    /// `evidence verify PACK` checks one.
+    Evidence(report::PackArgs),
     /// Breach episodes of every subject against the zones (exclusion, inclusion, buffer).
     Breaches(zones::BreachArgs),
     /// Curfew compliance per subject, inclusion zone and window occurrence.
@@ -115,6 +121,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Trail(args) => trail::run(args),
+        Command::Report(args) => report::run_report(args),
+        Command::Evidence(args) => report::run_pack(args),
         Command::Breaches(args) => zones::run_breaches(args),
         Command::Curfew(args) => zones::run_curfew(args),
         Command::Conditions(args) => zones::run_conditions(args),

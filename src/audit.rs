@@ -371,6 +371,73 @@ pub fn requires_access_context(dir: &Path) -> Result<bool, Error> {
     }
 }
 
+/// Checks the store's policy for a read by `context`: a store that
+/// requires an access context refuses a read without one; a given context
+/// must name who and why.
+///
+/// # Errors
+/// [`Error::Option`] (`access`) when the store requires a context and none
+/// is given, or the context is empty; as [`requires_access_context`].
+pub fn check_access(dir: &Path, context: Option<&AccessContext>) -> Result<(), Error> {
+    match context {
+        Some(c) => c.validate(),
+        None if requires_access_context(dir)? => Err(Error::Option {
+            name: "access",
+            value: dir.display().to_string(),
+            reason:
+                "this store requires an access context for every read: give who asks (requested_by) and why (purpose)",
+        }),
+        None => Ok(()),
+    }
+}
+
+impl crate::store::ParquetStore {
+    /// [`crate::store::ParquetStore::load`] as a consultation: the store's
+    /// access policy is checked before any data is read, and with a context
+    /// the read is recorded in the audit log (operation, the subjects
+    /// actually loaded, the window) once the data is loaded.
+    ///
+    /// # Errors
+    /// As [`check_access`] and [`crate::store::ParquetStore::load`];
+    /// [`Error::Io`] when the record cannot be appended (the data is then
+    /// not returned: no unrecorded consultation).
+    pub fn load_for_access(
+        &self,
+        window: crate::time::Window,
+        subjects: Option<&[&str]>,
+        buckets: Option<&[u32]>,
+        options: crate::store::StoreOptions,
+        context: Option<&AccessContext>,
+        operation: &str,
+    ) -> Result<crate::store::TrailStore, Error> {
+        check_access(self.dir(), context)?;
+        let store = match buckets {
+            Some(b) => self.load_buckets(window, b, options)?,
+            None => self.load(window, subjects, options)?,
+        };
+        if let Some(c) = context {
+            let bounded = |t: i64| t != i64::MIN && t != i64::MAX;
+            append_audit(
+                self.dir(),
+                &AuditEntry {
+                    time_us: jiff::Timestamp::now().as_microsecond(),
+                    operation: operation.to_string(),
+                    context: c.clone(),
+                    subjects: store.subjects().to_vec(),
+                    window: (bounded(window.start_us) || bounded(window.end_us)).then(|| {
+                        (
+                            window.start_us.max(jiff::Timestamp::MIN.as_microsecond()),
+                            window.end_us.min(jiff::Timestamp::MAX.as_microsecond()),
+                        )
+                    }),
+                    outputs: Vec::new(),
+                },
+            )?;
+        }
+        Ok(store)
+    }
+}
+
 /// Sets whether the store at `dir` requires an access context (written
 /// atomically, owner-only).
 ///

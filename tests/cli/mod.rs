@@ -782,6 +782,27 @@ fn reports_and_evidence_packs_are_audited_and_verified() {
     let out = run(&["evidence", "verify", pack.to_str().unwrap(), "--store", s]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("records no pack with this manifest"));
+    // Consultations (no output to disclose) are refused without a context
+    // and recorded with the subjects read.
+    let q = [
+        "breaches",
+        "--store",
+        s,
+        "-z",
+        "data/zones.geojson",
+        "--from",
+        "2024-10-26T12:00:00Z",
+        "--to",
+        "2024-10-27T12:00:00Z",
+    ];
+    assert_eq!(run(&q).status.code(), Some(2));
+    assert!(run(&[&q[..], &who].concat()).status.success());
+    let last = trailfence::read_audit(&store).unwrap().pop().unwrap();
+    assert_eq!(
+        (last.operation.as_str(), last.subjects.clone()),
+        ("breaches", vec!["S0003".to_string()])
+    );
+    assert!(last.outputs.is_empty());
     // A data file edited: named.
     std::fs::write(pack.join("manifest.json"), m).unwrap();
     let mut g = std::fs::read(pack.join("trail.geojson")).unwrap();

@@ -101,7 +101,7 @@ pub fn run_near(args: NearArgs) -> Result<(), Failure> {
     let target = Target::Point(args.lon, args.lat);
     // Checked before any data is read (the same check the query makes).
     near(&TrailStore::builder().build(), &target, args.radius_m, window)?;
-    let store = q.input.load_for(window, None)?;
+    let store = q.input.load_for("near", window, None)?;
     let rows: Vec<IncidentRow> = near(&store, &target, args.radius_m, window)?
         .into_iter()
         .map(|row| IncidentRow {
@@ -129,7 +129,7 @@ pub fn run_near_many(args: NearManyArgs) -> Result<(), Failure> {
         (Some(s), Some(e)) => Window::from_us(s, e),
         _ => Window::from_us(0, 0),
     };
-    let store = q.input.load_for(window, None)?;
+    let store = q.input.load_for("near-many", window, None)?;
     let rows = near_many(&store, &incidents, args.rule_outs)?;
     q.write(|w| write_near(&rows, format, w))
 }
@@ -139,7 +139,7 @@ pub fn run_proximity(args: ProximityArgs) -> Result<(), Failure> {
     let q = &args.query;
     let (format, window) = (q.format()?, q.window()?);
     proximity(&TrailStore::builder().build(), "", "", args.distance_m, window).or_else(unknown_subject_is_fine)?;
-    let store = q.input.load_for_subjects(window, &[&args.a, &args.b])?;
+    let store = q.input.load_for_subjects("proximity", window, &[&args.a, &args.b])?;
     let eps = proximity(&store, &args.a, &args.b, args.distance_m, window)?;
     q.write(|w| write_proximity(&eps, format, w))
 }
@@ -156,7 +156,7 @@ pub fn run_stops(args: StopsArgs) -> Result<(), Failure> {
         args.min_duration_s,
     )
     .or_else(unknown_subject_is_fine)?;
-    let store = q.input.load_for(window, Some(&args.subject))?;
+    let store = q.input.load_for("stops", window, Some(&args.subject))?;
     let st = stops(&store, &args.subject, window, args.radius_m, args.min_duration_s)?;
     q.write(|w| write_stops(&st, format, w))
 }
@@ -165,7 +165,7 @@ pub fn run_stops(args: StopsArgs) -> Result<(), Failure> {
 pub fn run_heatmap(args: HeatmapArgs) -> Result<(), Failure> {
     let q = &args.query;
     let (format, window) = (q.format()?, q.window()?);
-    let store = q.input.load_for(window, None)?;
+    let store = q.input.load_for("heatmap", window, None)?;
     let h = heatmap(&store, args.resolution, window, args.min_subjects)?;
     eprintln!(
         "trailfence: {} cells published, {} cells ({:.0} s) suppressed for fewer than {} subjects",
@@ -237,7 +237,7 @@ pub fn run_info(args: CheckArgs) -> Result<(), Failure> {
             st.files().iter().map(|f| f.bytes).sum::<u64>()
         );
     }
-    let store = args.input.load_for(Window::all(), None)?;
+    let store = args.input.load_for("info", Window::all(), None)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "subject,fixes,first,last")?;
     for (i, s) in store.subjects().iter().enumerate() {
@@ -324,6 +324,7 @@ pub fn run_import(args: ImportArgs) -> Result<(), Failure> {
         tz: args.tz.clone(),
         input_subject: args.input_subject.clone(),
         max_gap_s: trailfence::DEFAULT_MAX_GAP_S,
+        access: Default::default(),
     };
     let reading = crate::progress::spinner(&format!("reading {}", args.input.display()));
     let fixes = reader.read_input()?;

@@ -11,7 +11,7 @@ use trailfence::{AccessContext, AuditEntry, AuditOutput};
 use crate::Failure;
 
 /// Who asks and why: recorded in the store's audit log with the request.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct AccessArgs {
     /// The person asking (name or staff id); recorded in the store's audit log.
     #[arg(long)]

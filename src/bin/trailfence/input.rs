@@ -29,34 +29,59 @@ pub struct InputArgs {
     /// Longest interval between fixes that is interpolated, seconds.
     #[arg(long, default_value_t = trailfence::DEFAULT_MAX_GAP_S)]
     pub max_gap_s: f64,
+    /// Who asks and why (with --store: checked against its access policy, recorded in its audit log).
+    #[command(flatten)]
+    pub access: crate::audit::AccessArgs,
 }
 
 impl InputArgs {
     /// Reads the input, or from a store only the partitions `window` and
     /// `subject` need (plus the neighbouring days interpolation needs), so a
     /// file outside the window can neither fail the query nor fill memory.
-    pub fn load_for(&self, window: Window, subject: Option<&str>) -> Result<TrailStore, Failure> {
+    ///
+    /// A read of a store is a consultation: its access policy is checked
+    /// first, and with an access context it is recorded in the store's audit
+    /// log as `operation` with the subjects loaded.
+    pub fn load_for(&self, operation: &str, window: Window, subject: Option<&str>) -> Result<TrailStore, Failure> {
         match subject {
-            Some(s) => self.load_for_subjects(window, &[s]),
-            None => self.load_partitions(window, None),
+            Some(s) => self.load_for_subjects(operation, window, &[s]),
+            None => self.load_partitions(Some(operation), window, None),
         }
     }
 
     /// As [`InputArgs::load_for`], for several subjects.
-    pub fn load_for_subjects(&self, window: Window, subjects: &[&str]) -> Result<TrailStore, Failure> {
-        self.load_partitions(window, Some(subjects))
+    pub fn load_for_subjects(&self, operation: &str, window: Window, subjects: &[&str]) -> Result<TrailStore, Failure> {
+        self.load_partitions(Some(operation), window, Some(subjects))
     }
 
-    fn load_partitions(&self, window: Window, subjects: Option<&[&str]>) -> Result<TrailStore, Failure> {
+    /// As [`InputArgs::load_for`] for one subject, for a disclosure: the
+    /// policy is checked but nothing is recorded yet (the caller records the
+    /// disclosure with the digests of what it wrote); returns the context.
+    pub fn load_to_disclose(
+        &self,
+        window: Window,
+        subject: &str,
+    ) -> Result<(TrailStore, Option<trailfence::AccessContext>), Failure> {
+        let context = self.access.context(self.store.as_deref())?;
+        Ok((self.load_partitions(None, window, Some(&[subject]))?, context))
+    }
+
+    fn load_partitions(
+        &self,
+        operation: Option<&str>,
+        window: Window,
+        subjects: Option<&[&str]>,
+    ) -> Result<TrailStore, Failure> {
+        let context = self.access.context(self.store.as_deref())?;
         if let Some(dir) = &self.store {
             let store = ParquetStore::open(dir)?;
-            return Ok(store.load(
-                window,
-                subjects,
-                StoreOptions {
-                    max_gap_s: self.max_gap_s,
-                },
-            )?);
+            let options = StoreOptions {
+                max_gap_s: self.max_gap_s,
+            };
+            return Ok(match operation {
+                Some(op) => store.load_for_access(window, subjects, None, options, context.as_ref(), op)?,
+                None => store.load(window, subjects, options)?,
+            });
         }
         self.read_input()
     }

@@ -47,8 +47,6 @@ pub struct CaseArgs {
     /// Most trail points drawn on the map (tables always use every fix).
     #[arg(long, default_value_t = DEFAULT_MAX_MAP_POINTS)]
     pub max_map_points: usize,
-    #[command(flatten)]
-    pub access: crate::audit::AccessArgs,
 }
 
 /// A loaded case: the data, the zones and the report request.
@@ -82,7 +80,6 @@ impl CaseArgs {
     pub fn load(&self) -> Result<Case, Failure> {
         let window = self.window()?;
         let subject = self.subject()?;
-        let context = self.access.context(self.input.store.as_deref())?;
         let evidence = self.evidence.over(Default::default());
         let breach = BreachOptions {
             min_duration_s: self.min_duration_s,
@@ -125,7 +122,7 @@ impl CaseArgs {
                 format!("{} (SHA-256 {})", p.display(), trailfence::sha256_hex(bytes)),
             ));
         }
-        let store = self.input.load_for(window, Some(subject))?;
+        let (store, context) = self.input.load_to_disclose(window, subject)?;
         let request = ReportRequest {
             subject: subject.to_string(),
             window,

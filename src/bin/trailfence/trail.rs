@@ -33,8 +33,6 @@ pub struct TrailArgs {
     /// Simplify with this tolerance in metres (keeps every part's ends).
     #[arg(long)]
     simplify_m: Option<f64>,
-    #[command(flatten)]
-    access: crate::audit::AccessArgs,
 }
 
 /// Runs the trail request.
@@ -60,8 +58,7 @@ pub fn run(args: TrailArgs) -> Result<(), Failure> {
         other => other.into(),
     };
     // Refused before any data is read when the store requires a context.
-    let context = args.access.context(args.input.store.as_deref())?;
-    let store = args.input.load_for(window, Some(&args.subject))?;
+    let (store, context) = args.input.load_to_disclose(window, &args.subject)?;
     let mut answer = store.trail(&args.subject, window)?;
     if let Some(tol) = args.simplify_m {
         answer = answer.simplify(tol).map_err(flag)?;

@@ -75,7 +75,7 @@ pub fn run_breaches(args: BreachArgs) -> Result<(), Failure> {
     };
     options.validate()?;
     let zones = read_zones(&c.zones)?;
-    let store = q.input.load_for(window, None)?;
+    let store = q.input.load_for("breaches", window, None)?;
     let eps = breaches(&store, &zones, window, &options)?;
     if args.explain {
         let rows = evidence_of(&store, &zones, &eps, &options);
@@ -95,7 +95,7 @@ pub fn run_curfew(args: CurfewArgs) -> Result<(), Failure> {
     };
     options.validate()?;
     let zones = read_zones(&c.zones)?;
-    let store = q.input.load_for(window, None)?;
+    let store = q.input.load_for("curfew", window, None)?;
     let rows = curfew(&store, &zones, window, &options)?;
     q.write(|w| write_curfew(&rows, format, w))
 }

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 
-.PHONY: demo test rust-test python-test venv bench bench-venv bench-dask bench-verdict
+.PHONY: demo test rust-test python-test venv chromium bench bench-venv bench-dask bench-verdict
 
 demo:
 	cargo run --quiet --bin trailfence -- trail --input data/fixes.csv --subject S0003 \
@@ -26,9 +26,15 @@ $(VPY):
 
 venv: $(VPY)
 	$(VPY) -c "import maturin, pytest, numpy, pandas, pyarrow, shapely, h3, mypy, duckdb, dask, distributed; import importlib.metadata as m; m.version('pandas-stubs'); import jsonschema" 2>/dev/null || \
-	  $(VPY) -m pip install --quiet "maturin>=1.16,<2" pytest "numpy>=1.26" "pandas>=2.2" pyarrow shapely "h3>=4" mypy pandas-stubs duckdb "dask>=2024.8" "distributed>=2024.8" "jsonschema>=4.18"
+	  $(VPY) -m pip install --quiet "maturin>=1.16,<2" pytest "numpy>=1.26" "pandas>=2.2" pyarrow shapely "h3>=4" mypy pandas-stubs duckdb "dask>=2024.8" "distributed>=2024.8" "jsonschema>=4.18" pillow pypdf
 
-python-test: venv
+# The report's browser tests need Debian's chromium (they skip, saying so, where it cannot be installed).
+chromium:
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "chromium could not be installed: the report's browser tests will skip"
+
+python-test: venv chromium
 	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin develop --quiet
 	$(VPY) -m pytest -q python/tests
 	$(VPY) -m mypy.stubtest trailfence --ignore-missing-stub

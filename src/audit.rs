@@ -391,6 +391,36 @@ pub fn check_access(dir: &Path, context: Option<&AccessContext>) -> Result<(), E
     }
 }
 
+/// Records a disclosure (a trail, report or evidence pack handed out) of
+/// `subjects` in `window` by `context`, with the SHA-256 of every output, in
+/// the audit log of the store at `dir`, timed now.
+///
+/// # Errors
+/// As [`append_audit`].
+pub fn record_disclosure(
+    dir: &Path,
+    context: &AccessContext,
+    operation: &str,
+    subjects: Vec<String>,
+    window: crate::time::Window,
+    outputs: Vec<AuditOutput>,
+) -> Result<AuditRecord, Error> {
+    append_audit(
+        dir,
+        &AuditEntry {
+            time_us: jiff::Timestamp::now().as_microsecond(),
+            operation: operation.to_string(),
+            context: context.clone(),
+            subjects,
+            window: Some((
+                window.start_us.max(jiff::Timestamp::MIN.as_microsecond()),
+                window.end_us.min(jiff::Timestamp::MAX.as_microsecond()),
+            )),
+            outputs,
+        },
+    )
+}
+
 impl crate::store::ParquetStore {
     /// [`crate::store::ParquetStore::load`] as a consultation: the store's
     /// access policy is checked before any data is read, and with a context

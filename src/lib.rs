@@ -59,9 +59,9 @@ pub mod trail_report;
 mod zone;
 
 pub use audit::{
-    append_audit, check_access, read_audit, requires_access_context, set_access_policy, sha256_hex, verify_audit,
-    AccessContext, AuditEntry, AuditOutput, AuditRecord, AuditSummary, Sha256Writer, ACCESS_POLICY, AUDIT_HEAD,
-    AUDIT_LOG,
+    append_audit, check_access, read_audit, record_disclosure, requires_access_context, set_access_policy, sha256_hex,
+    verify_audit, AccessContext, AuditEntry, AuditOutput, AuditRecord, AuditSummary, Sha256Writer, ACCESS_POLICY,
+    AUDIT_HEAD, AUDIT_LOG,
 };
 pub use breach::{
     breach_evidence, breaches, evidence_of, fix_zone_hits, BreachEpisode, BreachOptions, Confidence, EpisodeKind,

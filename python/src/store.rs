@@ -201,6 +201,27 @@ impl PyTrailStore {
             .map(Columns::done)
     }
 
+    /// The trail report of `subject` in the window as HTML, with a summary
+    /// (see `trailfence::trail_report`); `options` as in `report_request`.
+    #[pyo3(signature = (subject, start=None, end=None, *, zones=None, options=None, provenance=None))]
+    fn trail_report<'py>(
+        &self,
+        py: Python<'py>,
+        subject: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+        zones: Option<&PyZones>,
+        options: Option<Bound<'py, PyDict>>,
+        provenance: Option<Vec<(String, String)>>,
+    ) -> PyResult<(String, Bound<'py, PyDict>)> {
+        let request = report_request(subject, window(start, end)?, options.as_ref(), provenance)?;
+        let report = py
+            .detach(|| trailfence::trail_report::trail_report(&self.inner, zones.map(|z| &z.inner), &request))
+            .map_err(to_py)?;
+        let summary = report_summary(py, &report)?;
+        Ok((report.to_html(), summary))
+    }
+
     /// Breach episodes as columns.
     #[pyo3(signature = (zones, start=None, end=None, *, max_gap_s=None, min_fixes=None, min_duration_s=None, merge_gap_s=None, assumed_accuracy_m=None, evidence=None))]
     #[allow(clippy::too_many_arguments)]
@@ -624,8 +645,12 @@ impl PyParquetStore {
             .map(Columns::done)
     }
 
-    /// Loads the window's partitions, of `subjects` or of `buckets` (all when neither).
-    #[pyo3(signature = (start=None, end=None, *, subjects=None, buckets=None, max_gap_s=None))]
+    /// Loads the window's partitions, of `subjects` or of `buckets` (all
+    /// when neither), as a consultation: the store's access policy is
+    /// checked, and with `access` (requested_by, purpose, case_reference) the
+    /// read is recorded in its audit log as `operation`.
+    #[pyo3(signature = (start=None, end=None, *, subjects=None, buckets=None, max_gap_s=None, access=None, operation="load".to_string()))]
+    #[allow(clippy::too_many_arguments)]
     fn load(
         &self,
         py: Python<'_>,
@@ -634,9 +659,12 @@ impl PyParquetStore {
         subjects: Option<Vec<String>>,
         buckets: Option<Vec<u32>>,
         max_gap_s: Option<f64>,
+        access: Option<(String, String, Option<String>)>,
+        operation: String,
     ) -> PyResult<PyTrailStore> {
         let w = window(start, end)?;
         let options = store_options(max_gap_s);
+        let context = access.map(access_context);
         let store = py
             .detach(|| match (&subjects, &buckets) {
                 (Some(_), Some(_)) => Err(trailfence::Error::Option {
@@ -646,16 +674,178 @@ impl PyParquetStore {
                 }),
                 (Some(s), None) => {
                     let names: Vec<&str> = s.iter().map(String::as_str).collect();
-                    self.inner.load(w, Some(&names), options)
+                    self.inner
+                        .load_for_access(w, Some(&names), None, options, context.as_ref(), &operation)
                 }
-                (None, Some(b)) => self.inner.load_buckets(w, b, options),
-                (None, None) => self.inner.load(w, None, options),
+                (None, Some(b)) => self
+                    .inner
+                    .load_for_access(w, None, Some(b), options, context.as_ref(), &operation),
+                (None, None) => self
+                    .inner
+                    .load_for_access(w, None, None, options, context.as_ref(), &operation),
             })
             .map_err(to_py)?;
         Ok(PyTrailStore {
             inner: store,
             report: trailfence::ReadReport::new("<store>"),
         })
+    }
+
+    /// The trail report of `subject` (a disclosure: the access policy is
+    /// checked first; with `access` it is recorded with the SHA-256 of the
+    /// HTML, written atomically to `path` when given). Returns the HTML and
+    /// a summary.
+    #[pyo3(signature = (subject, start, end, *, zones=None, options=None, access=None, path=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn report<'py>(
+        &self,
+        py: Python<'py>,
+        subject: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+        zones: Option<&PyZones>,
+        options: Option<Bound<'py, PyDict>>,
+        access: Option<(String, String, Option<String>)>,
+        path: Option<PathBuf>,
+    ) -> PyResult<(String, Bound<'py, PyDict>)> {
+        let w = window(start, end)?;
+        let context = access.map(access_context);
+        let mut request = report_request(subject, w, options.as_ref(), None)?;
+        request.provenance = vec![
+            ("Store".into(), self.inner.dir().display().to_string()),
+            ("Store manifest generation".into(), self.inner.generation().to_string()),
+        ];
+        let report = py
+            .detach(|| {
+                trailfence::check_access(self.inner.dir(), context.as_ref())?;
+                let store = self
+                    .inner
+                    .load(w, Some(&[subject]), trailfence::StoreOptions::default())?;
+                trailfence::trail_report::trail_report(&store, zones.map(|z| &z.inner), &request)
+            })
+            .map_err(to_py)?;
+        let html = report.to_html();
+        if let Some(p) = &path {
+            trailfence::durable::write_atomic(p, html.as_bytes(), Default::default()).map_err(to_py)?;
+        }
+        if let Some(c) = &context {
+            trailfence::record_disclosure(
+                self.inner.dir(),
+                c,
+                "report",
+                vec![subject.to_string()],
+                w,
+                vec![trailfence::AuditOutput {
+                    path: path.map_or_else(|| "<python>".to_string(), |p| p.display().to_string()),
+                    sha256: trailfence::sha256_hex(html.as_bytes()),
+                }],
+            )
+            .map_err(to_py)?;
+        }
+        let summary = report_summary(py, &report)?;
+        Ok((html, summary))
+    }
+
+    /// Writes the evidence pack of `subject` to `output` (a new folder, or a
+    /// `.zip` file), a disclosure recorded like `report`; returns the
+    /// manifest's SHA-256 and the number of files.
+    #[pyo3(signature = (subject, start, end, output, *, zones=None, zones_text=None, options=None, access=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn evidence_pack<'py>(
+        &self,
+        py: Python<'py>,
+        subject: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+        output: PathBuf,
+        zones: Option<&PyZones>,
+        zones_text: Option<Vec<u8>>,
+        options: Option<Bound<'py, PyDict>>,
+        access: Option<(String, String, Option<String>)>,
+    ) -> PyResult<(String, usize)> {
+        let w = window(start, end)?;
+        let context = access.map(access_context);
+        let mut request = report_request(subject, w, options.as_ref(), None)?;
+        request.provenance = vec![
+            ("Store".into(), self.inner.dir().display().to_string()),
+            ("Store manifest generation".into(), self.inner.generation().to_string()),
+        ];
+        let generation = self.inner.generation();
+        let (digest, n, recorded) = py
+            .detach(|| -> Result<_, trailfence::Error> {
+                trailfence::check_access(self.inner.dir(), context.as_ref())?;
+                let store = self
+                    .inner
+                    .load(w, Some(&[subject]), trailfence::StoreOptions::default())?;
+                let z = match (zones, &zones_text) {
+                    (Some(z), Some(t)) => Some((&z.inner, t.as_slice())),
+                    (Some(_), None) => {
+                        return Err(trailfence::Error::Option {
+                            name: "zones",
+                            value: "without text".into(),
+                            reason: "an evidence pack keeps the zone file as given: load the zones from GeoJSON",
+                        })
+                    }
+                    _ => None,
+                };
+                let pack = trailfence::pack::build_evidence_pack(&store, z, &request, Some(generation))?;
+                let zip = output.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+                let recorded = if zip {
+                    let bytes = pack.zip_bytes()?;
+                    trailfence::durable::write_atomic(&output, &bytes, Default::default())?;
+                    (output.display().to_string(), trailfence::sha256_hex(&bytes))
+                } else {
+                    pack.write_dir(&output)?;
+                    (
+                        output.join(trailfence::pack::PACK_MANIFEST).display().to_string(),
+                        pack.manifest_sha256(),
+                    )
+                };
+                Ok((pack.manifest_sha256(), pack.files.len(), recorded))
+            })
+            .map_err(to_py)?;
+        if let Some(c) = &context {
+            trailfence::record_disclosure(
+                self.inner.dir(),
+                c,
+                "evidence-pack",
+                vec![subject.to_string()],
+                w,
+                vec![trailfence::AuditOutput {
+                    path: recorded.0,
+                    sha256: recorded.1,
+                }],
+            )
+            .map_err(to_py)?;
+        }
+        Ok((digest, n))
+    }
+
+    /// Removes fixes before `before` (UTC µs) and/or of `subject` from every
+    /// partition and the quarantine, recorded in the audit log first (see
+    /// `ParquetStore::purge`); returns the summary.
+    #[pyo3(signature = (access, *, before=None, subject=None))]
+    fn purge<'py>(
+        &mut self,
+        py: Python<'py>,
+        access: (String, String, Option<String>),
+        before: Option<i64>,
+        subject: Option<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let context = access_context(access);
+        let request = trailfence::PurgeRequest {
+            before_us: before,
+            subject,
+        };
+        let s = py.detach(|| self.inner.purge(&request, &context)).map_err(to_py)?;
+        let d = PyDict::new(py);
+        d.set_item("fixes_removed", s.fixes_removed)?;
+        d.set_item("partitions_rewritten", s.partitions_rewritten)?;
+        d.set_item("files_deleted", s.files_deleted)?;
+        d.set_item("quarantine_fixes_removed", s.quarantine_fixes_removed)?;
+        d.set_item("quarantine_files_changed", s.quarantine_files_changed)?;
+        d.set_item("interrupted_purge_files_deleted", s.interrupted_purge_files_deleted)?;
+        Ok(d)
     }
 
     /// Imports the fixes of an in-memory store: (offered, added, already stored, conflicts, partitions written).
@@ -714,4 +904,101 @@ fn breach_options(
         max_gap_s: max_gap_s.or(d.max_gap_s),
         evidence: crate::convert::evidence_model(evidence)?,
     })
+}
+
+/// An access context from the façade's (requested_by, purpose, case_reference).
+fn access_context(a: (String, String, Option<String>)) -> trailfence::AccessContext {
+    trailfence::AccessContext {
+        requested_by: a.0,
+        purpose: a.1,
+        case_reference: a.2,
+    }
+}
+
+/// A report request from the façade's options dict (unknown keys refused):
+/// tz, max_map_points, grace_s, min_duration_s, assumed_accuracy_m,
+/// stop_radius_m, stop_min_duration_s, evidence (dict).
+fn report_request(
+    subject: &str,
+    w: Window,
+    options: Option<&Bound<'_, PyDict>>,
+    provenance: Option<Vec<(String, String)>>,
+) -> PyResult<trailfence::trail_report::ReportRequest> {
+    let mut r = trailfence::trail_report::ReportRequest::new(subject, w);
+    let mut evidence = None;
+    if let Some(o) = options {
+        for (k, v) in o.iter() {
+            let key: String = k.extract()?;
+            match key.as_str() {
+                "tz" => r.tz = v.extract()?,
+                "max_map_points" => r.max_map_points = v.extract()?,
+                "grace_s" => r.curfew.grace_s = v.extract()?,
+                "min_duration_s" => r.breach.min_duration_s = v.extract()?,
+                "assumed_accuracy_m" => {
+                    let a: Option<f64> = v.extract()?;
+                    r.breach.assumed_accuracy_m = a;
+                    r.curfew.assumed_accuracy_m = a;
+                }
+                "stop_radius_m" => r.stop_radius_m = v.extract()?,
+                "stop_min_duration_s" => r.stop_min_duration_s = v.extract()?,
+                "evidence" => evidence = Some(v.cast_into::<PyDict>().map_err(PyErr::from)?),
+                other => {
+                    return Err(to_py(trailfence::Error::Option {
+                        name: "report option",
+                        value: other.to_string(),
+                        reason: "unknown (tz, max_map_points, grace_s, min_duration_s, assumed_accuracy_m, stop_radius_m, stop_min_duration_s, evidence)",
+                    }))
+                }
+            }
+        }
+    }
+    let model = crate::convert::evidence_model(evidence.as_ref())?;
+    r.breach.evidence = model;
+    r.curfew.evidence = model;
+    r.breach.validate().map_err(to_py)?;
+    r.curfew.validate().map_err(to_py)?;
+    if let Some(p) = provenance {
+        r.provenance = p;
+    }
+    Ok(r)
+}
+
+/// The headline figures of a report, for the façade.
+fn report_summary<'py>(py: Python<'py>, r: &trailfence::trail_report::TrailReport) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let confirmed = r
+        .episodes
+        .iter()
+        .filter(|e| e.confidence == trailfence::Confidence::Confirmed)
+        .count();
+    d.set_item("fixes", r.quality.fixes)?;
+    d.set_item("map_points", r.map_points)?;
+    d.set_item("episodes", r.episodes.len())?;
+    d.set_item("confirmed_episodes", confirmed)?;
+    d.set_item("curfew_nights", r.curfew.len())?;
+    d.set_item("curfew_violations", r.curfew.iter().map(|c| c.violations).sum::<u32>())?;
+    d.set_item("stops", r.stops.len())?;
+    d.set_item("gaps", r.gaps.len())?;
+    Ok(d)
+}
+
+/// Checks an evidence pack (folder or .zip): the manifest's SHA-256 and the
+/// manifest's fields, or a `ValidationError` naming what changed.
+#[pyfunction]
+pub(crate) fn verify_evidence_pack<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
+    let s = py
+        .detach(|| trailfence::pack::verify_evidence_pack(&path))
+        .map_err(to_py)?;
+    let d = PyDict::new(py);
+    d.set_item("manifest_sha256", s.manifest_sha256)?;
+    d.set_item("subject", s.manifest.subject)?;
+    d.set_item("window_start", s.manifest.window_start)?;
+    d.set_item("window_end", s.manifest.window_end)?;
+    d.set_item("store_generation", s.manifest.store_generation)?;
+    d.set_item("software", s.manifest.software)?;
+    d.set_item(
+        "files",
+        s.manifest.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>(),
+    )?;
+    Ok(d)
 }

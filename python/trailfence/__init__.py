@@ -379,11 +379,30 @@ class TrailStore:
         """Subject ids in first-seen order."""
         return self._native.subjects()
 
-    def report(self) -> dict[str, Any]:
+    def read_report(self) -> dict[str, Any]:
         """What reading accepted and skipped, by reason, with the first examples."""
         records, accepted, skipped, by_reason, examples = self._native.report()
         return {"records": records, "accepted": accepted, "skipped": skipped,
                 "skipped_by_reason": dict(by_reason), "examples": examples}
+
+    @_convert_errors
+    def report(self, subject: str | None = None, start: Any = None, end: Any = None, *,
+               zones: Zones | None = None, tz: str = "Europe/London", max_map_points: int | None = None,
+               grace_s: float | None = None, min_duration_s: float | None = None,
+               assumed_accuracy_m: float | None = None, evidence: dict[str, float] | None = None) -> Any:
+        """The trail report of ``subject`` between ``start`` and ``end`` (a :class:`TrailReport`:
+        one self-contained HTML page with the map, timelines and tables; shown inline in
+        notebooks, ``.save(path)`` writes it). Times are shown in ``tz``.
+
+        Called without a subject, returns :meth:`read_report` (what reading accepted and skipped),
+        as in earlier releases."""
+        if subject is None:
+            return self.read_report()
+        html, summary = self._native.trail_report(
+            subject, _to_us(start), _to_us(end), zones=None if zones is None else zones._native,
+            options=_report_options(tz, max_map_points, grace_s, min_duration_s, assumed_accuracy_m, evidence),
+        )
+        return TrailReport(html, summary)
 
     def ingest_summary(self) -> dict[str, int]:
         """Fixes received and stored, exact duplicates dropped, conflicting fixes set aside, out-of-order fixes."""
@@ -561,6 +580,83 @@ def heatmap_from_counts(counts: Any, *, min_subjects: int | None = None) -> Any:
     return _heatmap_frame(cols, n, secs)
 
 
+def _report_options(tz: str, max_map_points: int | None, grace_s: float | None, min_duration_s: float | None,
+                    assumed_accuracy_m: float | None, evidence: dict[str, float] | None) -> dict[str, Any]:
+    o: dict[str, Any] = {"tz": str(tz)}
+    for k, v in (("max_map_points", max_map_points), ("grace_s", grace_s), ("min_duration_s", min_duration_s),
+                 ("assumed_accuracy_m", assumed_accuracy_m), ("evidence", evidence)):
+        if v is not None:
+            o[k] = v
+    return o
+
+
+class TrailReport:
+    """A trail report: ``html`` (one self-contained page: map, timelines, tables; prints on A4)
+    and ``summary`` (fixes, map_points, episodes, confirmed_episodes, curfew_nights,
+    curfew_violations, stops, gaps). Notebooks show it inline (in an isolated frame)."""
+
+    def __init__(self, html: str, summary: dict[str, int]) -> None:
+        self.html = html
+        self.summary = dict(summary)
+
+    def save(self, path: str | _os.PathLike) -> None:
+        """Write the HTML to ``path`` (UTF-8)."""
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.html)
+
+    def _repr_html_(self) -> str:
+        import html as _html
+
+        return ('<iframe title="trailfence trail report" style="width:100%;height:900px;border:1px solid #ccc" '
+                f'sandbox srcdoc="{_html.escape(self.html, quote=True)}"></iframe>')
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"TrailReport({s['fixes']} fixes, {s['episodes']} episodes ({s['confirmed_episodes']} confirmed), "
+                f"{s['curfew_nights']} curfew nights, {s['stops']} stops)")
+
+
+class AccessContext:
+    """Who reads a store's data and why: recorded in the store's audit log with every read,
+    report, evidence pack and purge (``access=`` takes one of these, or a dict with the same
+    keys, or a ``(requested_by, purpose[, case_reference])`` tuple)."""
+
+    def __init__(self, requested_by: str, purpose: str, case_reference: str | None = None) -> None:
+        self.requested_by = str(requested_by)
+        self.purpose = str(purpose)
+        self.case_reference = None if case_reference is None else str(case_reference)
+
+    def __repr__(self) -> str:
+        return f"AccessContext({self.requested_by!r}, {self.purpose!r}, {self.case_reference!r})"
+
+    def __reduce__(self) -> Any:
+        return (AccessContext, (self.requested_by, self.purpose, self.case_reference))
+
+
+def _access(access: Any) -> tuple[str, str, str | None] | None:
+    if access is None:
+        return None
+    if isinstance(access, AccessContext):
+        return (access.requested_by, access.purpose, access.case_reference)
+    if isinstance(access, dict):
+        unknown = set(access) - {"requested_by", "purpose", "case_reference"}
+        if unknown:
+            raise ValidationError(f"access: unknown keys {sorted(unknown)} (requested_by, purpose, case_reference)")
+        return (str(access.get("requested_by", "")), str(access.get("purpose", "")),
+                None if access.get("case_reference") is None else str(access["case_reference"]))
+    if isinstance(access, (tuple, list)) and len(access) in (2, 3):
+        return (str(access[0]), str(access[1]), None if len(access) == 2 or access[2] is None else str(access[2]))
+    raise ValidationError("access: give an AccessContext, a dict or a (requested_by, purpose[, case_reference]) tuple")
+
+
+@_convert_errors
+def verify_evidence_pack(path: str | _os.PathLike) -> dict[str, Any]:
+    """Check an evidence pack (folder or .zip): every file listed in its manifest with its size and
+    SHA-256, nothing missing or added. Returns the manifest's SHA-256 and fields; raises
+    ``ValidationError`` naming the file that changed."""
+    return dict(_trailfence.verify_evidence_pack(_os.fspath(path)))
+
+
 class ParquetStore:
     """The persistent store: a directory of GeoParquet files partitioned by UTC day and
     subject-hash bucket, made by ``trailfence import`` or :meth:`import_trails`.
@@ -607,18 +703,68 @@ class ParquetStore:
         subjects: list[str] | None = None,
         buckets: list[int] | None = None,
         max_gap_s: float | None = None,
+        access: Any = None,
+        operation: str = "load",
     ) -> TrailStore:
         """An in-memory :class:`TrailStore` of the fixes of ``subjects`` (or of every subject in
         ``buckets``; everyone when neither) in the partitions the window touches, plus a day on
-        each side so interpolation reaches the window's ends."""
+        each side so interpolation reaches the window's ends.
+
+        A consultation of personal data: a store whose policy requires an access context refuses
+        the read without ``access`` (an :class:`AccessContext`); with one, the read is recorded in
+        the store's audit log as ``operation`` with the subjects loaded and the window."""
         return TrailStore(
             self._native.load(
                 _to_us(start), _to_us(end),
                 subjects=None if subjects is None else [str(s) for s in subjects],
                 buckets=None if buckets is None else [int(b) for b in buckets],
-                max_gap_s=max_gap_s,
+                max_gap_s=max_gap_s, access=_access(access), operation=str(operation),
             )
         )
+
+    @_convert_errors
+    def report(self, subject: str, start: Any, end: Any, *, zones: Zones | None = None, access: Any = None,
+               path: str | _os.PathLike | None = None, tz: str = "Europe/London", max_map_points: int | None = None,
+               grace_s: float | None = None, min_duration_s: float | None = None,
+               assumed_accuracy_m: float | None = None, evidence: dict[str, float] | None = None) -> TrailReport:
+        """The trail report of ``subject`` (see :meth:`TrailStore.report`), read from the store: a
+        disclosure, recorded with ``access`` in the audit log with the SHA-256 of the HTML (written
+        to ``path`` when given)."""
+        html, summary = self._native.report(
+            subject, _to_us(start), _to_us(end), zones=None if zones is None else zones._native,
+            options=_report_options(tz, max_map_points, grace_s, min_duration_s, assumed_accuracy_m, evidence),
+            access=_access(access), path=None if path is None else _os.fspath(path),
+        )
+        return TrailReport(html, summary)
+
+    @_convert_errors
+    def evidence_pack(self, subject: str, start: Any, end: Any, output: str | _os.PathLike, *,
+                      zones: Zones | None = None, access: Any = None, tz: str = "Europe/London",
+                      max_map_points: int | None = None, grace_s: float | None = None,
+                      min_duration_s: float | None = None, assumed_accuracy_m: float | None = None,
+                      evidence: dict[str, float] | None = None) -> dict[str, Any]:
+        """Write the evidence pack of ``subject`` to ``output`` (a new folder, or a ``.zip`` file):
+        the report, the trail in GeoJSON, CSV, KML and GPX, the zones as given, the verdict tables
+        and a manifest with every file's SHA-256. A disclosure, recorded with ``access``. Returns
+        ``manifest_sha256`` and ``files``."""
+        text = None if zones is None or zones._text is None else zones._text.encode("utf-8")
+        digest, n = self._native.evidence_pack(
+            subject, _to_us(start), _to_us(end), _os.fspath(output),
+            zones=None if zones is None else zones._native, zones_text=text,
+            options=_report_options(tz, max_map_points, grace_s, min_duration_s, assumed_accuracy_m, evidence),
+            access=_access(access),
+        )
+        return {"manifest_sha256": digest, "files": n}
+
+    @_convert_errors
+    def purge(self, *, access: Any, before: Any = None, subject: str | None = None) -> dict[str, int]:
+        """Remove every fix before ``before`` (retention) and/or of ``subject`` (erasure) from every
+        partition and the quarantine, crash-safely; recorded in the audit log (``access`` required)
+        before anything is removed."""
+        a = _access(access)
+        if a is None:
+            raise ValidationError("purge is always recorded in the store's audit log: give access=")
+        return dict(self._native.purge(a, before=_to_us(before), subject=subject))
 
     @_convert_errors
     def import_trails(self, trails: TrailStore) -> dict[str, int]:
@@ -816,7 +962,7 @@ DEFAULTS: dict[str, Any] = dict(_trailfence.defaults())
 """The core's option defaults (what ``None`` means): max_gap_s, min_subjects, grace_s, ..."""
 
 __all__ = [
-    "DEFAULTS", "Monitor", "ParquetStore", "StorageError", "TrailStore", "Zones", "TrailfenceError", "ValidationError",
-    "h3_cell",
+    "DEFAULTS", "AccessContext", "Monitor", "ParquetStore", "StorageError", "TrailReport", "TrailStore", "Zones",
+    "TrailfenceError", "ValidationError", "h3_cell", "verify_evidence_pack",
     "heatmap_from_counts", "__version__",
 ]

@@ -80,7 +80,21 @@ class TrailStore:
     ) -> TrailStore: ...
     def __len__(self) -> int: ...
     def subjects(self) -> list[str]: ...
-    def report(self) -> dict[str, Any]: ...
+    def read_report(self) -> dict[str, Any]: ...
+    def report(
+        self,
+        subject: str | None = ...,
+        start: _TimeLike = ...,
+        end: _TimeLike = ...,
+        *,
+        zones: Zones | None = ...,
+        tz: str = ...,
+        max_map_points: int | None = ...,
+        grace_s: float | None = ...,
+        min_duration_s: float | None = ...,
+        assumed_accuracy_m: float | None = ...,
+        evidence: dict[str, float] | None = ...,
+    ) -> Any: ...
     def ingest_summary(self) -> dict[str, int]: ...
     def trail(self, subject: str, start: _TimeLike = ..., end: _TimeLike = ...) -> pd.DataFrame: ...
     def breaches(
@@ -133,6 +147,20 @@ class TrailStore:
 
 def heatmap_from_counts(counts: Any, *, min_subjects: int | None = ...) -> pd.DataFrame: ...
 
+class TrailReport:
+    html: str
+    summary: dict[str, int]
+    def __init__(self, html: str, summary: dict[str, int]) -> None: ...
+    def save(self, path: str | os.PathLike[str]) -> None: ...
+
+class AccessContext:
+    requested_by: str
+    purpose: str
+    case_reference: str | None
+    def __init__(self, requested_by: str, purpose: str, case_reference: str | None = ...) -> None: ...
+
+def verify_evidence_pack(path: str | os.PathLike[str]) -> dict[str, Any]: ...
+
 class ParquetStore:
     def __init__(self, native: Any) -> None: ...
     @classmethod
@@ -151,7 +179,42 @@ class ParquetStore:
         subjects: list[str] | None = ...,
         buckets: list[int] | None = ...,
         max_gap_s: float | None = ...,
+        access: Any = ...,
+        operation: str = ...,
     ) -> TrailStore: ...
+    def report(
+        self,
+        subject: str,
+        start: _TimeLike,
+        end: _TimeLike,
+        *,
+        zones: Zones | None = ...,
+        access: Any = ...,
+        path: str | os.PathLike[str] | None = ...,
+        tz: str = ...,
+        max_map_points: int | None = ...,
+        grace_s: float | None = ...,
+        min_duration_s: float | None = ...,
+        assumed_accuracy_m: float | None = ...,
+        evidence: dict[str, float] | None = ...,
+    ) -> TrailReport: ...
+    def evidence_pack(
+        self,
+        subject: str,
+        start: _TimeLike,
+        end: _TimeLike,
+        output: str | os.PathLike[str],
+        *,
+        zones: Zones | None = ...,
+        access: Any = ...,
+        tz: str = ...,
+        max_map_points: int | None = ...,
+        grace_s: float | None = ...,
+        min_duration_s: float | None = ...,
+        assumed_accuracy_m: float | None = ...,
+        evidence: dict[str, float] | None = ...,
+    ) -> dict[str, Any]: ...
+    def purge(self, *, access: Any, before: _TimeLike = ..., subject: str | None = ...) -> dict[str, int]: ...
     def import_trails(self, trails: TrailStore) -> dict[str, int]: ...
     def compact(self) -> dict[str, int]: ...
     def verify(self, *, repair: bool = ...) -> pd.DataFrame: ...

@@ -73,14 +73,17 @@ def _stamp(us: int | None) -> Any:
     return _np.datetime64(us, "us")
 
 
-def _load(store_dir: str, buckets: list[int], start_us: int | None, end_us: int | None, max_gap_s: float | None) -> TrailStore:
-    return ParquetStore.open(store_dir).load(_stamp(start_us), _stamp(end_us), buckets=buckets, max_gap_s=max_gap_s)
+def _load(store_dir: str, buckets: list[int], start_us: int | None, end_us: int | None, max_gap_s: float | None,
+          access: Any = None, operation: str = "load") -> TrailStore:
+    return ParquetStore.open(store_dir).load(_stamp(start_us), _stamp(end_us), buckets=buckets, max_gap_s=max_gap_s,
+                                             access=access, operation=operation)
 
 
 def _task(kind: str, store_dir: str, buckets: list[int], start_us: int | None, end_us: int | None,
           max_gap_s: float | None, args: dict[str, Any]) -> Any:
-    """One task: load the buckets' trails for the window on this worker and answer."""
-    trails = _load(store_dir, buckets, start_us, end_us, max_gap_s)
+    """One task: load the buckets' trails for the window on this worker and answer (the read is
+    checked against the store's access policy and, with ``access``, recorded by the worker)."""
+    trails = _load(store_dir, buckets, start_us, end_us, max_gap_s, args.get("access"), f"dask.{kind}")
     start, end = _stamp(start_us), _stamp(end_us)
     if kind == "breaches":
         return trails.breaches(args["zones"], start, end, **args["options"])
@@ -133,26 +136,29 @@ def _concat(kind: str, parts: list[Any]) -> Any:
 
 
 def breaches(store: ParquetStore | str | _os.PathLike, zones: Zones, start: Any = None, end: Any = None, *,
-             max_gap_s: float | None = None, buckets_per_task: int = 1, client: Any = None, **options: Any) -> Any:
+             max_gap_s: float | None = None, buckets_per_task: int = 1, client: Any = None, access: Any = None,
+             **options: Any) -> Any:
     """Breach episodes of every subject in the store (see :meth:`TrailStore.breaches` for the
-    columns and ``options``), sorted by subject, zone, start, end."""
+    columns and ``options``), sorted by subject, zone, start, end. ``access`` (an
+    :class:`~trailfence.AccessContext`) is checked and recorded by every task's read."""
     parts = _run("breaches", store, tasks(store, buckets_per_task), start, end, max_gap_s,
-                 {"zones": zones, "options": options}, client)
+                 {"zones": zones, "options": options, "access": access}, client)
     return _concat("breaches", parts)
 
 
 def curfew(store: ParquetStore | str | _os.PathLike, zones: Zones, start: Any = None, end: Any = None, *,
-           grace_s: float | None = None, max_gap_s: float | None = None, buckets_per_task: int = 1, client: Any = None) -> Any:
+           grace_s: float | None = None, max_gap_s: float | None = None, buckets_per_task: int = 1, client: Any = None,
+           access: Any = None) -> Any:
     """Curfew compliance per subject, zone and night (see :meth:`TrailStore.curfew`), sorted by
-    subject, zone, window_start."""
+    subject, zone, window_start. ``access`` as in :func:`breaches`."""
     parts = _run("curfew", store, tasks(store, buckets_per_task), start, end, max_gap_s,
-                 {"zones": zones, "grace_s": grace_s}, client)
+                 {"zones": zones, "grace_s": grace_s, "access": access}, client)
     return _concat("curfew", parts)
 
 
 def near_many(store: ParquetStore | str | _os.PathLike, incidents: Any, *, rule_outs: bool = False,
               tz: str | None = None,
-              max_gap_s: float | None = None, buckets_per_task: int = 1, client: Any = None) -> Any:
+              max_gap_s: float | None = None, buckets_per_task: int = 1, client: Any = None, access: Any = None) -> Any:
     """Near queries for a table of incidents (see :meth:`TrailStore.near_many`), over the
     partitions from the earliest incident start to the latest end; sorted by incident, subject.
 
@@ -167,17 +173,18 @@ def near_many(store: ParquetStore | str | _os.PathLike, incidents: Any, *, rule_
     start = _stamp(min(starts)) if starts else None
     end = _stamp(max(ends)) if ends else None
     parts = _run("near_many", store, tasks(store, buckets_per_task), start, end, max_gap_s,
-                 {"incidents": df, "rule_outs": rule_outs, "tz": tz}, client)
+                 {"incidents": df, "rule_outs": rule_outs, "tz": tz, "access": access}, client)
     return _concat("near_many", parts)
 
 
 def heatmap(store: ParquetStore | str | _os.PathLike, resolution: int, start: Any = None, end: Any = None, *,
-            min_subjects: int | None = None, max_gap_s: float | None = None, buckets_per_task: int = 1, client: Any = None) -> Any:
+            min_subjects: int | None = None, max_gap_s: float | None = None, buckets_per_task: int = 1, client: Any = None,
+            access: Any = None) -> Any:
     """The H3 dwell heatmap of every subject (see :meth:`TrailStore.heatmap`): tasks return exact
     dwell counts, which are summed per cell before ``min_subjects`` suppression (default: the
     core's, as on one machine and the CLI) is applied to the global counts."""
     parts = _run("heatmap", store, tasks(store, buckets_per_task), start, end, max_gap_s,
-                 {"resolution": int(resolution)}, client)
+                 {"resolution": int(resolution), "access": access}, client)
     import pandas as pd
 
     return heatmap_from_counts(pd.concat(parts, ignore_index=True), min_subjects=min_subjects)
@@ -185,10 +192,11 @@ def heatmap(store: ParquetStore | str | _os.PathLike, resolution: int, start: An
 
 def trails(store: ParquetStore | str | _os.PathLike, start: Any = None, end: Any = None, *,
            subjects: list[str] | None = None, max_gap_s: float | None = None, buckets_per_task: int = 1,
-           client: Any = None) -> Any:
+           client: Any = None, access: Any = None) -> Any:
     """Bulk trail export: the fixes with ``start <= t < end`` of ``subjects`` (everyone when
     ``None``) as one DataFrame (subject, time, lon, lat, accuracy_m) sorted by subject and time.
-    Only the buckets holding the requested subjects are read."""
+    Only the buckets holding the requested subjects are read (every subject of a bucket read is
+    recorded with ``access``, as in :func:`breaches`)."""
     st = store if isinstance(store, ParquetStore) else ParquetStore.open(store)
     groups = tasks(st, buckets_per_task)
     wanted = None
@@ -199,5 +207,5 @@ def trails(store: ParquetStore | str | _os.PathLike, start: Any = None, end: Any
         groups = [g for g in groups if g]
         if not groups:
             groups = [[0]]
-    parts = _run("trails", st.dir, groups, start, end, max_gap_s, {"subjects": wanted}, client)
+    parts = _run("trails", st.dir, groups, start, end, max_gap_s, {"subjects": wanted, "access": access}, client)
     return _concat("trails", parts)

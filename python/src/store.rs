@@ -204,6 +204,7 @@ impl PyTrailStore {
     /// The trail report of `subject` in the window as HTML, with a summary
     /// (see `trailfence::trail_report`); `options` as in `report_request`.
     #[pyo3(signature = (subject, start=None, end=None, *, zones=None, options=None, provenance=None))]
+    #[allow(clippy::too_many_arguments)]
     fn trail_report<'py>(
         &self,
         py: Python<'py>,

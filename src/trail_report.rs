@@ -98,6 +98,63 @@ pub struct DataQuality {
     pub accuracy_classes: [u64; 6],
 }
 
+/// A place: stops within twice the stop radius of each other's centre,
+/// merged (greedily, in time order), with their total dwell.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Place {
+    /// Dwell-weighted mean longitude of its stops, degrees.
+    pub lon: f64,
+    /// Dwell-weighted mean latitude of its stops, degrees.
+    pub lat: f64,
+    /// Stops at the place.
+    pub visits: u32,
+    /// Total time at the place, seconds.
+    pub dwell_s: f64,
+    /// First arrival, UTC µs.
+    pub first_us: i64,
+    /// Last departure, UTC µs.
+    pub last_us: i64,
+}
+
+/// Groups `stops` into places (see [`Place`]); returns the places and each
+/// stop's place index.
+fn places_of(stops: &[Stop], radius_m: f64) -> (Vec<Place>, Vec<usize>) {
+    let mut places: Vec<Place> = Vec::new();
+    let mut of = Vec::with_capacity(stops.len());
+    let reach = (2.0 * radius_m).max(1.0);
+    for s in stops {
+        let (ky, kx) = metres_per_degree(s.lat);
+        let near = places
+            .iter()
+            .position(|p| (((p.lon - s.lon) * kx).powi(2) + ((p.lat - s.lat) * ky).powi(2)).sqrt() <= reach);
+        let w = s.duration_s().max(1.0);
+        match near {
+            Some(k) => {
+                let p = &mut places[k];
+                let total = p.dwell_s.max(1.0) + w;
+                p.lon = (p.lon * p.dwell_s.max(1.0) + s.lon * w) / total;
+                p.lat = (p.lat * p.dwell_s.max(1.0) + s.lat * w) / total;
+                p.visits += 1;
+                p.dwell_s += s.duration_s();
+                p.last_us = p.last_us.max(s.end_us);
+                of.push(k);
+            }
+            None => {
+                places.push(Place {
+                    lon: s.lon,
+                    lat: s.lat,
+                    visits: 1,
+                    dwell_s: s.duration_s(),
+                    first_us: s.start_us,
+                    last_us: s.end_us,
+                });
+                of.push(places.len() - 1);
+            }
+        }
+    }
+    (places, of)
+}
+
 /// A drawn zone: one version of one zone that applies to the subject and is
 /// in force during the window.
 #[derive(Debug, Clone)]
@@ -122,6 +179,10 @@ pub struct TrailReport {
     pub curfew: Vec<CurfewRow>,
     /// Stops.
     pub stops: Vec<Stop>,
+    /// Places: stops grouped by where they were (numbered on the map).
+    pub places: Vec<Place>,
+    /// The place of each stop (index into `places`).
+    pub stop_place: Vec<usize>,
     /// Spans without data.
     pub gaps: Vec<Gap>,
     /// Data quality.
@@ -200,12 +261,28 @@ pub fn trail_report(
         request.stop_min_duration_s,
     )?;
     let quality = quality_of(trail, answer.range(), answer.gaps());
+    let (places, stop_place) = places_of(&stop_list, request.stop_radius_m);
     // The map: simplify until it fits.
+    // Doubling finds a tolerance that fits; a few bisection steps then
+    // draw as much of the trail as the budget allows.
     let mut tolerance = 0.0;
     let mut drawn = answer.clone();
     while drawn.len() > request.max_map_points {
         tolerance = if tolerance == 0.0 { 2.0 } else { tolerance * 2.0 };
         drawn = answer.clone().simplify(tolerance)?;
+    }
+    if tolerance > 2.0 {
+        let (mut lo, mut hi) = (tolerance / 2.0, tolerance);
+        for _ in 0..4 {
+            let mid = (lo + hi) / 2.0;
+            let d = answer.clone().simplify(mid)?;
+            if d.len() <= request.max_map_points {
+                (hi, drawn) = (mid, d);
+            } else {
+                lo = mid;
+            }
+        }
+        tolerance = hi;
     }
     let parts: Vec<Vec<(i64, f64, f64)>> = drawn
         .part_fixes()
@@ -255,6 +332,8 @@ pub fn trail_report(
         request: request.clone(),
         episodes,
         curfew: curfew_rows,
+        places,
+        stop_place,
         stops: stop_list,
         gaps: answer.gaps().to_vec(),
         quality,
@@ -495,12 +574,13 @@ impl TrailReport {
             "<section aria-label=\"Summary\"><div class=\"summary\">\
              <div>Fixes<b>{}</b></div><div>Confirmed episodes<b>{confirmed}</b></div>\
              <div>Possible episodes<b>{possible}</b></div><div>Curfew nights with a confirmed violation<b>{violated} of {nights}</b></div>\
-             <div>Time without data<b>{}</b></div><div>Stops<b>{}</b></div></div>\
+             <div>Time without data<b>{}</b></div><div>Stops (places)<b>{} ({})</b></div></div>\
              <p>Confirmed: the evidence model gives at least {:.0}% probability that the subject was on the violating side. \
              Possible: the fixes allow it but do not establish it (within their error, outliers or interpolation alone): not evidence of a breach.</p></section>\n",
             self.quality.fixes,
             duration(self.quality.gap_s),
             self.stops.len(),
+            self.places.len(),
             self.request.breach.evidence.confirm_probability * 100.0,
         );
     }
@@ -566,8 +646,8 @@ impl TrailReport {
             f.h,
             esc(&desc)
         );
-        // Zones.
-        for z in &self.zones {
+        // Zones (those far from the trail are listed under the map instead).
+        for z in self.zones.iter().filter(|z| !off_map.contains(&z.id.as_str())) {
             let (fill, stroke, op, dash) = match z.kind {
                 ZoneKind::Exclusion => ("#b2182b", "#8c0d1f", "0.22", ""),
                 ZoneKind::Inclusion => ("#1a7837", "#1a7837", "0.12", " stroke-dasharray=\"6 3\""),
@@ -626,7 +706,7 @@ impl TrailReport {
             let _ = write!(
                 h,
                 "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\" fill=\"{stroke}\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text></g>\n",
-                anchor.0,
+                anchor.0.clamp(f.pad + 80.0, f.w - f.pad - 80.0),
                 anchor.1.max(12.0),
                 esc(&label)
             );
@@ -688,9 +768,14 @@ impl TrailReport {
                     esc(&tip)
                 );
             } else if path.len() > 1 {
+                let (width, opacity) = if e.confidence == Confidence::Confirmed {
+                    (5, "0.85")
+                } else {
+                    (3, "0.6")
+                };
                 let _ = write!(
                     h,
-                    "<polyline class=\"episode {}\" points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"5\" stroke-opacity=\"0.8\" stroke-linecap=\"round\"><title>{}</title></polyline>\n",
+                    "<polyline class=\"episode {}\" points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"{width}\" stroke-opacity=\"{opacity}\" stroke-linecap=\"round\"><title>{}</title></polyline>\n",
                     e.confidence.as_str(),
                     pts(&f, path.iter().copied()),
                     esc(&tip)
@@ -698,18 +783,20 @@ impl TrailReport {
             }
         }
         self.direction_and_times(h, &f);
-        // Stops, numbered as in the table.
-        for (k, s) in self.stops.iter().enumerate() {
-            let (x, y) = f.xy(s.lon, s.lat);
+        // Places (stops grouped), numbered as in the table, sized by visits.
+        for (k, p) in self.places.iter().enumerate() {
+            let (x, y) = f.xy(p.lon, p.lat);
+            let r = 7.0 + 2.0 * f64::from(p.visits).log2();
             let _ = write!(
                 h,
-                "<g class=\"stop\"><title>Stop {}: {} to {} ({})</title><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"7\" fill=\"#fff\" stroke=\"#1b1b1b\" stroke-width=\"1.5\"/>\
-                 <text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"9\" text-anchor=\"middle\">{}</text></g>\n",
+                "<g class=\"place\"><title>Place {}: {} stops, {} in total, {} to {}</title><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r:.1}\" fill=\"#fff\" fill-opacity=\"0.9\" stroke=\"#1b1b1b\" stroke-width=\"1.5\"/>\
+                 <text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"10\" font-weight=\"700\" text-anchor=\"middle\">P{}</text></g>\n",
                 k + 1,
-                esc(&self.local(s.start_us)),
-                esc(&self.local(s.end_us)),
-                duration(s.duration_s()),
-                y + 3.0,
+                p.visits,
+                duration(p.dwell_s),
+                esc(&self.local(p.first_us)),
+                esc(&self.local(p.last_us)),
+                y + 3.5,
                 k + 1
             );
         }
@@ -722,7 +809,7 @@ impl TrailReport {
              <span><i class=\"sw\" style=\"background:#b2182b\"></i>confirmed episode / exclusion zone</span>\
              <span><i class=\"sw\" style=\"background:#e08214\"></i>possible episode</span>\
              <span><i class=\"sw\" style=\"background:#1a7837;opacity:.4\"></i>inclusion zone</span>\
-             <span>◯ numbered stops</span></span><br>{} points drawn of {} fixes{}. Arrows show the direction of travel; labels give local times ({}).</figcaption></figure>\n",
+             <span>◯ places (P1, P2, …; size: number of stops)</span></span><br>{} points drawn of {} fixes{}. Arrows show the direction of travel; labels give local times ({}).</figcaption></figure>\n",
             self.map_points,
             self.quality.fixes,
             if self.map_tolerance_m > 0.0 {
@@ -800,18 +887,26 @@ impl TrailReport {
         };
         let first = pts[0];
         let last = pts[pts.len() - 1];
+        // Labels near the right edge grow leftwards, so none is cut off.
+        let place = |x: f64| {
+            if x > f.w - 130.0 {
+                (x - 6.0, "end")
+            } else {
+                (x + 6.0, "start")
+            }
+        };
+        let (sx, sa) = place(first.1);
         let _ = write!(
             h,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-weight=\"700\">start {}</text>",
-            first.1 + 6.0,
-            first.2 - 6.0,
+            "<text x=\"{sx:.1}\" y=\"{:.1}\" text-anchor=\"{sa}\" font-weight=\"700\">start {}</text>",
+            (first.2 - 6.0).max(12.0),
             esc(&label(first.0))
         );
+        let (ex, ea) = place(last.1);
         let _ = write!(
             h,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-weight=\"700\">end {}</text>",
-            last.1 + 6.0,
-            last.2 + 14.0,
+            "<text x=\"{ex:.1}\" y=\"{:.1}\" text-anchor=\"{ea}\" font-weight=\"700\">end {}</text>",
+            (last.2 + 14.0).min(f.h - 4.0),
             esc(&label(last.0))
         );
         let labels = 8usize;
@@ -826,13 +921,13 @@ impl TrailReport {
                 continue;
             }
             placed.push((p.1, p.2));
+            let (tx, ta) = place(p.1);
             let _ = write!(
                 h,
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\" fill=\"#1b1b1b\" stroke=\"none\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\" fill=\"#1b1b1b\" stroke=\"none\"/><text x=\"{tx:.1}\" y=\"{:.1}\" text-anchor=\"{ta}\">{}</text>",
                 p.1,
                 p.2,
-                p.1 + 5.0,
-                p.2 - 4.0,
+                (p.2 - 4.0).max(12.0),
                 esc(&label(p.0))
             );
         }
@@ -1126,23 +1221,53 @@ impl TrailReport {
     fn stop_table(&self, h: &mut String) {
         let _ = write!(
             h,
-            "<section aria-labelledby=\"st-h\"><h2 id=\"st-h\">Stops</h2>\n<p>Stays within {} m for at least {} (numbers as on the map).</p>\n",
+            "<section aria-labelledby=\"st-h\"><h2 id=\"st-h\">Places and stops</h2>\n<p>Stops are stays within {} m for at least {}; \
+             stops within {} m of each other are one place (P1, P2, … as on the map).</p>\n",
             self.request.stop_radius_m,
-            duration(self.request.stop_min_duration_s)
+            duration(self.request.stop_min_duration_s),
+            2.0 * self.request.stop_radius_m
         );
         if self.stops.is_empty() {
             h.push_str("<p>No stop in the window.</p></section>\n");
             return;
         }
         h.push_str(
-            "<table><thead><tr><th scope=\"col\">#</th><th scope=\"col\">From</th><th scope=\"col\">To</th><th scope=\"col\">Dwell</th>\
-             <th scope=\"col\">Fixes</th><th scope=\"col\">Latitude</th><th scope=\"col\">Longitude</th></tr></thead><tbody>\n",
+            "<table><caption>Places, by total time spent</caption><thead><tr><th scope=\"col\">Place</th><th scope=\"col\">Stops</th>\
+             <th scope=\"col\">Total dwell</th><th scope=\"col\">First arrival</th><th scope=\"col\">Last departure</th>\
+             <th scope=\"col\">Latitude</th><th scope=\"col\">Longitude</th></tr></thead><tbody>\n",
+        );
+        let mut order: Vec<usize> = (0..self.places.len()).collect();
+        order.sort_by(|&a, &b| {
+            self.places[b]
+                .dwell_s
+                .total_cmp(&self.places[a].dwell_s)
+                .then(a.cmp(&b))
+        });
+        for k in order {
+            let p = &self.places[k];
+            let _ = write!(
+                h,
+                "<tr><td>P{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{:.6}</td><td class=\"n\">{:.6}</td></tr>\n",
+                k + 1,
+                p.visits,
+                duration(p.dwell_s),
+                esc(&self.local(p.first_us)),
+                esc(&self.local(p.last_us)),
+                p.lat,
+                p.lon
+            );
+        }
+        h.push_str("</tbody></table>\n");
+        h.push_str(
+            "<table><caption>Every stop</caption><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Place</th><th scope=\"col\">From</th><th scope=\"col\">To</th>\
+             <th scope=\"col\">Dwell</th><th scope=\"col\">Fixes</th><th scope=\"col\">Latitude</th><th scope=\"col\">Longitude</th></tr></thead><tbody>\n",
         );
         for (k, s) in self.stops.iter().enumerate() {
             let _ = write!(
                 h,
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.6}</td><td class=\"n\">{:.6}</td></tr>\n",
+                "<tr><td class=\"n\">{}</td><td>P{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.6}</td><td class=\"n\">{:.6}</td></tr>\n",
                 k + 1,
+                self.stop_place[k] + 1,
                 esc(&self.local(s.start_us)),
                 esc(&self.local(s.end_us)),
                 duration(s.duration_s()),

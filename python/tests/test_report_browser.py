@@ -60,7 +60,7 @@ def test_loads_offline_with_the_trail_zones_and_tables_in_the_dom(page):
     assert dom.count('class="trail-part"') >= 1
     assert 'class="zone inclusion"' in dom and 'data-zone="home-S0003"' in dom
     assert 'id="curfew-timeline"' in dom and 'id="day-timeline"' in dom
-    for h in ("Breach episodes", "Curfew compliance", "Stops", "Data quality", "The query"):
+    for h in ("Breach episodes", "Curfew compliance", "Places and stops", "Data quality", "The query"):
         assert f">{h}</h2>" in dom
     assert dom.count("<th ") > 20
 

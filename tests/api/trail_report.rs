@@ -85,7 +85,7 @@ fn report_draws_the_trail_zones_episodes_and_tables() {
     for h in [
         "Breach episodes",
         "Curfew compliance",
-        "Stops",
+        "Places and stops",
         "Data quality",
         "The query",
     ] {

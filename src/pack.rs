@@ -170,6 +170,10 @@ pub fn build_evidence_pack(
         ("stop_radius_m".into(), request.stop_radius_m.to_string()),
         ("stop_min_duration_s".into(), request.stop_min_duration_s.to_string()),
         ("max_map_points".into(), request.max_map_points.to_string()),
+        (
+            "tile_url".into(),
+            request.tile_url.clone().unwrap_or_else(|| "none".into()),
+        ),
     ];
     let manifest = PackManifest {
         format: PACK_FORMAT.into(),

@@ -54,6 +54,13 @@ pub struct ReportRequest {
     /// Most trail points drawn on the map (the trail is simplified until it
     /// fits; tables use every fix). At least 100.
     pub max_map_points: usize,
+    /// A base-map tile URL template with `{z}`, `{x}` and `{y}` (Web
+    /// Mercator slippy-map tiles, e.g. a local or licensed tile server).
+    /// `None` (the default): no base map, and the report needs no network;
+    /// with one, opening the report fetches the tiles.
+    pub tile_url: Option<String>,
+    /// The attribution the tile provider requires, printed under the map.
+    pub tile_attribution: Option<String>,
     /// Where the data and zones came from (label, value), shown in the
     /// query table (e.g. the store and its manifest generation, the zone
     /// file and its content hash).
@@ -72,6 +79,8 @@ impl ReportRequest {
             stop_radius_m: DEFAULT_STOP_RADIUS_M,
             stop_min_duration_s: DEFAULT_STOP_MIN_DURATION_S,
             max_map_points: DEFAULT_MAX_MAP_POINTS,
+            tile_url: None,
+            tile_attribution: None,
             provenance: Vec::new(),
         }
     }
@@ -223,6 +232,16 @@ pub fn trail_report(
             value: request.max_map_points.to_string(),
             reason: "must be at least 100",
         });
+    }
+    if let Some(t) = &request.tile_url {
+        let ok_scheme = t.starts_with("https://") || t.starts_with("http://");
+        if !ok_scheme || !["{z}", "{x}", "{y}"].iter().all(|p| t.contains(p)) || t.chars().any(char::is_whitespace) {
+            return Err(Error::Option {
+                name: "tile_url",
+                value: t.clone(),
+                reason: "must be an http(s) URL template with {z}, {x} and {y} and no spaces",
+            });
+        }
     }
     let trail = store.trail_of(&request.subject)?;
     // A store of this subject alone: the engines then work on nobody else.
@@ -440,13 +459,25 @@ svg{max-width:100%;height:auto;display:block}
 @media print{@page{size:A4;margin:12mm}body{max-width:none;padding:0;font-size:11px}h2{break-after:avoid}figure,tr{break-inside:avoid}thead{display:table-header-group}a{color:inherit;text-decoration:none}}
 "#;
 
-/// The map's projection: local equirectangular metres, then SVG units.
+/// Web Mercator radius (the WGS84 semi-major axis), metres.
+const MERCATOR_R: f64 = 6_378_137.0;
+
+/// Web Mercator (EPSG:3857) coordinates of (lon, lat), metres.
+fn mercator(lon: f64, lat: f64) -> (f64, f64) {
+    let phi = lat.clamp(-85.05, 85.05).to_radians();
+    (
+        MERCATOR_R * lon.to_radians(),
+        MERCATOR_R * (std::f64::consts::FRAC_PI_4 + phi / 2.0).tan().ln(),
+    )
+}
+
+/// The map's projection: Web Mercator (so base-map tiles line up), scaled
+/// into SVG units. Distances in metres are converted at their latitude.
 struct Frame {
-    lon0: f64,
-    lat1: f64,
-    kx: f64,
-    ky: f64,
+    x0: f64,
+    y1: f64,
     scale: f64,
+    lat_mid: f64,
     pad: f64,
     w: f64,
     h: f64,
@@ -455,34 +486,59 @@ struct Frame {
 impl Frame {
     fn new(bbox: [f64; 4]) -> Self {
         let lat_mid = (bbox[1] + bbox[3]) / 2.0;
-        let (ky, kx) = metres_per_degree(lat_mid);
-        let wm = ((bbox[2] - bbox[0]) * kx).max(50.0);
-        let hm = ((bbox[3] - bbox[1]) * ky).max(50.0);
+        let stretch = 1.0 / lat_mid.to_radians().cos().max(1e-6);
+        let (ax, ay) = mercator(bbox[0], bbox[1]);
+        let (bx, by) = mercator(bbox[2], bbox[3]);
+        let wm = (bx - ax).max(50.0 * stretch);
+        let hm = (by - ay).max(50.0 * stretch);
         let w = 1000.0;
         let pad = 30.0;
         let h = ((w - 2.0 * pad) * hm / wm + 2.0 * pad).clamp(320.0, 1300.0);
         let scale = ((w - 2.0 * pad) / wm).min((h - 2.0 * pad) / hm);
         // Centre the data in the frame.
-        let cx = (bbox[0] + bbox[2]) / 2.0;
-        let cy = (bbox[1] + bbox[3]) / 2.0;
-        let lon0 = cx - (w / 2.0) / scale / kx;
-        let lat1 = cy + (h / 2.0) / scale / ky;
+        let (cx, cy) = ((ax + bx) / 2.0, (ay + by) / 2.0);
         Frame {
-            lon0,
-            lat1,
-            kx,
-            ky,
+            x0: cx - (w / 2.0) / scale,
+            y1: cy + (h / 2.0) / scale,
             scale,
+            lat_mid,
             pad,
             w,
             h,
         }
     }
     fn xy(&self, lon: f64, lat: f64) -> (f64, f64) {
-        (
-            (lon - self.lon0) * self.kx * self.scale,
-            (self.lat1 - lat) * self.ky * self.scale,
-        )
+        let (mx, my) = mercator(lon, lat);
+        ((mx - self.x0) * self.scale, (self.y1 - my) * self.scale)
+    }
+    /// SVG units of `d_m` metres at latitude `lat`.
+    fn len(&self, d_m: f64, lat: f64) -> f64 {
+        d_m / lat.to_radians().cos().max(1e-6) * self.scale
+    }
+}
+
+/// The slippy-map tiles (zoom, x, y) covering the frame, at the zoom whose
+/// 256-pixel tiles are closest to the map's scale (at most 64 tiles).
+fn tiles(f: &Frame) -> (u32, Vec<(u32, u32)>) {
+    let world = 2.0 * std::f64::consts::PI * MERCATOR_R;
+    let mut z = ((world * f.scale / 256.0).log2().round()).clamp(0.0, 19.0) as u32;
+    loop {
+        let n = f64::from(1u32 << z);
+        let tx = |mx: f64| ((mx + world / 2.0) / world * n).floor().clamp(0.0, n - 1.0) as u32;
+        let ty = |my: f64| ((world / 2.0 - my) / world * n).floor().clamp(0.0, n - 1.0) as u32;
+        let (x_a, x_b) = (tx(f.x0), tx(f.x0 + f.w / f.scale));
+        let (y_a, y_b) = (ty(f.y1), ty(f.y1 - f.h / f.scale));
+        let count = (x_b - x_a + 1) * (y_b - y_a + 1);
+        if count <= 64 || z == 0 {
+            let mut v = Vec::new();
+            for y in y_a..=y_b {
+                for x in x_a..=x_b {
+                    v.push((x, y));
+                }
+            }
+            return (z, v);
+        }
+        z -= 1;
     }
 }
 
@@ -646,6 +702,26 @@ impl TrailReport {
             f.h,
             esc(&desc)
         );
+        if let Some(template) = &self.request.tile_url {
+            let (z, list) = tiles(&f);
+            let world = 2.0 * std::f64::consts::PI * MERCATOR_R;
+            let size = world / f64::from(1u32 << z) * f.scale;
+            let _ = write!(h, "<g class=\"base-map\" opacity=\"0.55\" data-zoom=\"{z}\">");
+            for (x, y) in list {
+                let url = template
+                    .replace("{z}", &z.to_string())
+                    .replace("{x}", &x.to_string())
+                    .replace("{y}", &y.to_string());
+                let left = (f64::from(x) * world / f64::from(1u32 << z) - world / 2.0 - f.x0) * f.scale;
+                let top = (f.y1 - (world / 2.0 - f64::from(y) * world / f64::from(1u32 << z))) * f.scale;
+                let _ = write!(
+                    h,
+                    "<image href=\"{}\" x=\"{left:.2}\" y=\"{top:.2}\" width=\"{size:.2}\" height=\"{size:.2}\" preserveAspectRatio=\"none\"/>",
+                    esc(&url)
+                );
+            }
+            h.push_str("</g>\n");
+        }
         // Zones (those far from the trail are listed under the map instead).
         for z in self.zones.iter().filter(|z| !off_map.contains(&z.id.as_str())) {
             let (fill, stroke, op, dash) = match z.kind {
@@ -666,12 +742,12 @@ impl TrailReport {
             let anchor = match &z.shape {
                 ZoneShape::Circle { lon, lat, radius_m } => {
                     let (x, y) = f.xy(*lon, *lat);
-                    let rr = radius_m * f.scale;
+                    let rr = f.len(*radius_m, *lat);
                     if let Some(b) = z.buffer_m {
                         let _ = write!(
                             h,
                             "<circle class=\"buffer\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{:.1}\" fill=\"none\" stroke=\"{stroke}\" stroke-dasharray=\"2 3\"/>",
-                            (radius_m + b) * f.scale
+                            f.len(radius_m + b, *lat)
                         );
                     }
                     let _ = write!(
@@ -822,6 +898,13 @@ impl TrailReport {
             },
             esc(&self.request.tz)
         );
+        if self.request.tile_url.is_some() {
+            let _ = write!(
+                h,
+                "<p>Base map: {} (fetched when the report is opened; without the network the map shows no base map).</p>\n",
+                esc(self.request.tile_attribution.as_deref().unwrap_or("tiles from the configured tile server"))
+            );
+        }
         if !off_map.is_empty() {
             let _ = write!(
                 h,
@@ -936,14 +1019,15 @@ impl TrailReport {
 
     fn scale_and_north(&self, h: &mut String, f: &Frame) {
         // A round length near a fifth of the width.
-        let target_m = f.w / 5.0 / f.scale;
+        let metres_per_unit = f.lat_mid.to_radians().cos() / f.scale;
+        let target_m = f.w / 5.0 * metres_per_unit;
         let pow = 10f64.powf(target_m.log10().floor());
         let len_m = [1.0, 2.0, 5.0, 10.0]
             .iter()
             .map(|k| k * pow)
             .rfind(|&l| l <= target_m)
             .unwrap_or(pow);
-        let px = len_m * f.scale;
+        let px = f.len(len_m, f.lat_mid);
         let (x, y) = (f.pad, f.h - f.pad + 8.0);
         let text = if len_m >= 1000.0 {
             format!("{} km", len_m / 1000.0)
@@ -1378,6 +1462,9 @@ impl TrailReport {
                 e.accuracy_level, e.confirm_probability, e.drift_tau_s, e.outlier_speed_mps
             ),
         );
+        if let Some(t) = &r.tile_url {
+            row("Base map tiles", t.clone());
+        }
         row("Software", format!("trailfence {}", env!("CARGO_PKG_VERSION")));
         h.push_str("</tbody></table></section>\n");
     }

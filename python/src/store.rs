@@ -942,12 +942,14 @@ fn report_request(
                 }
                 "stop_radius_m" => r.stop_radius_m = v.extract()?,
                 "stop_min_duration_s" => r.stop_min_duration_s = v.extract()?,
+                "tile_url" => r.tile_url = v.extract()?,
+                "tile_attribution" => r.tile_attribution = v.extract()?,
                 "evidence" => evidence = Some(v.cast_into::<PyDict>().map_err(PyErr::from)?),
                 other => {
                     return Err(to_py(trailfence::Error::Option {
                         name: "report option",
                         value: other.to_string(),
-                        reason: "unknown (tz, max_map_points, grace_s, min_duration_s, assumed_accuracy_m, stop_radius_m, stop_min_duration_s, evidence)",
+                        reason: "unknown (tz, max_map_points, grace_s, min_duration_s, assumed_accuracy_m, stop_radius_m, stop_min_duration_s, tile_url, tile_attribution, evidence)",
                     }))
                 }
             }

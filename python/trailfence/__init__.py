@@ -389,10 +389,12 @@ class TrailStore:
     def report(self, subject: str | None = None, start: Any = None, end: Any = None, *,
                zones: Zones | None = None, tz: str = "Europe/London", max_map_points: int | None = None,
                grace_s: float | None = None, min_duration_s: float | None = None,
-               assumed_accuracy_m: float | None = None, evidence: dict[str, float] | None = None) -> Any:
+               assumed_accuracy_m: float | None = None, evidence: dict[str, float] | None = None,
+               tile_url: str | None = None, tile_attribution: str | None = None) -> Any:
         """The trail report of ``subject`` between ``start`` and ``end`` (a :class:`TrailReport`:
         one self-contained HTML page with the map, timelines and tables; shown inline in
-        notebooks, ``.save(path)`` writes it). Times are shown in ``tz``.
+        notebooks, ``.save(path)`` writes it). Times are shown in ``tz``. ``tile_url`` (a
+        ``{z}/{x}/{y}`` template) adds a base map, fetched when the page is opened.
 
         Called without a subject, returns :meth:`read_report` (what reading accepted and skipped),
         as in earlier releases."""
@@ -400,7 +402,8 @@ class TrailStore:
             return self.read_report()
         html, summary = self._native.trail_report(
             subject, _to_us(start), _to_us(end), zones=None if zones is None else zones._native,
-            options=_report_options(tz, max_map_points, grace_s, min_duration_s, assumed_accuracy_m, evidence),
+            options=_report_options(tz, max_map_points, grace_s, min_duration_s, assumed_accuracy_m, evidence,
+                                    tile_url, tile_attribution),
         )
         return TrailReport(html, summary)
 
@@ -581,10 +584,12 @@ def heatmap_from_counts(counts: Any, *, min_subjects: int | None = None) -> Any:
 
 
 def _report_options(tz: str, max_map_points: int | None, grace_s: float | None, min_duration_s: float | None,
-                    assumed_accuracy_m: float | None, evidence: dict[str, float] | None) -> dict[str, Any]:
+                    assumed_accuracy_m: float | None, evidence: dict[str, float] | None,
+                    tile_url: str | None = None, tile_attribution: str | None = None) -> dict[str, Any]:
     o: dict[str, Any] = {"tz": str(tz)}
     for k, v in (("max_map_points", max_map_points), ("grace_s", grace_s), ("min_duration_s", min_duration_s),
-                 ("assumed_accuracy_m", assumed_accuracy_m), ("evidence", evidence)):
+                 ("assumed_accuracy_m", assumed_accuracy_m), ("evidence", evidence), ("tile_url", tile_url),
+                 ("tile_attribution", tile_attribution)):
         if v is not None:
             o[k] = v
     return o
@@ -726,13 +731,15 @@ class ParquetStore:
     def report(self, subject: str, start: Any, end: Any, *, zones: Zones | None = None, access: Any = None,
                path: str | _os.PathLike | None = None, tz: str = "Europe/London", max_map_points: int | None = None,
                grace_s: float | None = None, min_duration_s: float | None = None,
-               assumed_accuracy_m: float | None = None, evidence: dict[str, float] | None = None) -> TrailReport:
+               assumed_accuracy_m: float | None = None, evidence: dict[str, float] | None = None,
+               tile_url: str | None = None, tile_attribution: str | None = None) -> TrailReport:
         """The trail report of ``subject`` (see :meth:`TrailStore.report`), read from the store: a
         disclosure, recorded with ``access`` in the audit log with the SHA-256 of the HTML (written
         to ``path`` when given)."""
         html, summary = self._native.report(
             subject, _to_us(start), _to_us(end), zones=None if zones is None else zones._native,
-            options=_report_options(tz, max_map_points, grace_s, min_duration_s, assumed_accuracy_m, evidence),
+            options=_report_options(tz, max_map_points, grace_s, min_duration_s, assumed_accuracy_m, evidence,
+                                    tile_url, tile_attribution),
             access=_access(access), path=None if path is None else _os.fspath(path),
         )
         return TrailReport(html, summary)

@@ -94,6 +94,8 @@ class TrailStore:
         min_duration_s: float | None = ...,
         assumed_accuracy_m: float | None = ...,
         evidence: dict[str, float] | None = ...,
+        tile_url: str | None = ...,
+        tile_attribution: str | None = ...,
     ) -> Any: ...
     def ingest_summary(self) -> dict[str, int]: ...
     def trail(self, subject: str, start: _TimeLike = ..., end: _TimeLike = ...) -> pd.DataFrame: ...
@@ -197,6 +199,8 @@ class ParquetStore:
         min_duration_s: float | None = ...,
         assumed_accuracy_m: float | None = ...,
         evidence: dict[str, float] | None = ...,
+        tile_url: str | None = ...,
+        tile_attribution: str | None = ...,
     ) -> TrailReport: ...
     def evidence_pack(
         self,

@@ -258,3 +258,67 @@ fn evidence_pack_tampering_is_found_and_named() {
     assert!(verify_evidence_pack(&zip).unwrap_err().to_string().contains("zip"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The slippy-map tile of (lon, lat) at zoom `z`, by the OpenStreetMap
+/// wiki's formula (independent of the report's projection code).
+fn osm_tile(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let phi = lat.to_radians();
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let y = ((1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    (x, y)
+}
+
+fn attr(element: &str, name: &str) -> f64 {
+    let at = element.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+    element[at..at + element[at..].find('"').unwrap()].parse().unwrap()
+}
+
+#[test]
+fn base_map_tiles_line_up_with_the_trail() {
+    let (store, zones, _) = night();
+    let mut r = request();
+    let plain = trail_report(&store, Some(&zones), &r).unwrap().to_html();
+    assert!(!plain.contains("<image"), "no base map unless asked for");
+    r.tile_url = Some("https://tiles.example/{z}/{x}/{y}.png".into());
+    r.tile_attribution = Some("© example contributors".into());
+    let html = trail_report(&store, Some(&zones), &r).unwrap().to_html();
+    assert!(html.contains("© example contributors"));
+    let z: u32 = {
+        let at = html.find("data-zoom=\"").unwrap() + 11;
+        html[at..at + html[at..].find('"').unwrap()].parse().unwrap()
+    };
+    // The first fix: (-0.01 + 3e-5·((0 % 7) − 3), 51.5); its SVG position is the first
+    // point of the first trail polyline.
+    let (lon, lat) = (-0.01 - 3e-5, 51.5);
+    let (tx, ty) = osm_tile(lon, lat, z);
+    let href = format!("href=\"https://tiles.example/{z}/{tx}/{ty}.png\"");
+    let at = html.find(&href).unwrap_or_else(|| panic!("no tile {href} at zoom {z}"));
+    let start = html[..at].rfind("<image").unwrap();
+    let image = &html[start..start + html[start..].find("/>").unwrap()];
+    let (x, y, size) = (attr(image, "x"), attr(image, "y"), attr(image, "width"));
+    let pat = "<polyline class=\"trail-part\" points=\"";
+    let pl = html.find(pat).unwrap() + pat.len();
+    let first = html[pl..].split(' ').next().unwrap();
+    let (px, py) = first.split_once(',').unwrap();
+    let (px, py): (f64, f64) = (px.parse().unwrap(), py.parse().unwrap());
+    assert!(
+        x <= px && px <= x + size && y <= py && py <= y + size,
+        "fix at ({px}, {py}) outside its tile {image}"
+    );
+    // Where in the tile: the same fraction as the formula gives.
+    let n = f64::from(1u32 << z);
+    let fx = (lon + 180.0) / 360.0 * n - f64::from(tx);
+    assert!(((px - x) / size - fx).abs() < 0.01, "x offset in tile");
+    let phi = lat.to_radians();
+    let fy = (1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / std::f64::consts::PI) / 2.0 * n - f64::from(ty);
+    assert!(((py - y) / size - fy).abs() < 0.01, "y offset in tile");
+    for bad in [
+        "ftp://t/{z}/{x}/{y}",
+        "https://t/{z}/{x}.png",
+        "https://t/{z}/{x}/{y} x",
+    ] {
+        r.tile_url = Some(bad.into());
+        assert!(trail_report(&store, Some(&zones), &r).is_err(), "{bad}");
+    }
+}

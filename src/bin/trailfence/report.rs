@@ -47,6 +47,12 @@ pub struct CaseArgs {
     /// Most trail points drawn on the map (tables always use every fix).
     #[arg(long, default_value_t = DEFAULT_MAX_MAP_POINTS)]
     pub max_map_points: usize,
+    /// Base-map tile URL template with {z}, {x}, {y} (then opening the report fetches tiles; default: no base map).
+    #[arg(long)]
+    pub tile_url: Option<String>,
+    /// The attribution the tile provider requires, printed under the map.
+    #[arg(long)]
+    pub tile_attribution: Option<String>,
 }
 
 /// A loaded case: the data, the zones and the report request.
@@ -134,6 +140,8 @@ impl CaseArgs {
             breach,
             curfew,
             max_map_points: self.max_map_points,
+            tile_url: self.tile_url.clone(),
+            tile_attribution: self.tile_attribution.clone(),
             provenance,
             ..ReportRequest::new(subject, window)
         };

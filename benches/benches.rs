@@ -6,8 +6,16 @@ use criterion::{criterion_group, criterion_main};
 
 mod analysis;
 mod monitor;
+mod report;
 mod trail;
 mod zones;
 
-criterion_group!(benches, trail::bench, zones::bench, analysis::bench, monitor::bench);
+criterion_group!(
+    benches,
+    trail::bench,
+    zones::bench,
+    analysis::bench,
+    monitor::bench,
+    report::bench
+);
 criterion_main!(benches);

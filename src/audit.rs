@@ -14,7 +14,7 @@
 //! and the head being replaced together.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -175,6 +175,26 @@ pub fn append_audit(dir: &Path, entry: &AuditEntry) -> Result<AuditRecord, Error
     let mut file = open_log(&path)?;
     file.lock().map_err(|e| Error::io(path.display(), e))?;
     let summary = verify_audit(dir)?;
+    // Cut off an unterminated line a crashed append left (see read_audit).
+    let len = file.metadata().map_err(|e| Error::io(path.display(), e))?.len();
+    if len > 0 {
+        let text = std::fs::read(&path).map_err(|e| Error::io(path.display(), e))?;
+        let keep = text.iter().rposition(|&b| b == b'\n').map_or(0, |k| k + 1) as u64;
+        if keep < len {
+            file.set_len(keep).map_err(|e| Error::io(path.display(), e))?;
+        }
+    }
+    if summary.records == 0 && !dir.join(AUDIT_HEAD).exists() {
+        // The head exists before the first record, so a crash between the
+        // first append and its head update leaves the head one record
+        // behind (intact), never missing (which only deletion explains).
+        let genesis = serde_json::to_vec(&Head {
+            records: 0,
+            last_hash: GENESIS.to_string(),
+        })
+        .unwrap_or_default();
+        write_atomic(&dir.join(AUDIT_HEAD), &genesis, FileModes::default())?;
+    }
     let (seq, prev) = (summary.records + 1, summary.head_hash);
     let mut r = AuditRecord {
         seq,
@@ -238,13 +258,22 @@ pub fn read_audit(dir: &Path) -> Result<Vec<AuditRecord>, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return check_head(dir, &[]).map(|_| Vec::new()),
         Err(e) => return Err(Error::io(&name, e)),
     };
+    let mut bytes = Vec::new();
+    BufReader::new(file)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(&name, e))?;
+    // A record is complete only with its newline: an unterminated last line
+    // is what a crash in the middle of an append leaves (the head, updated
+    // only after the append, still records the lines before it). It is not
+    // a record; the next append cuts it off.
+    let complete = std::str::from_utf8(&bytes[..bytes.iter().rposition(|&b| b == b'\n').map_or(0, |k| k + 1)])
+        .map_err(|e| Error::format(&name, format!("not UTF-8 text ({e}): edited or damaged")))?;
     let mut out: Vec<AuditRecord> = Vec::new();
     let mut prev = GENESIS.to_string();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(&name, e))?;
+    for (i, line) in complete.lines().enumerate() {
         let at = |reason: String| Error::format(&name, format!("line {}: {reason}", i + 1));
         let r: AuditRecord =
-            serde_json::from_str(&line).map_err(|e| at(format!("not an audit record ({e}): edited or damaged")))?;
+            serde_json::from_str(line).map_err(|e| at(format!("not an audit record ({e}): edited or damaged")))?;
         if r.seq != i as u64 + 1 {
             return Err(at(format!(
                 "record {} where record {} belongs: records were deleted or reordered",
@@ -596,6 +625,41 @@ mod tests {
         assert_eq!(verify_audit(&dir).unwrap().records, 4);
         append_audit(&dir, &entry(4, "S4")).unwrap();
         assert_eq!(verify_audit(&dir).unwrap().records, 5);
+        // The same crash on the very first record (found by killing purges):
+        // the head is now written (at zero records) before the first append,
+        // so such a crash leaves it one behind, which is intact; a missing
+        // head would be indistinguishable from a deleted one.
+        let dir = log_with(0);
+        append_audit(&dir, &entry(0, "S0")).unwrap();
+        let first = lines(&dir);
+        let dir = log_with(0);
+        std::fs::create_dir_all(dir.join(AUDIT_LOG).parent().unwrap()).unwrap();
+        std::fs::write(
+            dir.join(AUDIT_HEAD),
+            format!("{{\"records\":0,\"last_hash\":\"{GENESIS}\"}}"),
+        )
+        .unwrap();
+        write_lines(&dir, &first);
+        assert_eq!(verify_audit(&dir).unwrap().records, 1);
+        append_audit(&dir, &entry(1, "S1")).unwrap();
+        assert_eq!(verify_audit(&dir).unwrap().records, 2);
+        // A crash in the middle of an append: an unterminated last line (its
+        // head not yet updated) is no record; the next append cuts it off.
+        let dir = log_with(2);
+        let mut torn = std::fs::read(dir.join(AUDIT_LOG)).unwrap();
+        torn.extend_from_slice(&br#"{"seq":3,"time":"2024-"#[..]);
+        std::fs::write(dir.join(AUDIT_LOG), &torn).unwrap();
+        assert_eq!(verify_audit(&dir).unwrap().records, 2);
+        append_audit(&dir, &entry(2, "S2")).unwrap();
+        assert_eq!(verify_audit(&dir).unwrap().records, 3);
+        assert_eq!(lines(&dir).len(), 3);
+        // ... but a last record whose newline was removed is not a torn
+        // append: the head still counts it.
+        let dir = log_with(3);
+        let mut cut = std::fs::read(dir.join(AUDIT_LOG)).unwrap();
+        cut.pop();
+        std::fs::write(dir.join(AUDIT_LOG), &cut).unwrap();
+        expect(&dir, "holds 2 records but its head records 3");
         // Remove the head of a non-empty log.
         let dir = log_with(2);
         std::fs::remove_file(dir.join(AUDIT_HEAD)).unwrap();

@@ -262,6 +262,30 @@ impl EvidencePack {
         Ok(w.finish().map_err(fail)?.into_inner())
     }
 
+    /// Writes the pack to `output`: a zip file when its name ends in `.zip`
+    /// (any case), else a new folder. Returns what was disclosed as the
+    /// audit log names it: the zip and its SHA-256, or the folder's
+    /// manifest and the manifest's SHA-256 (which pins every other file).
+    ///
+    /// # Errors
+    /// As [`EvidencePack::write_zip`] and [`EvidencePack::write_dir`].
+    pub fn write_to(&self, output: &Path) -> Result<crate::audit::AuditOutput, Error> {
+        if output.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
+            let bytes = self.zip_bytes()?;
+            write_atomic(output, &bytes, FileModes::default())?;
+            Ok(crate::audit::AuditOutput {
+                path: output.display().to_string(),
+                sha256: sha256_hex(&bytes),
+            })
+        } else {
+            self.write_dir(output)?;
+            Ok(crate::audit::AuditOutput {
+                path: output.join(PACK_MANIFEST).display().to_string(),
+                sha256: self.manifest_sha256(),
+            })
+        }
+    }
+
     /// Writes [`EvidencePack::zip_bytes`] to `path` atomically (owner-only).
     ///
     /// # Errors

@@ -729,20 +729,11 @@ impl PyParquetStore {
         if let Some(p) = &path {
             trailfence::durable::write_atomic(p, html.as_bytes(), Default::default()).map_err(to_py)?;
         }
-        if let Some(c) = &context {
-            trailfence::record_disclosure(
-                self.inner.dir(),
-                c,
-                "report",
-                vec![subject.to_string()],
-                w,
-                vec![trailfence::AuditOutput {
-                    path: path.map_or_else(|| "<python>".to_string(), |p| p.display().to_string()),
-                    sha256: trailfence::sha256_hex(html.as_bytes()),
-                }],
-            )
-            .map_err(to_py)?;
-        }
+        let output = trailfence::AuditOutput {
+            path: path.map_or_else(|| "<python>".to_string(), |p| p.display().to_string()),
+            sha256: trailfence::sha256_hex(html.as_bytes()),
+        };
+        self.record(context.as_ref(), "report", subject, w, output)?;
         let summary = report_summary(py, &report)?;
         Ok((html, summary))
     }
@@ -790,35 +781,11 @@ impl PyParquetStore {
                     _ => None,
                 };
                 let pack = trailfence::pack::build_evidence_pack(&store, z, &request, Some(generation))?;
-                let zip = output.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
-                let recorded = if zip {
-                    let bytes = pack.zip_bytes()?;
-                    trailfence::durable::write_atomic(&output, &bytes, Default::default())?;
-                    (output.display().to_string(), trailfence::sha256_hex(&bytes))
-                } else {
-                    pack.write_dir(&output)?;
-                    (
-                        output.join(trailfence::pack::PACK_MANIFEST).display().to_string(),
-                        pack.manifest_sha256(),
-                    )
-                };
-                Ok((pack.manifest_sha256(), pack.files.len(), recorded))
+                let written = pack.write_to(&output)?;
+                Ok((pack.manifest_sha256(), pack.files.len(), written))
             })
             .map_err(to_py)?;
-        if let Some(c) = &context {
-            trailfence::record_disclosure(
-                self.inner.dir(),
-                c,
-                "evidence-pack",
-                vec![subject.to_string()],
-                w,
-                vec![trailfence::AuditOutput {
-                    path: recorded.0,
-                    sha256: recorded.1,
-                }],
-            )
-            .map_err(to_py)?;
-        }
+        self.record(context.as_ref(), "evidence-pack", subject, w, recorded)?;
         Ok((digest, n))
     }
 
@@ -884,6 +851,32 @@ impl PyParquetStore {
             .i64("fixes", p.iter().map(|x| x.fixes as i64).collect())?
             .done();
         Ok((r.files_checked, r.fixes_checked, r.repaired, r.quarantined_files, cols))
+    }
+}
+
+impl PyParquetStore {
+    /// Records a disclosure of `subject` in `w` with its output, when there
+    /// is an access context.
+    fn record(
+        &self,
+        context: Option<&trailfence::AccessContext>,
+        operation: &str,
+        subject: &str,
+        w: Window,
+        output: trailfence::AuditOutput,
+    ) -> PyResult<()> {
+        if let Some(c) = context {
+            trailfence::record_disclosure(
+                self.inner.dir(),
+                c,
+                operation,
+                vec![subject.to_string()],
+                w,
+                vec![output],
+            )
+            .map_err(to_py)?;
+        }
+        Ok(())
     }
 }
 

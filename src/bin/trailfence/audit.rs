@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use trailfence::{AccessContext, AuditEntry, AuditOutput};
+use trailfence::AccessContext;
 
 use crate::Failure;
 
@@ -71,30 +71,6 @@ impl AccessArgs {
         c.validate()?;
         Ok(Some(c))
     }
-}
-
-/// Records a consultation or disclosure in the store's audit log.
-pub fn record(
-    store: &Path,
-    context: AccessContext,
-    operation: &str,
-    subjects: Vec<String>,
-    window: Option<(i64, i64)>,
-    outputs: Vec<AuditOutput>,
-) -> Result<(), Failure> {
-    let now = jiff::Timestamp::now().as_microsecond();
-    trailfence::append_audit(
-        store,
-        &AuditEntry {
-            time_us: now,
-            operation: operation.to_string(),
-            context,
-            subjects,
-            window,
-            outputs,
-        },
-    )?;
-    Ok(())
 }
 
 /// Arguments of `trailfence audit`.

@@ -3,7 +3,7 @@
 //! pack with its manifest of SHA-256 digests). Both are disclosures: on a
 //! store they are recorded in its audit log.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use trailfence::trail_report::{trail_report, ReportRequest, DEFAULT_MAX_MAP_POINTS};
@@ -176,39 +176,33 @@ pub fn run_report(args: ReportArgs) -> Result<(), Failure> {
         sha256 = Some(h.finish());
         Ok(())
     })?;
-    record(
-        &args.case,
-        case.context,
-        "report",
-        &[(args.output.as_path(), sha256.unwrap_or_default())],
-    )
+    let written = trailfence::AuditOutput {
+        path: args.output.display().to_string(),
+        sha256: sha256.unwrap_or_default(),
+    };
+    record(&args.case, case.context, "report", written)
 }
 
-/// Records a disclosure of the case's subject and window with its outputs.
+/// Records a disclosure of the case's subject and window with its output
+/// (reads of a file, without a store, have no log).
 pub fn record(
     args: &CaseArgs,
     context: Option<trailfence::AccessContext>,
     operation: &str,
-    outputs: &[(&Path, String)],
+    output: trailfence::AuditOutput,
 ) -> Result<(), Failure> {
     let (Some(dir), Some(context)) = (args.input.store.as_deref(), context) else {
         return Ok(());
     };
-    let window = args.window()?;
-    crate::audit::record(
+    trailfence::record_disclosure(
         dir,
-        context,
+        &context,
         operation,
         vec![args.subject()?.to_string()],
-        Some((window.start().as_microsecond(), window.end().as_microsecond())),
-        outputs
-            .iter()
-            .map(|(p, h)| trailfence::AuditOutput {
-                path: p.display().to_string(),
-                sha256: h.clone(),
-            })
-            .collect(),
-    )
+        args.window()?,
+        vec![output],
+    )?;
+    Ok(())
 }
 
 /// Arguments of `trailfence evidence`.
@@ -297,28 +291,16 @@ pub fn run_pack(args: PackArgs) -> Result<(), Failure> {
         &case.request,
         case.generation,
     )?;
-    if output.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
-        pack.write_zip(&output)?;
-    } else {
-        pack.write_dir(&output)?;
-    }
-    let digest = pack.manifest_sha256();
+    let written = pack.write_to(&output)?;
     println!(
         "{}",
         serde_json::to_string_pretty(&serde_json::json!({
             "pack": output.display().to_string(),
             "files": pack.files.len(),
             "fixes": pack.manifest.fixes,
-            "manifest_sha256": digest,
+            "manifest_sha256": pack.manifest_sha256(),
         }))
         .map_err(|e| Failure::Io(e.to_string()))?
     );
-    let manifest = output.join(trailfence::pack::PACK_MANIFEST);
-    let recorded: &Path = if output.is_dir() { &manifest } else { &output };
-    let sha = if output.is_dir() {
-        digest
-    } else {
-        trailfence::sha256_hex(&std::fs::read(&output).map_err(|e| Failure::Io(format!("{}: {e}", output.display())))?)
-    };
-    record(&case_args, case.context, "evidence-pack", &[(recorded, sha)])
+    record(&case_args, case.context, "evidence-pack", written)
 }

@@ -84,12 +84,12 @@ pub fn run(args: TrailArgs) -> Result<(), Failure> {
             .output
             .as_ref()
             .map_or_else(|| "<stdout>".to_string(), |p| p.display().to_string());
-        crate::audit::record(
+        trailfence::record_disclosure(
             dir,
-            context,
+            &context,
             "trail",
             vec![args.subject.clone()],
-            Some((window.start().as_microsecond(), window.end().as_microsecond())),
+            window,
             vec![trailfence::AuditOutput {
                 path,
                 sha256: sha256.unwrap_or_default(),

@@ -69,6 +69,20 @@ impl Rows {
         self.acc.push(acc);
     }
 
+    /// Appends every row of one decoded batch.
+    pub(crate) fn push_batch(&mut self, c: &FixColumns<'_>) {
+        use arrow_array::Array;
+        for i in 0..c.subject.len() {
+            self.push(
+                c.subject.value(i),
+                c.time.value(i),
+                c.lon.value(i),
+                c.lat.value(i),
+                (!c.acc.is_null(i)).then(|| c.acc.value(i)),
+            );
+        }
+    }
+
     pub(crate) fn append(&mut self, other: Rows) {
         self.subject.extend(other.subject);
         self.t_us.extend(other.t_us);

@@ -409,21 +409,9 @@ fn quality_of(trail: &crate::trail::Trail, range: std::ops::Range<usize>, gaps: 
     }
 }
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML (the markup writers' one escape).
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::io::xml_escape(s)
 }
 
 fn duration(s: f64) -> String {

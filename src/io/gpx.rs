@@ -190,7 +190,9 @@ fn finish_point(
     )
 }
 
-/// XML-escapes text for element content and attribute values.
+/// Escapes text for XML and HTML element content and attribute values;
+/// control characters other than tab and newline (not allowed in XML 1.0)
+/// become U+FFFD.
 pub(crate) fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -200,6 +202,7 @@ pub(crate) fn xml_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }

@@ -17,6 +17,7 @@ mod text;
 
 pub use self::csv::{read_csv, read_csv_from, write_csv, CsvFixStream, StreamRecord};
 pub use self::geojson::{read_geojson, read_geojson_str, write_geojson};
+pub(crate) use self::gpx::xml_escape;
 pub use self::gpx::{read_gpx, read_gpx_str, write_gpx, MAX_XML_ATTRIBUTES};
 pub use self::kml::write_kml;
 pub use self::parquet::{read_parquet, read_parquet_bytes, write_parquet};

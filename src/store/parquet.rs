@@ -235,16 +235,7 @@ impl ParquetStore {
     /// Reads one committed file into `rows`, checking its checksum.
     pub(crate) fn read_file(&self, f: &StoredFile, rows: &mut Rows) -> Result<(), Error> {
         for batch in self.decode_file(f, None)? {
-            let c = FixColumns::of(&batch, &self.dir.join(&f.path))?;
-            for i in 0..batch.num_rows() {
-                rows.push(
-                    c.subject.value(i),
-                    c.time.value(i),
-                    c.lon.value(i),
-                    c.lat.value(i),
-                    (!c.acc.is_null(i)).then(|| c.acc.value(i)),
-                );
-            }
+            rows.push_batch(&FixColumns::of(&batch, &self.dir.join(&f.path))?);
         }
         Ok(())
     }

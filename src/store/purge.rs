@@ -25,7 +25,6 @@
 
 use std::path::{Path, PathBuf};
 
-use arrow_array::Array;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::manifest::{is_data_path, DAY_US};
@@ -308,16 +307,7 @@ pub(crate) fn read_any(path: &Path) -> Result<Rows, Error> {
         let mut rows = Rows::default();
         for batch in reader {
             let batch = batch.map_err(|e| refuse(format!("not a readable Parquet file: {e}")))?;
-            let c = FixColumns::of(&batch, path).map_err(|e| refuse(e.to_string()))?;
-            for i in 0..batch.num_rows() {
-                rows.push(
-                    c.subject.value(i),
-                    c.time.value(i),
-                    c.lon.value(i),
-                    c.lat.value(i),
-                    (!c.acc.is_null(i)).then(|| c.acc.value(i)),
-                );
-            }
+            rows.push_batch(&FixColumns::of(&batch, path).map_err(|e| refuse(e.to_string()))?);
         }
         Ok(rows)
     })

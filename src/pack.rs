@@ -32,9 +32,13 @@ use crate::zone::ZoneSet;
 pub const PACK_MANIFEST: &str = "manifest.json";
 /// The pack format this release writes and verifies.
 pub const PACK_FORMAT: &str = "trailfence-evidence-pack/1";
-/// Largest file a pack may hold when verified, bytes (a crafted zip cannot
-/// make verification allocate more).
+/// Largest file a pack may hold when verified, bytes (files are hashed as
+/// they stream, so this bounds time, not memory).
 pub const MAX_PACK_FILE_BYTES: u64 = 4 << 30;
+/// Largest `manifest.json` verified, bytes (it is read into memory).
+pub const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+/// Most entries a zip pack may have when verified.
+pub const MAX_PACK_FILES: usize = 1_000;
 
 /// One file of a pack.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -313,7 +317,35 @@ pub struct PackSummary {
 pub fn verify_evidence_pack(path: &Path) -> Result<PackSummary, Error> {
     let name = path.display().to_string();
     let bad = |why: String| Error::format(&name, why);
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    // Each file is hashed as it streams (only the manifest is kept), and no
+    // file may exceed its limit: a crafted pack cannot fill memory.
+    let mut files: Vec<(String, u64, String)> = Vec::new();
+    let mut manifest_bytes: Option<Vec<u8>> = None;
+    let mut take = |n: String, reader: &mut dyn Read| -> Result<(), Error> {
+        if n == PACK_MANIFEST {
+            let mut buf = Vec::new();
+            reader
+                .take(MAX_MANIFEST_BYTES + 1)
+                .read_to_end(&mut buf)
+                .map_err(|e| bad(format!("`{n}` cannot be read: {e}")))?;
+            if buf.len() as u64 > MAX_MANIFEST_BYTES {
+                return Err(bad(format!("`{n}` is larger than any pack manifest")));
+            }
+            files.push((n, buf.len() as u64, sha256_hex(&buf)));
+            manifest_bytes = Some(buf);
+            return Ok(());
+        }
+        let mut h = crate::audit::Sha256Writer::new(std::io::sink());
+        let len = std::io::copy(&mut reader.take(MAX_PACK_FILE_BYTES + 1), &mut h)
+            .map_err(|e| bad(format!("`{n}` cannot be read: {e}")))?;
+        if len > MAX_PACK_FILE_BYTES {
+            return Err(bad(format!(
+                "`{n}` is larger than any pack file ({MAX_PACK_FILE_BYTES} bytes)"
+            )));
+        }
+        files.push((n, len, h.finish()));
+        Ok(())
+    };
     if path.is_dir() {
         let entries = std::fs::read_dir(path).map_err(|e| Error::io(path.display(), e))?;
         for e in entries {
@@ -322,18 +354,15 @@ pub fn verify_evidence_pack(path: &Path) -> Result<PackSummary, Error> {
             if !e.path().is_file() {
                 return Err(bad(format!("`{n}` is not a file: a pack holds plain files only")));
             }
-            let len = e.metadata().map_err(|err| Error::io(e.path().display(), err))?.len();
-            if len > MAX_PACK_FILE_BYTES {
-                return Err(bad(format!("`{n}` is {len} bytes, more than any pack file")));
-            }
-            files.push((
-                n,
-                std::fs::read(e.path()).map_err(|err| Error::io(e.path().display(), err))?,
-            ));
+            let mut f = std::fs::File::open(e.path()).map_err(|err| Error::io(e.path().display(), err))?;
+            take(n, &mut f)?;
         }
     } else {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
         let mut zip = zip::ZipArchive::new(file).map_err(|e| bad(format!("not a readable zip file: {e}")))?;
+        if zip.len() > MAX_PACK_FILES {
+            return Err(bad(format!("{} entries: more than any pack holds", zip.len())));
+        }
         for i in 0..zip.len() {
             let mut f = zip
                 .by_index(i)
@@ -342,29 +371,18 @@ pub fn verify_evidence_pack(path: &Path) -> Result<PackSummary, Error> {
             if f.is_dir() {
                 return Err(bad(format!("`{n}` is a folder: a pack holds plain files only")));
             }
-            if f.size() > MAX_PACK_FILE_BYTES {
-                return Err(bad(format!(
-                    "`{n}` declares {} bytes, more than any pack file",
-                    f.size()
-                )));
-            }
-            let mut buf = Vec::new();
-            (&mut f)
-                .take(MAX_PACK_FILE_BYTES + 1)
-                .read_to_end(&mut buf)
-                .map_err(|e| bad(format!("`{n}` cannot be decompressed: {e}")))?;
-            files.push((n, buf));
+            take(n, &mut f)?;
         }
     }
     let plain = |n: &str| !n.is_empty() && n != "." && n != ".." && !n.contains(['/', '\\', '\0']) && n.len() <= 255;
-    if let Some((n, _)) = files.iter().find(|(n, _)| !plain(n)) {
+    if let Some((n, ..)) = files.iter().find(|(n, ..)| !plain(n)) {
         return Err(bad(format!("`{n}` is not a plain file name")));
     }
     let mut seen = std::collections::HashSet::new();
-    if let Some((n, _)) = files.iter().find(|(n, _)| !seen.insert(n.clone())) {
+    if let Some((n, ..)) = files.iter().find(|(n, ..)| !seen.insert(n.clone())) {
         return Err(bad(format!("`{n}` appears twice")));
     }
-    let Some((_, mbytes)) = files.iter().find(|(n, _)| n == PACK_MANIFEST) else {
+    let Some(mbytes) = &manifest_bytes else {
         return Err(bad(format!("no {PACK_MANIFEST}: not an evidence pack")));
     };
     let manifest: PackManifest =
@@ -380,28 +398,25 @@ pub fn verify_evidence_pack(path: &Path) -> Result<PackSummary, Error> {
         if !plain(&f.path) || f.path == PACK_MANIFEST || !listed.insert(f.path.as_str()) {
             return Err(bad(format!("{PACK_MANIFEST}: file entry `{}` is not valid", f.path)));
         }
-        let Some((_, bytes)) = files.iter().find(|(n, _)| n == &f.path) else {
+        let Some((_, len, sum)) = files.iter().find(|(n, ..)| n == &f.path) else {
             return Err(bad(format!("`{}` is listed in the manifest but missing", f.path)));
         };
-        if bytes.len() as u64 != f.bytes {
+        if *len != f.bytes {
             return Err(bad(format!(
-                "`{}` has been changed: {} bytes, the manifest says {}",
-                f.path,
-                bytes.len(),
-                f.bytes
+                "`{}` has been changed: {len} bytes, the manifest says {}",
+                f.path, f.bytes
             )));
         }
-        let sum = sha256_hex(bytes);
-        if sum != f.sha256 {
+        if *sum != f.sha256 {
             return Err(bad(format!(
                 "`{}` has been changed: SHA-256 {sum}, the manifest says {}",
                 f.path, f.sha256
             )));
         }
     }
-    if let Some((n, _)) = files
+    if let Some((n, ..)) = files
         .iter()
-        .find(|(n, _)| n != PACK_MANIFEST && !listed.contains(n.as_str()))
+        .find(|(n, ..)| n != PACK_MANIFEST && !listed.contains(n.as_str()))
     {
         return Err(bad(format!(
             "`{n}` is not listed in the manifest: added after the pack was made"

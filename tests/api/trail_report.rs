@@ -322,3 +322,32 @@ fn base_map_tiles_line_up_with_the_trail() {
         assert!(trail_report(&store, Some(&zones), &r).is_err(), "{bad}");
     }
 }
+
+/// A crafted pack cannot make verification fill memory: too many entries
+/// and an oversized manifest are refused by name; files stream through the
+/// hash.
+#[test]
+fn crafted_packs_are_refused_within_limits() {
+    use std::io::Write;
+    let dir = temp_dir("pack-crafted");
+    let zip = dir.join("many.zip");
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&zip).unwrap());
+    for k in 0..=trailfence::pack::MAX_PACK_FILES {
+        w.start_file(format!("f{k}"), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(b"x").unwrap();
+    }
+    w.finish().unwrap();
+    let e = verify_evidence_pack(&zip).unwrap_err().to_string();
+    assert!(e.contains("more than any pack holds"), "{e}");
+    let big = dir.join("big");
+    std::fs::create_dir_all(&big).unwrap();
+    std::fs::write(
+        big.join(PACK_MANIFEST),
+        vec![b' '; trailfence::pack::MAX_MANIFEST_BYTES as usize + 1],
+    )
+    .unwrap();
+    let e = verify_evidence_pack(&big).unwrap_err().to_string();
+    assert!(e.contains("larger than any pack manifest"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

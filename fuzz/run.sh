@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 secs=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv geojson gpx parquet zones manifest checkpoint stream)
+[ ${#targets[@]} -gt 0 ] || targets=(csv geojson gpx parquet zones manifest checkpoint stream pack)
 cargo afl build --release --quiet
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1
 for t in "${targets[@]}"; do

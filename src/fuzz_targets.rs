@@ -20,8 +20,9 @@ use crate::report::{Mode, ReadReport};
 use crate::store::TrailStore;
 
 /// The fuzz targets, by name: `csv`, `geojson`, `gpx`, `parquet`, `zones`,
-/// `manifest`, `checkpoint`, `stream` (the monitor's CSV input).
-pub const TARGETS: [&str; 8] = [
+/// `manifest`, `checkpoint`, `stream` (the monitor's CSV input), `pack` (an
+/// evidence pack's zip, as `evidence verify` reads it).
+pub const TARGETS: [&str; 9] = [
     "csv",
     "geojson",
     "gpx",
@@ -30,6 +31,7 @@ pub const TARGETS: [&str; 8] = [
     "manifest",
     "checkpoint",
     "stream",
+    "pack",
 ];
 
 /// Runs target `name` on `data`, panicking only when a contract is broken
@@ -44,7 +46,21 @@ pub fn run(name: &str, data: &[u8]) {
         "manifest" => manifest(data),
         "checkpoint" => checkpoint(data),
         "stream" => stream(data),
+        "pack" => pack(data),
         other => panic!("no fuzz target {other:?}"),
+    }
+}
+
+/// An evidence pack's zip: verified (never a panic, never unbounded
+/// memory), or refused with an error naming the pack; a pack that verifies
+/// lists only plain names, each present.
+fn pack(data: &[u8]) {
+    match crate::pack::verify_zip(std::io::Cursor::new(data), "fuzz.zip") {
+        Ok(s) => {
+            assert!(s.manifest.files.iter().all(|f| !f.path.contains('/') && !f.path.is_empty()));
+            assert_eq!(s.manifest_sha256.len(), 64);
+        }
+        Err(e) => check_error(&e),
     }
 }
 

@@ -317,11 +317,65 @@ pub struct PackSummary {
 pub fn verify_evidence_pack(path: &Path) -> Result<PackSummary, Error> {
     let name = path.display().to_string();
     let bad = |why: String| Error::format(&name, why);
-    // Each file is hashed as it streams (only the manifest is kept), and no
-    // file may exceed its limit: a crafted pack cannot fill memory.
-    let mut files: Vec<(String, u64, String)> = Vec::new();
-    let mut manifest_bytes: Option<Vec<u8>> = None;
-    let mut take = |n: String, reader: &mut dyn Read| -> Result<(), Error> {
+    let mut seen = Seen::default();
+    if path.is_dir() {
+        let entries = std::fs::read_dir(path).map_err(|e| Error::io(path.display(), e))?;
+        for e in entries {
+            let e = e.map_err(|e| Error::io(path.display(), e))?;
+            let n = e.file_name().to_string_lossy().into_owned();
+            if !e.path().is_file() {
+                return Err(bad(format!("`{n}` is not a file: a pack holds plain files only")));
+            }
+            let mut f = std::fs::File::open(e.path()).map_err(|err| Error::io(e.path().display(), err))?;
+            seen.take(n, &mut f, &name)?;
+        }
+        return seen.check(&name);
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
+    verify_zip(file, &name)
+}
+
+/// [`verify_evidence_pack`] of a zip read from `reader`, named `name` in
+/// errors (also the fuzz target `pack`).
+///
+/// # Errors
+/// As [`verify_evidence_pack`].
+pub fn verify_zip<R: Read + std::io::Seek>(reader: R, name: &str) -> Result<PackSummary, Error> {
+    crate::error::guard(name, || verify_zip_unguarded(reader, name))
+}
+
+fn verify_zip_unguarded<R: Read + std::io::Seek>(reader: R, name: &str) -> Result<PackSummary, Error> {
+    let bad = |why: String| Error::format(name, why);
+    let mut zip = zip::ZipArchive::new(reader).map_err(|e| bad(format!("not a readable zip file: {e}")))?;
+    if zip.len() > MAX_PACK_FILES {
+        return Err(bad(format!("{} entries: more than any pack holds", zip.len())));
+    }
+    let mut seen = Seen::default();
+    for i in 0..zip.len() {
+        let mut f = zip
+            .by_index(i)
+            .map_err(|e| bad(format!("zip entry {i} cannot be read: {e}")))?;
+        let n = String::from_utf8_lossy(f.name_raw()).into_owned();
+        if f.is_dir() {
+            return Err(bad(format!("`{n}` is a folder: a pack holds plain files only")));
+        }
+        seen.take(n, &mut f, name)?;
+    }
+    seen.check(name)
+}
+
+/// The files of a pack as read: each hashed as it streams (only the
+/// manifest is kept), none over its limit, so a crafted pack cannot fill
+/// memory.
+#[derive(Default)]
+struct Seen {
+    files: Vec<(String, u64, String)>,
+    manifest: Option<Vec<u8>>,
+}
+
+impl Seen {
+    fn take(&mut self, n: String, reader: &mut dyn Read, name: &str) -> Result<(), Error> {
+        let bad = |why: String| Error::format(name, why);
         if n == PACK_MANIFEST {
             let mut buf = Vec::new();
             reader
@@ -331,8 +385,8 @@ pub fn verify_evidence_pack(path: &Path) -> Result<PackSummary, Error> {
             if buf.len() as u64 > MAX_MANIFEST_BYTES {
                 return Err(bad(format!("`{n}` is larger than any pack manifest")));
             }
-            files.push((n, buf.len() as u64, sha256_hex(&buf)));
-            manifest_bytes = Some(buf);
+            self.files.push((n, buf.len() as u64, sha256_hex(&buf)));
+            self.manifest = Some(buf);
             return Ok(());
         }
         let mut h = crate::audit::Sha256Writer::new(std::io::sink());
@@ -343,87 +397,67 @@ pub fn verify_evidence_pack(path: &Path) -> Result<PackSummary, Error> {
                 "`{n}` is larger than any pack file ({MAX_PACK_FILE_BYTES} bytes)"
             )));
         }
-        files.push((n, len, h.finish()));
+        self.files.push((n, len, h.finish()));
         Ok(())
-    };
-    if path.is_dir() {
-        let entries = std::fs::read_dir(path).map_err(|e| Error::io(path.display(), e))?;
-        for e in entries {
-            let e = e.map_err(|e| Error::io(path.display(), e))?;
-            let n = e.file_name().to_string_lossy().into_owned();
-            if !e.path().is_file() {
-                return Err(bad(format!("`{n}` is not a file: a pack holds plain files only")));
-            }
-            let mut f = std::fs::File::open(e.path()).map_err(|err| Error::io(e.path().display(), err))?;
-            take(n, &mut f)?;
-        }
-    } else {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
-        let mut zip = zip::ZipArchive::new(file).map_err(|e| bad(format!("not a readable zip file: {e}")))?;
-        if zip.len() > MAX_PACK_FILES {
-            return Err(bad(format!("{} entries: more than any pack holds", zip.len())));
-        }
-        for i in 0..zip.len() {
-            let mut f = zip
-                .by_index(i)
-                .map_err(|e| bad(format!("zip entry {i} cannot be read: {e}")))?;
-            let n = String::from_utf8_lossy(f.name_raw()).into_owned();
-            if f.is_dir() {
-                return Err(bad(format!("`{n}` is a folder: a pack holds plain files only")));
-            }
-            take(n, &mut f)?;
-        }
     }
-    let plain = |n: &str| !n.is_empty() && n != "." && n != ".." && !n.contains(['/', '\\', '\0']) && n.len() <= 255;
-    if let Some((n, ..)) = files.iter().find(|(n, ..)| !plain(n)) {
-        return Err(bad(format!("`{n}` is not a plain file name")));
-    }
-    let mut seen = std::collections::HashSet::new();
-    if let Some((n, ..)) = files.iter().find(|(n, ..)| !seen.insert(n.clone())) {
-        return Err(bad(format!("`{n}` appears twice")));
-    }
-    let Some(mbytes) = &manifest_bytes else {
-        return Err(bad(format!("no {PACK_MANIFEST}: not an evidence pack")));
-    };
-    let manifest: PackManifest =
-        serde_json::from_slice(mbytes).map_err(|e| bad(format!("{PACK_MANIFEST} does not parse: {e}")))?;
-    if manifest.format != PACK_FORMAT {
-        return Err(bad(format!(
-            "{PACK_MANIFEST}: format {:?} (this release verifies {PACK_FORMAT:?})",
-            manifest.format
-        )));
-    }
-    let mut listed = std::collections::HashSet::new();
-    for f in &manifest.files {
-        if !plain(&f.path) || f.path == PACK_MANIFEST || !listed.insert(f.path.as_str()) {
-            return Err(bad(format!("{PACK_MANIFEST}: file entry `{}` is not valid", f.path)));
+
+    /// Checks what was read against the manifest.
+    fn check(self, name: &str) -> Result<PackSummary, Error> {
+        let bad = |why: String| Error::format(name, why);
+        let files = self.files;
+        let manifest_bytes = self.manifest;
+        let plain =
+            |n: &str| !n.is_empty() && n != "." && n != ".." && !n.contains(['/', '\\', '\0']) && n.len() <= 255;
+        if let Some((n, ..)) = files.iter().find(|(n, ..)| !plain(n)) {
+            return Err(bad(format!("`{n}` is not a plain file name")));
         }
-        let Some((_, len, sum)) = files.iter().find(|(n, ..)| n == &f.path) else {
-            return Err(bad(format!("`{}` is listed in the manifest but missing", f.path)));
+        let mut seen = std::collections::HashSet::new();
+        if let Some((n, ..)) = files.iter().find(|(n, ..)| !seen.insert(n.clone())) {
+            return Err(bad(format!("`{n}` appears twice")));
+        }
+        let Some(mbytes) = &manifest_bytes else {
+            return Err(bad(format!("no {PACK_MANIFEST}: not an evidence pack")));
         };
-        if *len != f.bytes {
+        let manifest: PackManifest =
+            serde_json::from_slice(mbytes).map_err(|e| bad(format!("{PACK_MANIFEST} does not parse: {e}")))?;
+        if manifest.format != PACK_FORMAT {
             return Err(bad(format!(
-                "`{}` has been changed: {len} bytes, the manifest says {}",
-                f.path, f.bytes
+                "{PACK_MANIFEST}: format {:?} (this release verifies {PACK_FORMAT:?})",
+                manifest.format
             )));
         }
-        if *sum != f.sha256 {
+        let mut listed = std::collections::HashSet::new();
+        for f in &manifest.files {
+            if !plain(&f.path) || f.path == PACK_MANIFEST || !listed.insert(f.path.as_str()) {
+                return Err(bad(format!("{PACK_MANIFEST}: file entry `{}` is not valid", f.path)));
+            }
+            let Some((_, len, sum)) = files.iter().find(|(n, ..)| n == &f.path) else {
+                return Err(bad(format!("`{}` is listed in the manifest but missing", f.path)));
+            };
+            if *len != f.bytes {
+                return Err(bad(format!(
+                    "`{}` has been changed: {len} bytes, the manifest says {}",
+                    f.path, f.bytes
+                )));
+            }
+            if *sum != f.sha256 {
+                return Err(bad(format!(
+                    "`{}` has been changed: SHA-256 {sum}, the manifest says {}",
+                    f.path, f.sha256
+                )));
+            }
+        }
+        if let Some((n, ..)) = files
+            .iter()
+            .find(|(n, ..)| n != PACK_MANIFEST && !listed.contains(n.as_str()))
+        {
             return Err(bad(format!(
-                "`{}` has been changed: SHA-256 {sum}, the manifest says {}",
-                f.path, f.sha256
+                "`{n}` is not listed in the manifest: added after the pack was made"
             )));
         }
+        Ok(PackSummary {
+            manifest_sha256: sha256_hex(mbytes),
+            manifest,
+        })
     }
-    if let Some((n, ..)) = files
-        .iter()
-        .find(|(n, ..)| n != PACK_MANIFEST && !listed.contains(n.as_str()))
-    {
-        return Err(bad(format!(
-            "`{n}` is not listed in the manifest: added after the pack was made"
-        )));
-    }
-    Ok(PackSummary {
-        manifest_sha256: sha256_hex(mbytes),
-        manifest,
-    })
 }

@@ -57,7 +57,11 @@ pub fn run(name: &str, data: &[u8]) {
 fn pack(data: &[u8]) {
     match crate::pack::verify_zip(std::io::Cursor::new(data), "fuzz.zip") {
         Ok(s) => {
-            assert!(s.manifest.files.iter().all(|f| !f.path.contains('/') && !f.path.is_empty()));
+            assert!(s
+                .manifest
+                .files
+                .iter()
+                .all(|f| !f.path.contains('/') && !f.path.is_empty()));
             assert_eq!(s.manifest_sha256.len(), 64);
         }
         Err(e) => check_error(&e),

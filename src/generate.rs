@@ -488,12 +488,29 @@ pub fn incidents_csv(data: &GeneratedFixes, seed: u64, count: usize) -> String {
     s
 }
 
+/// A closed star-shaped ring of `k` vertices around `c` (lon, lat): vertex
+/// `j` at a random angle within its sector (jitter 5–95 % of it) and a
+/// random radius in `[r0_m, r1_m)` metres. Simple (never self-crossing) by
+/// construction; the benchmark zones' and the polygon tests' shape.
+pub fn star_ring(rng: &mut SplitMix64, c: (f64, f64), k: usize, r0_m: f64, r1_m: f64) -> geo::LineString<f64> {
+    let mut pts: Vec<geo::Coord<f64>> = (0..k)
+        .map(|j| {
+            let t = std::f64::consts::TAU * (j as f64 + rng.range(0.05, 0.95)) / k as f64;
+            let r = rng.range(r0_m, r1_m);
+            let p = offset_m(c, r * t.cos(), r * t.sin());
+            geo::Coord { x: p.0, y: p.1 }
+        })
+        .collect();
+    pts.push(pts[0]);
+    geo::LineString(pts)
+}
+
 /// Benchmark zones: `count` exclusion zones scattered within `radius_m` of
 /// `centre`, half star-shaped polygons with 8–200 vertices and 50–400 m across
 /// radius, half circles of 50–300 m.
 pub fn bench_zones(count: usize, seed: u64, centre: (f64, f64), radius_m: f64) -> Vec<crate::zone::Zone> {
     use crate::zone::{Zone, ZoneKind, ZoneShape};
-    use geo::{Coord, LineString, MultiPolygon, Polygon};
+    use geo::{MultiPolygon, Polygon};
     let mut rng = SplitMix64::new(seed ^ 0xB3EC);
     (0..count)
         .map(|i| {
@@ -509,16 +526,10 @@ pub fn bench_zones(count: usize, seed: u64, centre: (f64, f64), radius_m: f64) -
             } else {
                 let k = 8 + (rng.next_u64() % 193) as usize;
                 let (r0, r1) = (rng.range(50.0, 200.0), rng.range(200.0, 400.0));
-                let mut pts: Vec<Coord<f64>> = (0..k)
-                    .map(|j| {
-                        let t = std::f64::consts::TAU * (j as f64 + rng.range(0.05, 0.95)) / k as f64;
-                        let rr = rng.range(r0, r1);
-                        let p = offset_m(c, rr * t.cos(), rr * t.sin());
-                        Coord { x: p.0, y: p.1 }
-                    })
-                    .collect();
-                pts.push(pts[0]);
-                ZoneShape::Polygon(MultiPolygon(vec![Polygon::new(LineString(pts), vec![])]))
+                ZoneShape::Polygon(MultiPolygon(vec![Polygon::new(
+                    star_ring(&mut rng, c, k, r0, r1),
+                    vec![],
+                )]))
             };
             Zone {
                 id: format!("Z{i:05}"),

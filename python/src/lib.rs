@@ -118,6 +118,7 @@ fn _trailfence(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(wall_clock_to_us, m)?)?;
     m.add_function(wrap_pyfunction!(defaults, m)?)?;
     m.add_function(wrap_pyfunction!(store::verify_evidence_pack, m)?)?;
+    m.add_function(wrap_pyfunction!(store::write_private, m)?)?;
     m.add("TrailfenceError", m.py().get_type::<TrailfenceError>())?;
     m.add("ValidationError", m.py().get_type::<ValidationError>())?;
     m.add("StorageError", m.py().get_type::<StorageError>())?;

@@ -998,3 +998,11 @@ pub(crate) fn verify_evidence_pack<'py>(py: Python<'py>, path: PathBuf) -> PyRes
     )?;
     Ok(d)
 }
+
+/// Writes `data` to `path` through the core's one durable path (temporary
+/// file, fsync, rename, owner-only): how the façade saves a report.
+#[pyfunction]
+pub(crate) fn write_private(py: Python<'_>, path: PathBuf, data: Vec<u8>) -> PyResult<()> {
+    py.detach(|| trailfence::durable::write_atomic(&path, &data, Default::default()))
+        .map_err(to_py)
+}

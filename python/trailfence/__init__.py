@@ -604,10 +604,10 @@ class TrailReport:
         self.html = html
         self.summary = dict(summary)
 
+    @_convert_errors
     def save(self, path: str | _os.PathLike) -> None:
-        """Write the HTML to ``path`` (UTF-8)."""
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(self.html)
+        """Write the HTML to ``path`` (UTF-8; atomically, readable by its owner only: personal data)."""
+        _trailfence.write_private(_os.fspath(path), self.html.encode("utf-8"))
 
     def _repr_html_(self) -> str:
         import html as _html

@@ -427,3 +427,30 @@ fn retention_purge_survives_a_fault_at_every_step() {
         },
     );
 }
+
+#[test]
+fn a_damaged_purge_journal_is_refused_not_guessed() {
+    let dir = fresh("journal-damaged");
+    let mut st = ParquetStore::open_or_create(&dir).unwrap();
+    st.import(&extract(&["S1", "S2"], 0, 1)).unwrap();
+    std::fs::write(dir.join(super::purge::PURGE_JOURNAL), b"{\"delete\": [").unwrap();
+    let context = crate::audit::AccessContext {
+        requested_by: "records officer 7".into(),
+        purpose: "retention schedule".into(),
+        case_reference: None,
+    };
+    let request = super::PurgeRequest {
+        before_us: None,
+        subject: Some("S2".into()),
+    };
+    for r in [
+        st.purge(&request, &context).map(drop),
+        st.import(&extract(&["S3"], 0, 1)).map(drop),
+        st.compact(&mut |_, _| {}).map(drop),
+    ] {
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("not a purge journal"), "{e}");
+    }
+    assert!(dir.join(super::purge::PURGE_JOURNAL).exists(), "kept for inspection");
+    let _ = std::fs::remove_dir_all(&dir);
+}

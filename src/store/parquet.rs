@@ -208,7 +208,9 @@ impl ParquetStore {
         // An interrupted purge's replaced files go before anything else (if
         // one cannot be deleted now it stays out of the quarantine and the
         // next writer tries again).
-        let _ = self.take_pending();
+        if let Err(e @ Error::Format { .. }) = self.take_pending() {
+            return Err(e);
+        }
         Ok((lock, removed))
     }
 

@@ -221,11 +221,23 @@ impl ParquetStore {
     ///
     /// # Errors
     /// [`Error::Io`] when a file cannot be deleted (the journal stays, so
-    /// the next writer tries again).
+    /// the next writer tries again); [`Error::Format`] for a journal that
+    /// does not parse.
     pub(crate) fn take_pending(&self) -> Result<u64, Error> {
         let path = self.dir.join(PURGE_JOURNAL);
         if !path.exists() {
             return Ok(0);
+        }
+        // Written atomically, so a journal that does not parse was damaged
+        // or edited: refused (acting on part of it, or dropping it, could
+        // keep a purged file as a quarantined copy).
+        let bytes = self.fs.read(&path).map_err(|e| Error::io(path.display(), e))?;
+        if serde_json::from_slice::<Journal>(&bytes).is_err() {
+            return Err(Error::format(
+                &path.display().to_string(),
+                "not a purge journal (damaged or edited): the files an interrupted purge replaced are unknown; \
+                 restore it or inspect the partitions, then remove it",
+            ));
         }
         let mut deleted = 0;
         let pending = self.pending_purge();

@@ -768,23 +768,8 @@ pub(crate) fn merge_intervals(v: &mut Vec<(f64, f64)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::{offset_m, SplitMix64};
-    use geo::{LineString, Polygon};
-
-    /// A closed star-shaped ring of `k` vertices around `c`, each at a
-    /// random angle within its sector and a random radius in `[r0, r1)` m.
-    fn star_ring(rng: &mut SplitMix64, c: (f64, f64), k: usize, r0: f64, r1: f64) -> LineString<f64> {
-        let mut pts: Vec<Coord<f64>> = (0..k)
-            .map(|j| {
-                let t = std::f64::consts::TAU * (j as f64 + rng.range(0.05, 0.95)) / k as f64;
-                let r = rng.range(r0, r1);
-                let p = offset_m(c, r * t.cos(), r * t.sin());
-                Coord { x: p.0, y: p.1 }
-            })
-            .collect();
-        pts.push(pts[0]);
-        LineString(pts)
-    }
+    use crate::generate::{offset_m, star_ring, SplitMix64};
+    use geo::Polygon;
 
     /// The bounded margin search (slabs, box pruning, grid fast path) gives
     /// exactly `min(exact distance, cap)`: random star polygons of 4–200

@@ -46,17 +46,25 @@ pub struct EvidenceModel {
     /// the operating point chosen on the verdict benchmark, see DESIGN.md).
     pub confirm_probability: f64,
     /// Calibration of the probability, `p = 1 / (1 + exp(-(a + b Z + c ln
-    /// E + d ln n + e ln Z)))` with `Z` the combined margin (σ, at least
-    /// 0.05 inside the logarithm), `E` the evidence's typical error σ in
-    /// metres (poor fixes drift and are understated more often, so they need
-    /// a larger margin; `ln Z + ln E` is the margin in metres, which an
-    /// understated accuracy does not inflate), `n` the supporting fixes (at
-    /// least 1), and `(a, b, c, d, e)` chosen by the kind of evidence:
-    /// interpolation only (no supporting fix), one supporting fix, two or
-    /// more — fifteen numbers in that order. Fitted by logistic regression on
-    /// the verdict benchmark (`benches/verdict`, seed 1) and checked on
-    /// other seeds; see DESIGN.md.
-    pub calibration: [f64; 15],
+    /// E + d ln n + e ln Z + f ln S₋ + g ln S₊)))` with `Z` the combined
+    /// margin (σ, at least 0.05 inside the logarithm), `E` the evidence's
+    /// typical error σ in metres (poor fixes drift and are understated more
+    /// often, so they need a larger margin; `ln Z + ln E` is the margin in
+    /// metres, which an understated accuracy does not inflate), `n` the
+    /// supporting fixes (at least 1), `S₋` and `S₊` the separations of the
+    /// episode's first and last supporting fixes from the fix before and
+    /// after them (σ, see [`Evidence::separation_before_sigma`]; inside the
+    /// logarithm as `min(S, 20) + 0.1`, an unknown one as 20: fixes that
+    /// scatter about one place across the boundary are weaker evidence than
+    /// fixes that moved there), and `(a, …, g)` chosen by the kind of
+    /// evidence: interpolation only (no supporting fix), one supporting fix,
+    /// two or more — twenty-one numbers in that order. Fitted by logistic
+    /// regression on the verdict benchmark (`benches/verdict`, seeds 1, 2
+    /// and 5 pooled) and checked on other seeds; see DESIGN.md. A
+    /// calibration of fifteen numbers (earlier releases: no separation
+    /// terms) is read with `f = g = 0`, which is the model it described.
+    #[serde(deserialize_with = "calibration_from_15_or_21")]
+    pub calibration: [f64; CALIBRATION_LEN],
     /// A monotone map applied after the logistic: the calibrated
     /// probability at each of [`RECALIBRATION_KNOTS`] (the logistic's
     /// value), linear in between. Fitted with the calibration (isotonic
@@ -64,6 +72,45 @@ pub struct EvidenceModel {
     /// well but is too flat in the middle. The knots themselves are the
     /// identity.
     pub recalibration: [f64; 13],
+}
+
+/// Coefficients of [`EvidenceModel::calibration`] per kind of evidence.
+pub const CALIBRATION_TERMS: usize = 7;
+
+/// Numbers in [`EvidenceModel::calibration`]: [`CALIBRATION_TERMS`] for each
+/// of the three kinds of evidence.
+pub const CALIBRATION_LEN: usize = 3 * CALIBRATION_TERMS;
+
+/// Separations (σ) above which the fixes around an episode are taken as
+/// "moved there" whatever their distance; an unknown separation (no fix
+/// before or after, or one without accuracy) counts as this.
+pub const SEPARATION_CAP_SIGMA: f64 = 20.0;
+
+/// Added to a separation (σ) inside the calibration's logarithm (two fixes
+/// at the same place are 0 σ apart).
+pub const SEPARATION_LOG_OFFSET: f64 = 0.1;
+
+/// Reads [`EvidenceModel::calibration`]: twenty-one numbers, or the fifteen
+/// of earlier releases (five per kind of evidence, no separation terms),
+/// which are widened with zero separation coefficients.
+fn calibration_from_15_or_21<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[f64; CALIBRATION_LEN], D::Error> {
+    let v: Vec<f64> = serde::Deserialize::deserialize(d)?;
+    let mut out = [0.0; CALIBRATION_LEN];
+    match v.len() {
+        CALIBRATION_LEN => out.copy_from_slice(&v),
+        15 => {
+            for g in 0..3 {
+                out[g * CALIBRATION_TERMS..g * CALIBRATION_TERMS + 5].copy_from_slice(&v[g * 5..g * 5 + 5]);
+            }
+        }
+        n => {
+            return Err(serde::de::Error::invalid_length(
+                n,
+                &"21 calibration numbers (or the 15 of earlier releases)",
+            ))
+        }
+    }
+    Ok(out)
 }
 
 /// The logistic values at which [`EvidenceModel::recalibration`] is given.
@@ -84,13 +131,14 @@ impl Default for EvidenceModel {
 }
 
 /// The fitted default calibration (see [`EvidenceModel::calibration`]).
-pub const DEFAULT_CALIBRATION: [f64; 15] = [
-    -7.7972, -1.1691, 2.9789, 0.0, 2.8592, 4.5224, 0.0967, -3.2117, 0.0, 0.5294, 0.5575, 1.9048, -2.143, 0.4255, 0.4983,
+pub const DEFAULT_CALIBRATION: [f64; CALIBRATION_LEN] = [
+    -13.7963, -0.7566, 4.6463, 0.0, 2.4752, 0.0, 0.0, 1.4691, -0.688, -2.307, 0.0, 0.1641, 0.9988, 0.8924, -2.2686,
+    1.2019, -1.4934, 1.0149, -0.1524, 1.2074, 1.0906,
 ];
 
 /// The fitted default recalibration (see [`EvidenceModel::recalibration`]).
 pub const DEFAULT_RECALIBRATION: [f64; 13] = [
-    0.0, 0.0356, 0.0928, 0.1854, 0.2498, 0.3783, 0.4008, 0.5192, 0.7417, 0.8984, 0.9749, 0.9818, 1.0,
+    0.0015, 0.0381, 0.0618, 0.1367, 0.3042, 0.3834, 0.4833, 0.6363, 0.7345, 0.8609, 0.9763, 0.981, 1.0,
 ];
 
 /// The smallest combined margin (σ) inside the calibration's logarithm.
@@ -171,16 +219,31 @@ impl EvidenceModel {
 
     /// The probability for a combined margin `z` (σ) from `n` supporting
     /// fixes (0: interpolation only) whose typical error σ is `error_m`
-    /// metres (see [`EvidenceModel::calibration`]).
-    pub fn probability(&self, z: f64, n: u32, error_m: f64) -> f64 {
-        let g = 5 * (n.min(2) as usize);
-        let c = &self.calibration[g..g + 5];
+    /// metres, the first and last of which are `separation_sigma` (before,
+    /// after; `None` unknown) from the fixes around them (see
+    /// [`EvidenceModel::calibration`]). Evidence from fixes never gets more
+    /// than the Gaussian probability of its margin, `Φ(z)`: no pattern of
+    /// the fixes around it makes a margin say more than it does (a fix on
+    /// the boundary is at most even odds).
+    pub fn probability(&self, z: f64, n: u32, error_m: f64, separation_sigma: (Option<f64>, Option<f64>)) -> f64 {
+        let g = CALIBRATION_TERMS * (n.min(2) as usize);
+        let c = &self.calibration[g..g + CALIBRATION_TERMS];
+        let ln_sep = |s: Option<f64>| {
+            (s.unwrap_or(SEPARATION_CAP_SIGMA).clamp(0.0, SEPARATION_CAP_SIGMA) + SEPARATION_LOG_OFFSET).ln()
+        };
         let x = c[0]
             + c[1] * z
             + c[2] * error_m.max(MIN_SIGMA_M).ln()
             + c[3] * f64::from(n.max(1)).ln()
-            + c[4] * z.max(MIN_LOG_SIGMA).ln();
-        self.recalibrate(1.0 / (1.0 + (-x).exp()))
+            + c[4] * z.max(MIN_LOG_SIGMA).ln()
+            + c[5] * ln_sep(separation_sigma.0)
+            + c[6] * ln_sep(separation_sigma.1);
+        let p = self.recalibrate(1.0 / (1.0 + (-x).exp()));
+        if n > 0 {
+            p.min(normal_cdf(z))
+        } else {
+            p
+        }
     }
 
     /// The [`EvidenceModel::recalibration`] map at logistic value `q`.
@@ -224,6 +287,20 @@ impl EvidenceModel {
     }
 }
 
+/// The standard normal distribution function Φ(z).
+pub fn normal_cdf(z: f64) -> f64 {
+    0.5 * libm::erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// The separation of two fixes (lon, lat) in units of their combined error,
+/// `|ab| / sqrt(σa² + σb²)`; `None` when either σ is unknown.
+fn separation_sigma(a: (f64, f64), sa: Option<f64>, b: (f64, f64), sb: Option<f64>) -> Option<f64> {
+    let (sa, sb) = (sa?, sb?);
+    let s = sa.max(MIN_SIGMA_M).hypot(sb.max(MIN_SIGMA_M));
+    let (dx, dy) = LocalFrame::new(a.0, a.1).to_xy(b.0, b.1);
+    Some(dx.hypot(dy) / s)
+}
+
 /// A fix held back until the fix after it arrives (the outlier test needs
 /// both neighbours).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -233,6 +310,9 @@ struct Pending {
     sigma_m: f64,
     x: (f64, f64, i64),
     a: Option<(f64, f64, i64)>,
+    /// σ (metres) of `a`; `None` when it has none (or is unknown).
+    #[serde(default)]
+    a_sigma_m: Option<f64>,
 }
 
 /// What the fixes of one episode say, folded one fix at a time: bounded in
@@ -265,6 +345,12 @@ pub struct Evidence {
     sum_ln_sigma: f64,
     #[serde(default)]
     interp_ln_sigma: f64,
+    /// Separation (σ) of the first supporting fix from the fix before it,
+    /// and of the last from the fix after it; `None` unknown.
+    #[serde(default)]
+    sep_before: Option<f64>,
+    #[serde(default)]
+    sep_after: Option<f64>,
     pending: Option<Pending>,
 }
 
@@ -282,6 +368,8 @@ impl Default for Evidence {
             interp_z: None,
             sum_ln_sigma: 0.0,
             interp_ln_sigma: 0.0,
+            sep_before: None,
+            sep_after: None,
             pending: None,
         }
     }
@@ -289,7 +377,8 @@ impl Default for Evidence {
 
 impl Evidence {
     /// Holds a violating fix `x` with margin `z` (σ) and error `sigma_m`,
-    /// whose predecessor is `a`, until its successor is known.
+    /// whose predecessor is `a` (σ `a_sigma_m`, `None` without accuracy),
+    /// until its successor is known.
     pub(crate) fn hold(
         &mut self,
         m: &EvidenceModel,
@@ -297,17 +386,30 @@ impl Evidence {
         sigma_m: f64,
         x: (f64, f64, i64),
         a: Option<(f64, f64, i64)>,
+        a_sigma_m: Option<f64>,
     ) {
-        self.resolve(m, None);
-        self.pending = Some(Pending { z, sigma_m, x, a });
+        self.resolve(m, None, None);
+        self.pending = Some(Pending {
+            z,
+            sigma_m,
+            x,
+            a,
+            a_sigma_m,
+        });
     }
 
-    /// Decides the held fix with its successor `b` (`None`: there is none).
-    pub(crate) fn resolve(&mut self, m: &EvidenceModel, b: Option<(f64, f64, i64)>) {
+    /// Decides the held fix with its successor `b` (`None`: there is none)
+    /// whose σ is `b_sigma_m` (`None` without accuracy).
+    pub(crate) fn resolve(&mut self, m: &EvidenceModel, b: Option<(f64, f64, i64)>, b_sigma_m: Option<f64>) {
         let Some(p) = self.pending.take() else { return };
         if m.is_outlier(p.a, p.x, b, p.sigma_m) {
             self.outliers += 1;
         } else {
+            if self.support == 0 {
+                self.sep_before =
+                    p.a.and_then(|a| separation_sigma((a.0, a.1), p.a_sigma_m, (p.x.0, p.x.1), Some(p.sigma_m)));
+            }
+            self.sep_after = b.and_then(|b| separation_sigma((p.x.0, p.x.1), Some(p.sigma_m), (b.0, b.1), b_sigma_m));
             self.fold(m, p.z, p.sigma_m, p.x.2);
         }
     }
@@ -356,10 +458,16 @@ impl Evidence {
     /// fits are added as if independent).
     pub(crate) fn merge(&mut self, m: &EvidenceModel, other: &Evidence) {
         let mut o = *other;
-        o.resolve(m, None);
-        self.resolve(m, None);
+        o.resolve(m, None, None);
+        self.resolve(m, None, None);
         self.sxu += o.sxu;
         self.sxx += o.sxx;
+        if self.support == 0 {
+            self.sep_before = o.sep_before;
+        }
+        if o.support > 0 && o.last_t_us > self.last_t_us {
+            self.sep_after = o.sep_after;
+        }
         if o.last_t_us > self.last_t_us {
             self.last_z = o.last_z;
             self.last_sigma_m = o.last_sigma_m;
@@ -410,8 +518,37 @@ impl Evidence {
     /// The probability that the subject really was on the violating side.
     pub fn probability(&self, m: &EvidenceModel) -> f64 {
         match (self.combined_sigma(m), self.mean_error_m()) {
-            (Some(z), Some(e)) => m.probability(z, self.supporting(), e),
+            (Some(z), Some(e)) => m.probability(
+                z,
+                self.supporting(),
+                e,
+                (self.separation_before_sigma(), self.separation_after_sigma()),
+            ),
             _ => 0.0,
+        }
+    }
+
+    /// How far (in units of the two fixes' combined error σ) the episode's
+    /// first supporting fix is from the fix before it: small when the
+    /// subject's fixes scatter about one place across the boundary, large
+    /// when the subject moved there. `None` when unknown (no supporting
+    /// fix, no fix before, or one without accuracy). A held fix counts.
+    pub fn separation_before_sigma(&self) -> Option<f64> {
+        match self.pending {
+            Some(p) if self.support == 0 => {
+                p.a.and_then(|a| separation_sigma((a.0, a.1), p.a_sigma_m, (p.x.0, p.x.1), Some(p.sigma_m)))
+            }
+            _ => self.sep_before,
+        }
+    }
+
+    /// How far (σ, as [`Evidence::separation_before_sigma`]) the episode's
+    /// last supporting fix is from the fix after it; `None` when unknown
+    /// (the fix after it has not arrived, or has no accuracy).
+    pub fn separation_after_sigma(&self) -> Option<f64> {
+        match self.pending {
+            Some(_) => None,
+            None => self.sep_after,
         }
     }
 
@@ -423,5 +560,63 @@ impl Evidence {
     /// Largest margin of a supporting fix, σ (a held fix counts).
     pub fn max_margin_sigma(&self) -> f64 {
         self.max_sigma.max(self.pending.map_or(0.0, |p| p.z))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_cdf_is_the_gaussian_distribution_function() {
+        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-15);
+        assert!((normal_cdf(1.281_551_565_5) - 0.9).abs() < 1e-9);
+        assert!((normal_cdf(-1.959_963_985) - 0.025).abs() < 1e-9);
+    }
+
+    /// However the calibration is set, evidence from fixes never says more
+    /// than its margin: a margin of 0 σ is at most even odds.
+    #[test]
+    fn no_calibration_makes_a_margin_say_more_than_it_does() {
+        let mut m = EvidenceModel::default();
+        m.calibration = [50.0; CALIBRATION_LEN];
+        for n in 1..4 {
+            assert!(m.probability(0.0, n, 5.0, (Some(20.0), Some(20.0))) <= 0.5);
+            assert!(m.probability(1.0, n, 5.0, (None, None)) <= normal_cdf(1.0));
+        }
+        // Interpolation only (n = 0) is judged by the calibration alone.
+        assert!(m.probability(0.0, 0, 5.0, (None, None)) > 0.99);
+    }
+
+    /// Fixes that scatter about one place across the boundary (small
+    /// separations) are weaker evidence than fixes that moved there.
+    #[test]
+    fn scatter_about_one_place_is_weaker_than_moving_there() {
+        let m = EvidenceModel::default();
+        for n in [1, 3] {
+            let scatter = m.probability(3.0, n, 6.0, (Some(0.8), Some(1.0)));
+            let moved = m.probability(3.0, n, 6.0, (Some(8.0), Some(9.0)));
+            assert!(scatter < moved, "n {n}: {scatter} vs {moved}");
+        }
+    }
+
+    /// Checkpoints of earlier releases carry fifteen calibration numbers
+    /// (no separation terms): read as that model, separation terms 0.
+    #[test]
+    fn a_fifteen_number_calibration_reads_as_the_model_it_described() {
+        let mut v = serde_json::to_value(EvidenceModel::default()).unwrap();
+        let old: Vec<f64> = (1..=15).map(f64::from).collect();
+        v["calibration"] = serde_json::json!(old);
+        let m: EvidenceModel = serde_json::from_value(v.clone()).unwrap();
+        let want = [
+            1.0, 2.0, 3.0, 4.0, 5.0, 0.0, 0.0, 6.0, 7.0, 8.0, 9.0, 10.0, 0.0, 0.0, 11.0, 12.0, 13.0, 14.0, 15.0, 0.0,
+            0.0,
+        ];
+        assert_eq!(m.calibration, want);
+        let back: EvidenceModel = serde_json::from_value(serde_json::to_value(m).unwrap()).unwrap();
+        assert_eq!(back, m);
+        v["calibration"] = serde_json::json!([1.0, 2.0]);
+        let e = serde_json::from_value::<EvidenceModel>(v).unwrap_err().to_string();
+        assert!(e.contains("21 calibration numbers"), "{e}");
     }
 }

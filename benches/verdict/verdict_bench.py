@@ -411,7 +411,7 @@ def trailfence_episodes(bench: Bench, evidence=None, monitor: bool = False):
         eps = store.breaches(zones, evidence=evidence)
         return _with_seconds(eps[["subject", "zone", "kind", "start", "end", "fixes", "probability", "confidence",
                                   "supporting_fixes", "outlier_fixes", "combined_margin_sigma",
-                                  "mean_error_m"]].copy())
+                                  "mean_error_m", "separation_before_sigma", "separation_after_sigma"]].copy())
     mon = tf.Monitor(zones, evidence=evidence)
     frame = pd.DataFrame({"subject": f["subject"], "time": pd.to_datetime(f["t"], unit="s", utc=True),
                           "lon": lon, "lat": lat, "accuracy_m": f["acc"]})
@@ -431,14 +431,16 @@ def _with_seconds(eps):
     return eps
 
 
-def alerts_of(eps, threshold: float):
-    sel = eps[eps["probability"] >= threshold]
+def alerts_of(eps, threshold: float, probability=None):
+    """Episodes at or above `threshold` (of `probability`, default the engine's) as alerts."""
+    p = eps["probability"].to_numpy(dtype=float) if probability is None else probability
+    sel = eps[p >= threshold]
     return list(zip(sel["subject"], sel["zone"], sel["kind"], sel["start_s"].astype(int)))
 
 
 # ---- scoring ---------------------------------------------------------------
 
-def score(bench: Bench, alerts) -> dict:
+def score(bench: Bench, alerts, detail: bool = False) -> dict:
     """False alerts per 100 subject-days, missed breaches (onset matching), compliant nights
     flagged, median start-time error of detected breaches."""
     by = {}
@@ -467,7 +469,7 @@ def score(bench: Bench, alerts) -> dict:
     compliant = [d.subject for d in bench.days if d.subject not in night_breach]
     flagged = sum(1 for s in compliant if s in flagged_nights)
     n = max(1, len(bench.days))
-    return {
+    out = {
         "subject_days": n,
         "true_breaches": len(all_br),
         "false_alerts_per_100_days": 100.0 * false / n,
@@ -477,6 +479,9 @@ def score(bench: Bench, alerts) -> dict:
         "compliant_nights_flagged_pct": 100.0 * flagged / max(1, len(compliant)),
         "median_start_error_s": float(np.median(errors)) if errors else float("nan"),
     }
+    if detail:
+        out.update(false_alerts=false, compliant_nights_flagged=flagged, _errors=errors)
+    return out
 
 
 def labels(bench: Bench, eps):
@@ -506,43 +511,82 @@ def evidence_group(n):
     return np.minimum(np.asarray(n, dtype=int), 2)
 
 
-def fit_calibration(eps, lab):
-    """Fits the calibration [a, b, c, d, e] x 3 evidence groups (p = logistic(a + b Z + c ln E +
-    d ln n + e ln Z), Z the combined margin, E the evidence's typical error, n the supporting
-    fixes) by damped Newton steps with a weak ridge."""
+TERMS = 7  # coefficients per kind of evidence (EvidenceModel::calibration)
+SEPARATION_CAP_SIGMA = 20.0
+SEPARATION_LOG_OFFSET = 0.1
+
+
+def design(eps):
+    """The calibration's features of each episode, as the engine computes them: 1, Z, ln E,
+    ln n, ln Z, ln S-, ln S+ (S the separations, unknown = capped)."""
     z = eps["combined_margin_sigma"].to_numpy(dtype=float)
-    ln_e = np.log(eps["mean_error_m"].to_numpy(dtype=float))
+    e = np.maximum(eps["mean_error_m"].to_numpy(dtype=float), 0.5)
+    n = eps["supporting_fixes"].to_numpy()
+
+    def ln_sep(col):
+        v = np.nan_to_num(eps[col].to_numpy(dtype=float), nan=SEPARATION_CAP_SIGMA)
+        return np.log(np.clip(v, 0.0, SEPARATION_CAP_SIGMA) + SEPARATION_LOG_OFFSET)
+
+    return np.column_stack([np.ones(len(eps)), z, np.log(e), np.log(np.maximum(n, 1)),
+                            np.log(np.maximum(z, 0.05)), ln_sep("separation_before_sigma"),
+                            ln_sep("separation_after_sigma")])
+
+
+def _logistic_fit(X, y):
+    """Logistic regression by damped Newton steps with a weak ridge (lambda = 1 keeps a
+    separable group finite)."""
+    w = np.zeros(X.shape[1])
+    for _ in range(300):
+        q = 1 / (1 + np.exp(-X @ w))
+        grad = X.T @ (y - q) - w
+        H = X.T @ (X * (q * (1 - q))[:, None]) + np.eye(X.shape[1])
+        step = np.linalg.solve(H, grad)
+        step *= min(1.0, 1.0 / max(1e-12, float(np.abs(step).max())))  # damped: at most 1 per step
+        w += step
+        if np.abs(step).max() < 1e-10:
+            break
+    return w
+
+
+def fit_calibration(eps, lab):
+    """Fits the calibration (TERMS coefficients x 3 evidence groups, see `design`). Episodes
+    seen only between fixes (group 0) have no supporting fix and so no separations: their
+    separation coefficients stay 0."""
+    X = design(eps)
     g = evidence_group(eps["supporting_fixes"].to_numpy())
     out = []
     for k in range(3):
-        ok = np.isfinite(z) & np.isfinite(ln_e) & (g == k)
-        ln_n = np.log(np.maximum(eps["supporting_fixes"].to_numpy()[ok], 1))
-        X = np.column_stack([np.ones(ok.sum()), z[ok], ln_e[ok], ln_n, np.log(np.maximum(z[ok], 0.05))])
-        y = lab[ok].astype(float)
-        w = np.zeros(5)
-        for _ in range(300):
-            q = 1 / (1 + np.exp(-X @ w))
-            # A weak ridge (lambda = 1) keeps a separable group finite.
-            grad = X.T @ (y - q) - w
-            H = X.T @ (X * (q * (1 - q))[:, None]) + np.eye(5)
-            step = np.linalg.solve(H, grad)
-            step *= min(1.0, 1.0 / max(1e-12, float(np.abs(step).max())))  # damped: at most 1 per step
-            w += step
-            if np.abs(step).max() < 1e-10:
-                break
+        ok = np.isfinite(X).all(axis=1) & (g == k)
+        cols = 5 if k == 0 else TERMS
+        w = np.zeros(TERMS)
+        w[:cols] = _logistic_fit(X[ok][:, :cols], lab[ok].astype(float))
         out += [round(float(v), 4) for v in w]
     return out
 
 
 def raw_probability(eps, calibration):
     """The logistic (before the recalibration map) of each episode, as the engine computes it."""
-    z = eps["combined_margin_sigma"].to_numpy(dtype=float)
-    e = np.maximum(eps["mean_error_m"].to_numpy(dtype=float), 0.5)
+    X = design(eps)
     n = eps["supporting_fixes"].to_numpy()
-    c = np.asarray(calibration, dtype=float).reshape(3, 5)[evidence_group(n)]
-    x = (c[:, 0] + c[:, 1] * z + c[:, 2] * np.log(e) + c[:, 3] * np.log(np.maximum(n, 1))
-         + c[:, 4] * np.log(np.maximum(z, 0.05)))
+    c = np.asarray(calibration, dtype=float).reshape(3, TERMS)[evidence_group(n)]
+    x = (X * c).sum(axis=1)
     return np.where(np.isfinite(x), 1 / (1 + np.exp(-np.where(np.isfinite(x), x, 0))), 0.0)
+
+
+def margin_cap(eps):
+    """Phi(Z) for evidence from fixes (the engine never gives more), 1 for interpolation."""
+    from math import erfc, sqrt
+
+    z = np.nan_to_num(eps["combined_margin_sigma"].to_numpy(dtype=float), nan=0.0)
+    phi = np.array([0.5 * erfc(-v / sqrt(2)) for v in z])
+    return np.where(eps["supporting_fixes"].to_numpy() > 0, phi, 1.0)
+
+
+def model_probability(eps, calibration, recalibration, knots):
+    """The engine's probability for a calibration: logistic, recalibration map, margin cap."""
+    p = np.interp(raw_probability(eps, calibration), knots, recalibration)
+    evidence = np.isfinite(eps["combined_margin_sigma"].to_numpy(dtype=float))
+    return np.where(evidence, np.minimum(p, margin_cap(eps)), 0.0)
 
 
 def fit_recalibration(raw, lab, knots):
@@ -562,30 +606,90 @@ def fit_recalibration(raw, lab, knots):
     return [round(float(v), 4) for v in np.maximum.accumulate(np.clip(out, 0, 1))]
 
 
-def run(n_days: int, seed: int, out_dir: str | None, fit: bool = False, current=None) -> dict:
-    import pandas as pd  # noqa: F401
+def fit_model(per_seed, knots):
+    """The calibration (logistic on every seed's episodes pooled) and its recalibration map,
+    fitted on out-of-seed predictions (each seed's logistic values from a fit on the other
+    seeds), so the map corrects the logistic's optimism instead of learning it.
+    `per_seed`: list of (episodes, labels)."""
+    import pandas as pd
 
+    eps = pd.concat([e for e, _ in per_seed], ignore_index=True)
+    lab = np.concatenate([lab for _, lab in per_seed])
+    cal = fit_calibration(eps, lab)
+    if len(per_seed) > 1:
+        raw = []
+        for k, (e, _) in enumerate(per_seed):
+            rest = [x for j, x in enumerate(per_seed) if j != k]
+            c = fit_calibration(pd.concat([x for x, _ in rest], ignore_index=True), np.concatenate([y for _, y in rest]))
+            raw.append(raw_probability(e, c))
+        raw = np.concatenate(raw)
+    else:
+        raw = raw_probability(eps, cal)
+    return cal, fit_recalibration(raw, lab, knots)
+
+
+def seed_data(n_days: int, seed: int):
+    """One seed's benchmark, trailfence's episodes and their labels."""
     bench = generate(n_days, seed)
     eps = trailfence_episodes(bench)
-    lab = labels(bench, eps)
-    import trailfence as tf
-    model_t = tf.DEFAULTS["evidence"]["confirm_probability"] if current is None else current
-    result = {
-        "per_fix": score(bench, per_fix_alerts(bench, 1)),
-        "per_fix_2": score(bench, per_fix_alerts(bench, 2)),
-        "trailfence": score(bench, alerts_of(eps, model_t)),
-        "calibration": calibration_table(eps["probability"].to_numpy(dtype=float), lab),
-        "fixes": int(len(bench.fixes["t"])),
-        "episodes": int(len(eps)),
+    return bench, eps, labels(bench, eps)
+
+
+def pooled_score(parts) -> dict:
+    """`score` over several seeds' (bench, alerts) together: counts add up, rates are of
+    the totals, the median start error is over every detected breach."""
+    rows = [score(b, al, detail=True) for b, al in parts]
+    days = sum(r["subject_days"] for r in rows)
+    true = sum(r["true_breaches"] for r in rows)
+    compliant = sum(r["compliant_nights"] for r in rows)
+    errors = [e for r in rows for e in r.pop("_errors")]
+    return {
+        "subject_days": days,
+        "true_breaches": true,
+        "false_alerts_per_100_days": 100.0 * sum(r["false_alerts"] for r in rows) / max(1, days),
+        "missed": sum(r["missed"] for r in rows),
+        "missed_pct": 100.0 * sum(r["missed"] for r in rows) / max(1, true),
+        "compliant_nights": compliant,
+        "compliant_nights_flagged_pct": 100.0 * sum(r["compliant_nights_flagged"] for r in rows) / max(1, compliant),
+        "median_start_error_s": float(np.median(errors)) if errors else float("nan"),
     }
-    thresholds = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99]
-    result["curve"] = [{"threshold": th, **score(bench, alerts_of(eps, th))} for th in thresholds]
-    if fit:
-        import trailfence as tf
-        cal = fit_calibration(eps, lab)
+
+
+def run(n_days: int, seeds, out_dir: str | None, fit_seeds=None) -> dict:
+    """Scores the three methods on `seeds` (each `n_days` subject-days, pooled and per seed)
+    with the engine's default model; with `fit_seeds`, first fits a calibration on those
+    seeds and scores it too (offline, as the engine would compute it)."""
+    import trailfence as tf
+
+    model_t = tf.DEFAULTS["evidence"]["confirm_probability"]
+    knots = tf.DEFAULTS["evidence"]["recalibration_knots"]
+    data = {s: seed_data(n_days, s) for s in seeds}
+    result = {"seeds": list(seeds), "days_per_seed": n_days}
+    if fit_seeds:
+        train = [seed_data(n_days, s)[1:] for s in fit_seeds]
+        cal, recal = fit_model(train, knots)
+        result["fit_seeds"] = list(fit_seeds)
         result["fitted_calibration"] = cal
-        knots = tf.DEFAULTS["evidence"]["recalibration_knots"]
-        result["fitted_recalibration"] = fit_recalibration(raw_probability(eps, cal), lab, knots)
+        result["fitted_recalibration"] = recal
+        fitted = {s: model_probability(e, cal, recal, knots) for s, (_, e, _) in data.items()}
+        result["fitted"] = pooled_score([(b, alerts_of(e, model_t, fitted[s])) for s, (b, e, _) in data.items()])
+        result["fitted_calibration_table"] = calibration_table(
+            np.concatenate(list(fitted.values())), np.concatenate([lab for _, _, lab in data.values()]))
+    result["per_fix"] = pooled_score([(b, per_fix_alerts(b, 1)) for b, _, _ in data.values()])
+    result["per_fix_2"] = pooled_score([(b, per_fix_alerts(b, 2)) for b, _, _ in data.values()])
+    result["trailfence"] = pooled_score([(b, alerts_of(e, model_t)) for b, e, _ in data.values()])
+    result["per_seed"] = {
+        str(s): {"per_fix": score(b, per_fix_alerts(b, 1)), "trailfence": score(b, alerts_of(e, model_t))}
+        for s, (b, e, _) in data.items()
+    }
+    result["calibration"] = calibration_table(
+        np.concatenate([e["probability"].to_numpy(dtype=float) for _, e, _ in data.values()]),
+        np.concatenate([lab for _, _, lab in data.values()]))
+    result["fixes"] = int(sum(len(b.fixes["t"]) for b, _, _ in data.values()))
+    result["episodes"] = int(sum(len(e) for _, e, _ in data.values()))
+    thresholds = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99]
+    result["curve"] = [{"threshold": th, **pooled_score([(b, alerts_of(e, th)) for b, e, _ in data.values()])}
+                       for th in thresholds]
     if out_dir:
         plots(result, out_dir)
     return result
@@ -632,11 +736,14 @@ def plots(result: dict, out_dir: str) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--days", type=int, default=400)
-    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--seeds", default="7", help="comma-separated seeds to score (pooled and each)")
     ap.add_argument("--out", default=None, help="directory for the PNG plots and result.json")
-    ap.add_argument("--fit", action="store_true", help="also refit the calibration on this data")
+    ap.add_argument("--fit", default=None, metavar="SEEDS",
+                    help="comma-separated seeds to refit the calibration on (scored on --seeds too)")
     a = ap.parse_args(argv)
-    res = run(a.days, a.seed, a.out, a.fit)
+    seeds = [int(x) for x in a.seeds.split(",")]
+    fit_seeds = [int(x) for x in a.fit.split(",")] if a.fit else None
+    res = run(a.days, seeds, a.out, fit_seeds)
     text = json.dumps(res, indent=1)
     print(text)
     if a.out:

@@ -280,6 +280,18 @@ impl PyTrailStore {
                 "mean_error_m",
                 eps.iter().map(|e| e.mean_error_m.unwrap_or(f64::NAN)).collect(),
             )?
+            .f64(
+                "separation_before_sigma",
+                eps.iter()
+                    .map(|e| e.separation_before_sigma.unwrap_or(f64::NAN))
+                    .collect(),
+            )?
+            .f64(
+                "separation_after_sigma",
+                eps.iter()
+                    .map(|e| e.separation_after_sigma.unwrap_or(f64::NAN))
+                    .collect(),
+            )?
             .opt_str("zone_version", eps.iter().map(|e| e.zone_version.clone()).collect())
             .map(Columns::done)
     }

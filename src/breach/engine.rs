@@ -226,6 +226,7 @@ impl EpisodeTracker {
                 sigma,
                 (f.lon, f.lat, f.t_us),
                 a.map(|l| (l.fix.lon, l.fix.lat, l.fix.t_us)),
+                a.and_then(|l| p.sigma_m(&l.fix)),
             );
         }
     }
@@ -290,7 +291,8 @@ impl EpisodeTracker {
         let scheduled = zones.is_conditional(zi);
         if let Some(o) = self.open.as_mut() {
             if self.last.is_some_and(|l| fix.t_us > l.fix.t_us) {
-                o.evidence.resolve(&p.model, Some((fix.lon, fix.lat, fix.t_us)));
+                o.evidence
+                    .resolve(&p.model, Some((fix.lon, fix.lat, fix.t_us)), p.sigma_m(&fix));
             }
         }
         // Located on first need (see `Last::known`).
@@ -465,7 +467,11 @@ impl EpisodeTracker {
                 });
                 Self::support(&mut ev, region, &f, a.as_ref(), p);
                 let b = (i + 1 < trail.len()).then(|| track_fix(trail, i + 1));
-                ev.resolve(&p.model, b.map(|b| (b.lon, b.lat, b.t_us)));
+                ev.resolve(
+                    &p.model,
+                    b.map(|b| (b.lon, b.lat, b.t_us)),
+                    b.as_ref().and_then(|b| p.sigma_m(b)),
+                );
             }
         }
         (n, ev)

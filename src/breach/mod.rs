@@ -178,6 +178,15 @@ pub struct BreachEpisode {
     /// The evidence's typical error σ, metres (geometric mean over the
     /// supporting fixes); `None` without evidence.
     pub mean_error_m: Option<f64>,
+    /// How far the first supporting fix is from the fix before it, in units
+    /// of their combined error σ: near 0 when the fixes scatter about one
+    /// place across the boundary (weaker evidence), large when the subject
+    /// moved there; `None` when unknown (see
+    /// [`crate::evidence::Evidence::separation_before_sigma`]).
+    pub separation_before_sigma: Option<f64>,
+    /// The same for the last supporting fix and the fix after it; `None`
+    /// when unknown.
+    pub separation_after_sigma: Option<f64>,
 }
 
 impl BreachEpisode {
@@ -199,6 +208,8 @@ impl BreachEpisode {
             max_margin_sigma: e.evidence.max_margin_sigma(),
             combined_margin_sigma: e.evidence.combined_sigma(model),
             mean_error_m: e.evidence.mean_error_m(),
+            separation_before_sigma: e.evidence.separation_before_sigma(),
+            separation_after_sigma: e.evidence.separation_after_sigma(),
         }
     }
 

@@ -45,7 +45,8 @@ fn text(o: &mut Out<impl Write>, s: &str, format: TableFormat) {
 
 /// Writes breach episodes: subject, zone, kind, start, end, duration_s, fixes,
 /// confidence, probability, supporting_fixes, outlier_fixes, max_margin_sigma,
-/// combined_margin_sigma, mean_error_m (empty/null without evidence),
+/// combined_margin_sigma, mean_error_m, separation_before_sigma,
+/// separation_after_sigma (empty/null without evidence or when unknown),
 /// zone_version (empty/null for a zone with one version).
 ///
 /// # Errors
@@ -54,7 +55,7 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
     let mut o = Out::new(out);
     match format {
         TableFormat::Csv => {
-            o.s("subject,zone,kind,start,end,duration_s,fixes,confidence,probability,supporting_fixes,outlier_fixes,max_margin_sigma,combined_margin_sigma,mean_error_m,zone_version\n");
+            o.s("subject,zone,kind,start,end,duration_s,fixes,confidence,probability,supporting_fixes,outlier_fixes,max_margin_sigma,combined_margin_sigma,mean_error_m,separation_before_sigma,separation_after_sigma,zone_version\n");
         }
         TableFormat::Json => {
             o.s("[");
@@ -80,7 +81,12 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
                 o.f64(e.duration_s()).s(",").int(e.fixes as i64).s(",").s(conf).s(",");
                 o.f64(e.probability).s(",").int(e.supporting_fixes as i64).s(",");
                 o.int(e.outlier_fixes as i64).s(",").f64(e.max_margin_sigma);
-                for v in [e.combined_margin_sigma, e.mean_error_m] {
+                for v in [
+                    e.combined_margin_sigma,
+                    e.mean_error_m,
+                    e.separation_before_sigma,
+                    e.separation_after_sigma,
+                ] {
                     o.s(",");
                     if let Some(v) = v {
                         o.f64(v);
@@ -120,6 +126,8 @@ pub fn write_breaches<W: Write>(episodes: &[BreachEpisode], format: TableFormat,
                 for (name, v) in [
                     (",\"combined_margin_sigma\":", e.combined_margin_sigma),
                     (",\"mean_error_m\":", e.mean_error_m),
+                    (",\"separation_before_sigma\":", e.separation_before_sigma),
+                    (",\"separation_after_sigma\":", e.separation_after_sigma),
                 ] {
                     o.s(name);
                     match v {

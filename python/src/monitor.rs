@@ -129,6 +129,31 @@ fn event_columns<'py>(py: Python<'py>, events: &[trailfence::MonitorEvent]) -> P
             "max_margin_sigma",
             events.iter().map(|e| e.max_margin_sigma.unwrap_or(f64::NAN)).collect(),
         )?
+        .f64(
+            "combined_margin_sigma",
+            events
+                .iter()
+                .map(|e| e.combined_margin_sigma.unwrap_or(f64::NAN))
+                .collect(),
+        )?
+        .f64(
+            "mean_error_m",
+            events.iter().map(|e| e.mean_error_m.unwrap_or(f64::NAN)).collect(),
+        )?
+        .f64(
+            "separation_before_sigma",
+            events
+                .iter()
+                .map(|e| e.separation_before_sigma.unwrap_or(f64::NAN))
+                .collect(),
+        )?
+        .f64(
+            "separation_after_sigma",
+            events
+                .iter()
+                .map(|e| e.separation_after_sigma.unwrap_or(f64::NAN))
+                .collect(),
+        )?
         .i64("event_time_us", time(&|e| Some(e.event_time_us)))?
         .i64("processing_time_us", time(&|e| Some(e.processing_time_us)))
         .map(Columns::done)

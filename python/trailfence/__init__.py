@@ -437,7 +437,11 @@ class TrailStore:
         """Breach episodes: DataFrame subject, zone, kind, start, end, duration_s, fixes, confidence,
         probability (that the subject really was on the violating side), supporting_fixes,
         outlier_fixes, max_margin_sigma (the strongest fix's margin beyond the boundary in units of
-        its error). ``evidence`` overrides fields of the evidence model (accuracy_level,
+        its error), combined_margin_sigma (all the evidence's margin, σ), mean_error_m (its
+        typical error σ, metres), separation_before_sigma / separation_after_sigma (how far the
+        first / last supporting fix is from the fix before / after it, in σ: near 0 when the fixes
+        scatter about one place across the boundary, large when the subject moved there; NaN
+        when unknown), zone_version. ``evidence`` overrides fields of the evidence model (accuracy_level,
         confirm_probability, drift_tau_s, outlier_speed_mps, path_fraction)."""
         cols = self._native.breaches(
             zones._native, _to_us(start), _to_us(end), max_gap_s=max_gap_s, min_fixes=min_fixes,
@@ -849,8 +853,9 @@ class Monitor:
         Every Monitor method returns this schema: ``id``, ``kind``, ``subject``, ``zone``,
         ``zone_version`` (for zones with several versions), ``episode_kind``, ``start``, ``end``, ``old_start``, ``old_end`` (UTC-aware times, NaT when
         absent), ``fixes`` (nullable integer), ``confidence``, ``probability``, ``supporting_fixes``,
-        ``outlier_fixes``, ``max_margin_sigma`` (the verdict's evidence, on ended and amended
-        events; NaN / NA otherwise), ``event_time``, ``processing_time``; absent texts are None."""
+        ``outlier_fixes``, ``max_margin_sigma``, ``combined_margin_sigma``, ``mean_error_m``,
+        ``separation_before_sigma``, ``separation_after_sigma`` (the verdict's evidence, on ended
+        and amended events; NaN / NA otherwise), ``event_time``, ``processing_time``; absent texts are None."""
         df = _to_pandas(frame)
         t_us = _time_column(df["time"]).to_utc_us(tz)
         acc = df["accuracy_m"] if "accuracy_m" in df.columns else _np.full(len(df), _np.nan)
@@ -918,12 +923,16 @@ def _now_us() -> int:
     return _time.time_ns() // 1000
 
 
+# The verdict's evidence on ended and amended monitor events (NaN otherwise).
+_EVIDENCE_FLOATS = ("probability", "max_margin_sigma", "combined_margin_sigma", "mean_error_m",
+                    "separation_before_sigma", "separation_after_sigma")
+
 _NO_EVENTS: dict = {
     **{c: [] for c in ("id", "kind", "subject", "zone", "zone_version", "episode_kind", "confidence")},
     **{c: _np.empty(0, dtype=_np.int64) for c in ("start_us", "end_us", "old_start_us", "old_end_us", "fixes",
                                                   "supporting_fixes", "outlier_fixes",
                                                   "event_time_us", "processing_time_us")},
-    **{c: _np.empty(0, dtype=_np.float64) for c in ("probability", "max_margin_sigma")},
+    **{c: _np.empty(0, dtype=_np.float64) for c in _EVIDENCE_FLOATS},
 }
 
 
@@ -949,7 +958,8 @@ def _events_frame(cols: dict) -> Any:
     data["probability"] = _np.asarray(cols["probability"], dtype=_np.float64)
     data["supporting_fixes"] = counts(cols["supporting_fixes"])
     data["outlier_fixes"] = counts(cols["outlier_fixes"])
-    data["max_margin_sigma"] = _np.asarray(cols["max_margin_sigma"], dtype=_np.float64)
+    for c in _EVIDENCE_FLOATS[1:]:
+        data[c] = _np.asarray(cols[c], dtype=_np.float64)
     for c in ("event_time_us", "processing_time_us"):
         data[c.removesuffix("_us")] = pd.array(_np.asarray(cols[c]).view("datetime64[us]"), dtype=utc)
     return pd.DataFrame(data)

@@ -316,7 +316,7 @@ pub(super) fn prune(st: &mut SubjectState, history_us: i64) {
 /// end, fixes and confirmation once it is closed.
 /// The ended part of [`visible`]: end, fixes, probability bits, supporting
 /// and outlier fixes, strongest margin bits.
-type Ended = (i64, u32, u64, u32, u32, u64);
+type Ended = (i64, u32, u64, u32, u32, u64, [Option<u64>; 2]);
 
 fn visible(e: &(RawEpisode, bool), model: &EvidenceModel) -> (u32, u8, i64, Option<Ended>) {
     let (ep, closed) = e;
@@ -333,6 +333,7 @@ fn visible(e: &(RawEpisode, bool), model: &EvidenceModel) -> (u32, u8, i64, Opti
                 ev.supporting(),
                 ev.outliers,
                 ev.max_margin_sigma().to_bits(),
+                [ev.separation_before_sigma(), ev.separation_after_sigma()].map(|s| s.map(f64::to_bits)),
             )
         }),
     )

@@ -141,6 +141,22 @@ pub struct MonitorEvent {
     /// amended events).
     #[serde(default)]
     pub max_margin_sigma: Option<f64>,
+    /// The combined margin of the evidence, σ (ended and amended events
+    /// with evidence; see [`crate::BreachEpisode::combined_margin_sigma`]).
+    #[serde(default)]
+    pub combined_margin_sigma: Option<f64>,
+    /// The evidence's typical error σ, metres (as
+    /// [`crate::BreachEpisode::mean_error_m`]).
+    #[serde(default)]
+    pub mean_error_m: Option<f64>,
+    /// Separation of the first supporting fix from the fix before it, σ
+    /// (as [`crate::BreachEpisode::separation_before_sigma`]).
+    #[serde(default)]
+    pub separation_before_sigma: Option<f64>,
+    /// Separation of the last supporting fix from the fix after it, σ
+    /// (as [`crate::BreachEpisode::separation_after_sigma`]).
+    #[serde(default)]
+    pub separation_after_sigma: Option<f64>,
     /// Event time: the fix time that triggered it, UTC µs.
     pub event_time_us: i64,
     /// Processing time: when the monitor emitted it, UTC µs.
@@ -279,6 +295,10 @@ pub(super) fn event_in(
         supporting_fixes: shown.map(|(_, e)| e.evidence.supporting()),
         outlier_fixes: shown.map(|(_, e)| e.evidence.outliers),
         max_margin_sigma: shown.map(|(_, e)| e.evidence.max_margin_sigma()),
+        combined_margin_sigma: shown.and_then(|(_, e)| e.evidence.combined_sigma(model)),
+        mean_error_m: shown.and_then(|(_, e)| e.evidence.mean_error_m()),
+        separation_before_sigma: shown.and_then(|(_, e)| e.evidence.separation_before_sigma()),
+        separation_after_sigma: shown.and_then(|(_, e)| e.evidence.separation_after_sigma()),
         event_time_us,
         processing_time_us: pt,
     }

@@ -412,3 +412,47 @@ fn fixes_without_accuracy_never_confirm_unless_an_accuracy_is_assumed() {
     let e = &breaches(&store, &zones, Window::all(), &assumed).unwrap()[0];
     assert_eq!((e.supporting_fixes, e.confidence), (10, Confidence::Confirmed));
 }
+
+/// Issue 19: fixes that scatter about one place across the boundary (a
+/// subject standing still at the edge) are weaker evidence than the same
+/// margins reached by moving there. The separations (σ) of the first and
+/// last supporting fix from the fixes around them are shown and computed
+/// from the fixes' positions and errors.
+#[test]
+fn scatter_across_the_boundary_is_weaker_than_moving_out() {
+    let zones = circle_zone("inclusion", 50.0, "");
+    // 8 m accuracy (σ = 5.30 m); the same three-fix exit 9–10 m beyond the
+    // boundary, reached from 3 m inside (standing at the edge, the fixes
+    // scattering) or from the centre of the home (walking out and back).
+    let margins = |from: f64| {
+        move |k: usize| match k {
+            4 => 59.0,
+            5 => 60.0,
+            6 => 59.5,
+            _ => from,
+        }
+    };
+    let at_edge = walk("2024-06-01T12:00:00Z", 11, 60, 8.0, margins(47.0));
+    let moved = walk("2024-06-01T12:00:00Z", 11, 60, 8.0, margins(0.0));
+    let one = |s: &TrailStore| breaches(s, &zones, Window::all(), &BreachOptions::default()).unwrap()[0].clone();
+    let (a, b) = (one(&at_edge), one(&moved));
+    assert_eq!((a.fixes, a.supporting_fixes), (3, 3));
+    assert_eq!((b.fixes, b.supporting_fixes), (3, 3));
+    assert_eq!(a.combined_margin_sigma, b.combined_margin_sigma, "the same fixes beyond the boundary");
+    let sigma_pair = trailfence::evidence::EvidenceModel::default().sigma_m(8.0) * 2f64.sqrt();
+    let near = |got: Option<f64>, want_m: f64| {
+        let got = got.expect("known");
+        assert!((got - want_m / sigma_pair).abs() < 0.01, "{got} vs {}", want_m / sigma_pair);
+    };
+    near(a.separation_before_sigma, 12.0);
+    near(a.separation_after_sigma, 12.5);
+    near(b.separation_before_sigma, 59.0);
+    near(b.separation_after_sigma, 59.5);
+    assert!(
+        a.probability < b.probability,
+        "standing at the edge {} vs walking out {}",
+        a.probability,
+        b.probability
+    );
+    assert_eq!(b.confidence, Confidence::Confirmed, "{b:?}");
+}

@@ -250,7 +250,7 @@ pub(super) fn event_in(
         })
         .to_le_bytes(),
     ];
-    let amended_detail;
+    let mut amended_detail;
     let mut parts: Vec<&[u8]> = vec![
         subject.as_bytes(),
         kind_id_name(kind).as_bytes(),
@@ -274,6 +274,21 @@ pub(super) fn event_in(
             .flatten()
             .flat_map(|v| v.to_le_bytes())
             .collect::<Vec<u8>>();
+        // The separations an amendment shows (they can change alone: a late
+        // fix next to an episode whose probability is already saturated).
+        // Appended only when known, so ids of amendments without them keep
+        // the layout earlier releases emitted.
+        if let Some(e) = ep.filter(|_| closed) {
+            for s in [
+                e.evidence.separation_before_sigma(),
+                e.evidence.separation_after_sigma(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                amended_detail.extend_from_slice(&s.to_bits().to_le_bytes());
+            }
+        }
         parts.push(&amended_detail);
     }
     let id = fnv(&parts);

@@ -438,11 +438,18 @@ fn scatter_across_the_boundary_is_weaker_than_moving_out() {
     let (a, b) = (one(&at_edge), one(&moved));
     assert_eq!((a.fixes, a.supporting_fixes), (3, 3));
     assert_eq!((b.fixes, b.supporting_fixes), (3, 3));
-    assert_eq!(a.combined_margin_sigma, b.combined_margin_sigma, "the same fixes beyond the boundary");
+    assert_eq!(
+        a.combined_margin_sigma, b.combined_margin_sigma,
+        "the same fixes beyond the boundary"
+    );
     let sigma_pair = trailfence::evidence::EvidenceModel::default().sigma_m(8.0) * 2f64.sqrt();
     let near = |got: Option<f64>, want_m: f64| {
         let got = got.expect("known");
-        assert!((got - want_m / sigma_pair).abs() < 0.01, "{got} vs {}", want_m / sigma_pair);
+        assert!(
+            (got - want_m / sigma_pair).abs() < 0.01,
+            "{got} vs {}",
+            want_m / sigma_pair
+        );
     };
     near(a.separation_before_sigma, 12.0);
     near(a.separation_after_sigma, 12.5);

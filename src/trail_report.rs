@@ -1219,12 +1219,15 @@ impl TrailReport {
             return;
         }
         h.push_str(
-            "<table><caption>Every episode with its evidence (margins in units of the fixes' error σ)</caption>\
+            "<table><caption>Every episode with its evidence (margins in units of the fixes' error σ; separation: how far the first / last \
+             supporting fix is from the fix before / after it, in σ — near 0 when the fixes scatter about one place across the boundary, \
+             large when the subject moved there)</caption>\
              <thead><tr><th scope=\"col\">#</th><th scope=\"col\">Verdict</th><th scope=\"col\">Zone</th><th scope=\"col\">Rule</th>\
              <th scope=\"col\">Start</th><th scope=\"col\">End</th><th scope=\"col\">Duration</th><th scope=\"col\">Probability</th>\
              <th scope=\"col\">Fixes</th><th scope=\"col\">Supporting</th><th scope=\"col\">Outliers</th><th scope=\"col\">Largest margin</th>\
-             <th scope=\"col\">Typical error</th></tr></thead><tbody>\n",
+             <th scope=\"col\">Typical error</th><th scope=\"col\">Separation before / after</th></tr></thead><tbody>\n",
         );
+        let sep = |s: Option<f64>| s.map_or("—".into(), |s| format!("{s:.1} σ"));
         for (k, e) in self.episodes.iter().enumerate() {
             let zone = match &e.zone_version {
                 Some(v) => format!("{} (version {v})", e.zone),
@@ -1234,7 +1237,7 @@ impl TrailReport {
                 h,
                 "<tr><td class=\"n\">{}</td><td><span class=\"badge {}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
                  <td class=\"n\">{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-                 <td class=\"n\">{:.1} σ</td><td class=\"n\">{}</td></tr>\n",
+                 <td class=\"n\">{:.1} σ</td><td class=\"n\">{}</td><td class=\"n\">{} / {}</td></tr>\n",
                 k + 1,
                 e.confidence.as_str(),
                 e.confidence.as_str(),
@@ -1249,6 +1252,8 @@ impl TrailReport {
                 e.outlier_fixes,
                 e.max_margin_sigma,
                 e.mean_error_m.map_or("—".into(), |m| format!("{m:.1} m")),
+                sep(e.separation_before_sigma),
+                sep(e.separation_after_sigma),
             );
         }
         h.push_str("</tbody></table></section>\n");

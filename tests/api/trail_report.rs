@@ -92,6 +92,14 @@ fn report_draws_the_trail_zones_episodes_and_tables() {
         assert!(html.contains(&format!(">{h}</h2>")), "{h}");
     }
     assert!(html.contains("<th scope=\"col\">Verdict</th>"));
+    // Every input of the probability is shown, the separations included.
+    assert!(html.contains("<th scope=\"col\">Separation before / after</th>"));
+    let e = report
+        .episodes
+        .iter()
+        .find(|e| e.separation_before_sigma.is_some())
+        .expect("an episode with fixes");
+    assert!(html.contains(&format!("{:.1} σ / ", e.separation_before_sigma.unwrap())));
     assert!(html.matches("role=\"img\"").count() >= 3);
     assert!(html.contains("@page{size:A4"));
     // Local times with the zone named.

@@ -134,7 +134,7 @@ pub struct EpisodeTracker {
     cache: ActiveCache,
 }
 
-#[cfg(any(test, feature = "internals"))]
+#[cfg(feature = "internals")]
 thread_local! {
     /// Scratch space of [`EpisodeTracker::push`]: a segment's intervals.
     static INTERVALS: std::cell::RefCell<(Intervals, Intervals)> =
@@ -258,7 +258,7 @@ impl EpisodeTracker {
     /// Feeds the next fix (times must increase; an equal or earlier time is
     /// treated as a break). Closed episodes are appended to `out`. (The
     /// driver uses [`EpisodeTracker::push_with`]; this form is for tests.)
-    #[cfg(any(test, feature = "internals"))]
+    #[cfg(feature = "internals")]
     pub fn push(&mut self, zones: &ZoneSet, fix: TrackFix, p: &EngineParams, out: &mut Vec<RawEpisode>) {
         INTERVALS.with(|b| {
             let mut scratch = std::mem::take(&mut *b.borrow_mut());

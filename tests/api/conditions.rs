@@ -513,7 +513,7 @@ mod property {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48), ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: crate::util::proptest_cases(48), ..ProptestConfig::default() })]
 
         #[test]
         fn lifted_time_is_never_a_breach_and_rows_add_up(seed in any::<u64>()) {

@@ -154,7 +154,7 @@ fn naive(store: &TrailStore, zones: &ZoneSet) -> Vec<RawEpisode> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::util::proptest_cases(96), ..ProptestConfig::default() })]
 
     /// Dense resampling every 0.25 s agrees with the engine everywhere except
     /// within one sample of an episode boundary.

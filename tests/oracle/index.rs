@@ -63,7 +63,7 @@ fn brute(s: &TrailStore, rect: [f64; 4], w: Window) -> Vec<SegmentRef> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::util::proptest_cases(64), ..ProptestConfig::default() })]
     #[test]
     fn index_agrees_with_brute_force(
         cx in -0.30f64..0.05, cy in 51.40f64..51.62, w in 0.0005f64..0.05, h in 0.0005f64..0.05,

@@ -93,7 +93,7 @@ fn brute(s: &TrailStore, subject: usize, p: (f64, f64), r: f64, w: Window) -> Op
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::util::proptest_cases(40), ..ProptestConfig::default() })]
     #[test]
     fn near_agrees_with_dense_brute_force(seed in any::<u64>()) {
         let s = store();

@@ -47,3 +47,12 @@ pub fn store_from_csv(text: &str, mode: Mode) -> Result<(TrailStore, ReadReport)
     let report = read_csv_from(text.as_bytes(), "test.csv", &opts, &mut b)?;
     Ok((b.build(), report))
 }
+
+/// `n` property-test cases, or `PROPTEST_CASES` when set (long runs set it
+/// higher; an explicit `cases` in a config would otherwise ignore it).
+pub fn proptest_cases(n: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(n)
+}

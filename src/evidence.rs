@@ -113,6 +113,9 @@ fn calibration_from_15_or_21<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[
     Ok(out)
 }
 
+/// `sqrt(-2 ln(1 - 0.68))`: a 68 % radius over the per-axis σ.
+const SIGMA_DIVISOR_68: f64 = 1.509_592_185_451_663_6;
+
 /// The logistic values at which [`EvidenceModel::recalibration`] is given.
 pub const RECALIBRATION_KNOTS: [f64; 13] = [0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0];
 
@@ -214,7 +217,13 @@ impl EvidenceModel {
     /// Per-axis error σ in metres of a fix reporting `accuracy_m`.
     #[inline]
     pub fn sigma_m(&self, accuracy_m: f64) -> f64 {
-        accuracy_m / (-2.0 * (1.0 - self.accuracy_level).ln()).sqrt()
+        // The default level's divisor without a logarithm per fix (this is
+        // on the engine's hot path: every violating fix and its neighbours).
+        if self.accuracy_level == 0.68 {
+            accuracy_m / SIGMA_DIVISOR_68
+        } else {
+            accuracy_m / (-2.0 * (1.0 - self.accuracy_level).ln()).sqrt()
+        }
     }
 
     /// The probability for a combined margin `z` (σ) from `n` supporting
@@ -345,12 +354,15 @@ pub struct Evidence {
     sum_ln_sigma: f64,
     #[serde(default)]
     interp_ln_sigma: f64,
-    /// Separation (σ) of the first supporting fix from the fix before it,
-    /// and of the last from the fix after it; `None` unknown.
+    /// Separation (σ) of the first supporting fix from the fix before it;
+    /// `None` unknown.
     #[serde(default)]
     sep_before: Option<f64>,
+    /// The last supporting fix (lon, lat, σ) and the fix after it (lon,
+    /// lat, σ or NaN without one): the separation after is computed when
+    /// asked for, not at every fix (only the last pair counts).
     #[serde(default)]
-    sep_after: Option<f64>,
+    after: Option<[f64; 6]>,
     pending: Option<Pending>,
 }
 
@@ -369,7 +381,7 @@ impl Default for Evidence {
             sum_ln_sigma: 0.0,
             interp_ln_sigma: 0.0,
             sep_before: None,
-            sep_after: None,
+            after: None,
             pending: None,
         }
     }
@@ -409,7 +421,7 @@ impl Evidence {
                 self.sep_before =
                     p.a.and_then(|a| separation_sigma((a.0, a.1), p.a_sigma_m, (p.x.0, p.x.1), Some(p.sigma_m)));
             }
-            self.sep_after = b.and_then(|b| separation_sigma((p.x.0, p.x.1), Some(p.sigma_m), (b.0, b.1), b_sigma_m));
+            self.after = b.map(|b| [p.x.0, p.x.1, p.sigma_m, b.0, b.1, b_sigma_m.unwrap_or(f64::NAN)]);
             self.fold(m, p.z, p.sigma_m, p.x.2);
         }
     }
@@ -466,7 +478,7 @@ impl Evidence {
             self.sep_before = o.sep_before;
         }
         if o.support > 0 && o.last_t_us > self.last_t_us {
-            self.sep_after = o.sep_after;
+            self.after = o.after;
         }
         if o.last_t_us > self.last_t_us {
             self.last_z = o.last_z;
@@ -517,15 +529,23 @@ impl Evidence {
 
     /// The probability that the subject really was on the violating side.
     pub fn probability(&self, m: &EvidenceModel) -> f64 {
+        self.probability_with(m, self.separations_sigma())
+    }
+
+    /// [`Evidence::probability`] given this evidence's
+    /// [`Evidence::separations_sigma`] (callers that show them compute them
+    /// once).
+    pub fn probability_with(&self, m: &EvidenceModel, separations_sigma: (Option<f64>, Option<f64>)) -> f64 {
         match (self.combined_sigma(m), self.mean_error_m()) {
-            (Some(z), Some(e)) => m.probability(
-                z,
-                self.supporting(),
-                e,
-                (self.separation_before_sigma(), self.separation_after_sigma()),
-            ),
+            (Some(z), Some(e)) => m.probability(z, self.supporting(), e, separations_sigma),
             _ => 0.0,
         }
+    }
+
+    /// Both separations: ([`Evidence::separation_before_sigma`],
+    /// [`Evidence::separation_after_sigma`]).
+    pub fn separations_sigma(&self) -> (Option<f64>, Option<f64>) {
+        (self.separation_before_sigma(), self.separation_after_sigma())
     }
 
     /// How far (in units of the two fixes' combined error σ) the episode's
@@ -548,7 +568,9 @@ impl Evidence {
     pub fn separation_after_sigma(&self) -> Option<f64> {
         match self.pending {
             Some(_) => None,
-            None => self.sep_after,
+            None => self.after.and_then(|[x0, x1, sx, b0, b1, sb]| {
+                separation_sigma((x0, x1), Some(sx), (b0, b1), (!sb.is_nan()).then_some(sb))
+            }),
         }
     }
 
@@ -566,6 +588,11 @@ impl Evidence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_levels_divisor_is_the_formula() {
+        assert_eq!(SIGMA_DIVISOR_68, (-2.0 * (1.0 - 0.68f64).ln()).sqrt());
+    }
 
     #[test]
     fn normal_cdf_is_the_gaussian_distribution_function() {

@@ -192,7 +192,8 @@ pub struct BreachEpisode {
 impl BreachEpisode {
     /// The public form of an engine episode.
     pub(crate) fn from_raw(subject: &str, zones: &ZoneSet, e: &RawEpisode, model: &EvidenceModel) -> Self {
-        let probability = e.evidence.probability(model);
+        let separations = e.evidence.separations_sigma();
+        let probability = e.evidence.probability_with(model, separations);
         BreachEpisode {
             subject: subject.to_owned(),
             zone: zones.get(e.zone as usize).zone.id.clone(),
@@ -208,8 +209,8 @@ impl BreachEpisode {
             max_margin_sigma: e.evidence.max_margin_sigma(),
             combined_margin_sigma: e.evidence.combined_sigma(model),
             mean_error_m: e.evidence.mean_error_m(),
-            separation_before_sigma: e.evidence.separation_before_sigma(),
-            separation_after_sigma: e.evidence.separation_after_sigma(),
+            separation_before_sigma: separations.0,
+            separation_after_sigma: separations.1,
         }
     }
 

@@ -310,6 +310,17 @@ fn separation_sigma(a: (f64, f64), sa: Option<f64>, b: (f64, f64), sb: Option<f6
     Some(dx.hypot(dy) / s)
 }
 
+/// The last supporting fix of an episode and the fix after it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+struct After {
+    /// The supporting fix (lon, lat) and its σ, metres.
+    x: (f64, f64),
+    sigma_x_m: f64,
+    /// The fix after it (lon, lat) and its σ (`None` without accuracy).
+    b: (f64, f64),
+    sigma_b_m: Option<f64>,
+}
+
 /// A fix held back until the fix after it arrives (the outlier test needs
 /// both neighbours).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -358,11 +369,11 @@ pub struct Evidence {
     /// `None` unknown.
     #[serde(default)]
     sep_before: Option<f64>,
-    /// The last supporting fix (lon, lat, σ) and the fix after it (lon,
-    /// lat, σ or NaN without one): the separation after is computed when
-    /// asked for, not at every fix (only the last pair counts).
+    /// The last supporting fix and the fix after it: the separation after
+    /// is computed when asked for, not at every fix (only the last pair
+    /// counts).
     #[serde(default)]
-    after: Option<[f64; 6]>,
+    after: Option<After>,
     pending: Option<Pending>,
 }
 
@@ -421,7 +432,12 @@ impl Evidence {
                 self.sep_before =
                     p.a.and_then(|a| separation_sigma((a.0, a.1), p.a_sigma_m, (p.x.0, p.x.1), Some(p.sigma_m)));
             }
-            self.after = b.map(|b| [p.x.0, p.x.1, p.sigma_m, b.0, b.1, b_sigma_m.unwrap_or(f64::NAN)]);
+            self.after = b.map(|b| After {
+                x: (p.x.0, p.x.1),
+                sigma_x_m: p.sigma_m,
+                b: (b.0, b.1),
+                sigma_b_m: b_sigma_m,
+            });
             self.fold(m, p.z, p.sigma_m, p.x.2);
         }
     }
@@ -568,9 +584,9 @@ impl Evidence {
     pub fn separation_after_sigma(&self) -> Option<f64> {
         match self.pending {
             Some(_) => None,
-            None => self.after.and_then(|[x0, x1, sx, b0, b1, sb]| {
-                separation_sigma((x0, x1), Some(sx), (b0, b1), (!sb.is_nan()).then_some(sb))
-            }),
+            None => self
+                .after
+                .and_then(|a| separation_sigma(a.x, Some(a.sigma_x_m), a.b, a.sigma_b_m)),
         }
     }
 
@@ -625,6 +641,33 @@ mod tests {
             let moved = m.probability(3.0, n, 6.0, (Some(8.0), Some(9.0)));
             assert!(scatter < moved, "n {n}: {scatter} vs {moved}");
         }
+    }
+
+    /// Evidence is monitor checkpoint state (JSON): every field survives a
+    /// round trip, a neighbour without accuracy included (JSON has no NaN).
+    #[test]
+    fn evidence_round_trips_through_json() {
+        let m = EvidenceModel::default();
+        let mut e = Evidence::default();
+        e.hold(&m, 2.0, 5.0, (-0.1, 51.5, 0), Some((-0.1005, 51.5, -60_000_000)), None);
+        e.resolve(&m, Some((-0.1003, 51.5001, 60_000_000)), None);
+        e.hold(
+            &m,
+            1.5,
+            6.0,
+            (-0.1001, 51.5, 120_000_000),
+            Some((-0.1003, 51.5001, 60_000_000)),
+            Some(4.0),
+        );
+        let back: Evidence = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+        assert_eq!(back, e);
+        e.resolve(&m, Some((-0.1, 51.5002, 180_000_000)), None);
+        assert_eq!(e.separation_after_sigma(), None, "no accuracy after");
+        e.hold(&m, 1.0, 6.0, (-0.1, 51.5, 240_000_000), None, None);
+        e.resolve(&m, Some((-0.1, 51.5001, 300_000_000)), Some(6.0));
+        let back: Evidence = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+        assert_eq!(back, e);
+        assert!(back.separation_after_sigma().is_some());
     }
 
     /// Checkpoints of earlier releases carry fifteen calibration numbers

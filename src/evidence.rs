@@ -621,8 +621,10 @@ mod tests {
     /// than its margin: a margin of 0 σ is at most even odds.
     #[test]
     fn no_calibration_makes_a_margin_say_more_than_it_does() {
-        let mut m = EvidenceModel::default();
-        m.calibration = [50.0; CALIBRATION_LEN];
+        let m = EvidenceModel {
+            calibration: [50.0; CALIBRATION_LEN],
+            ..Default::default()
+        };
         for n in 1..4 {
             assert!(m.probability(0.0, n, 5.0, (Some(20.0), Some(20.0))) <= 0.5);
             assert!(m.probability(1.0, n, 5.0, (None, None)) <= normal_cdf(1.0));

@@ -418,7 +418,9 @@ def trailfence_episodes(bench: Bench, evidence=None, monitor: bool = False):
     ev = pd.concat([mon.push_many(frame, processing_time=pd.Timestamp(0, tz="UTC")), mon.finish()], ignore_index=True)
     ended = ev[ev["kind"].isin(["breach_ended", "curfew_violation_ended"])].rename(columns={"episode_kind": "ep_kind"})
     out = ended[["subject", "zone", "ep_kind", "start", "end", "fixes", "probability", "confidence",
-                 "supporting_fixes", "outlier_fixes"]].rename(columns={"ep_kind": "kind"}).reset_index(drop=True)
+                 "supporting_fixes", "outlier_fixes", "combined_margin_sigma", "mean_error_m",
+                 "separation_before_sigma", "separation_after_sigma"]].rename(
+        columns={"ep_kind": "kind"}).reset_index(drop=True)
     return _with_seconds(out)
 
 

@@ -50,9 +50,14 @@ def test_monitor_verdicts_equal_batch_on_the_benchmark(bench):
     mon = vb.trailfence_episodes(bench, monitor=True)
     key = ["subject", "zone", "kind", "start_s", "end_s"]
 
+    # Every input of the probability too (NaN, unknown, as None so that rows compare equal).
+    evidence = ["combined_margin_sigma", "mean_error_m", "separation_before_sigma", "separation_after_sigma"]
+
     def rows(df):
+        shown = [[None if np.isnan(v) else round(v, 12) for v in df[c].to_numpy(dtype=float)] for c in evidence]
         return sorted(zip(*(df[c].tolist() for c in key), df["fixes"].astype(int).tolist(),
-                          np.round(df["probability"].to_numpy(dtype=float), 12).tolist(), df["confidence"].tolist()))
+                          np.round(df["probability"].to_numpy(dtype=float), 12).tolist(), df["confidence"].tolist(),
+                          *shown), key=repr)
 
     assert len(batch) > 100
     assert rows(batch) == rows(mon)

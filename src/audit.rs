@@ -175,14 +175,13 @@ pub fn append_audit(dir: &Path, entry: &AuditEntry) -> Result<AuditRecord, Error
     let mut file = open_log(&path)?;
     file.lock().map_err(|e| Error::io(path.display(), e))?;
     let summary = verify_audit(dir)?;
-    // Cut off an unterminated line a crashed append left (see read_audit).
+    // Cut off an unterminated line a crashed append left (see read_audit);
+    // the whole log is read again only when its last byte says so.
     let len = file.metadata().map_err(|e| Error::io(path.display(), e))?.len();
-    if len > 0 {
+    if len > 0 && last_byte(&path, len)? != b'\n' {
         let text = std::fs::read(&path).map_err(|e| Error::io(path.display(), e))?;
         let keep = text.iter().rposition(|&b| b == b'\n').map_or(0, |k| k + 1) as u64;
-        if keep < len {
-            file.set_len(keep).map_err(|e| Error::io(path.display(), e))?;
-        }
+        file.set_len(keep).map_err(|e| Error::io(path.display(), e))?;
     }
     if summary.records == 0 && !dir.join(AUDIT_HEAD).exists() {
         // The head exists before the first record, so a crash between the
@@ -244,6 +243,17 @@ fn open_log(path: &PathBuf) -> Result<File, Error> {
         o.mode(FileModes::default().file);
     }
     o.open(path).map_err(|e| Error::io(path.display(), e))
+}
+
+/// The byte at `len - 1` of the file at `path`.
+fn last_byte(path: &Path, len: u64) -> Result<u8, Error> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = File::open(path).map_err(|e| Error::io(path.display(), e))?;
+    f.seek(SeekFrom::Start(len - 1))
+        .map_err(|e| Error::io(path.display(), e))?;
+    let mut b = [0u8];
+    f.read_exact(&mut b).map_err(|e| Error::io(path.display(), e))?;
+    Ok(b[0])
 }
 
 /// Reads every record of the store's audit log, checking the chain.

@@ -81,6 +81,14 @@ struct Journal {
     delete: Vec<String>,
 }
 
+impl Journal {
+    /// The data files it names (anything else in it is ignored: the journal
+    /// never makes a writer delete outside the partitions).
+    fn data_paths(self) -> Vec<String> {
+        self.delete.into_iter().filter(|p| is_data_path(p)).collect()
+    }
+}
+
 impl ParquetStore {
     /// Removes the fixes `request` names from every partition and from the
     /// quarantine (see the module docs for the crash-safe protocol), after
@@ -210,7 +218,7 @@ impl ParquetStore {
             .read(&self.dir.join(PURGE_JOURNAL))
             .ok()
             .and_then(|b| serde_json::from_slice::<Journal>(&b).ok())
-            .map(|j| j.delete.into_iter().filter(|p| is_data_path(p)).collect())
+            .map(Journal::data_paths)
             .unwrap_or_default()
     }
 
@@ -232,15 +240,15 @@ impl ParquetStore {
         // or edited: refused (acting on part of it, or dropping it, could
         // keep a purged file as a quarantined copy).
         let bytes = self.fs.read(&path).map_err(|e| Error::io(path.display(), e))?;
-        if serde_json::from_slice::<Journal>(&bytes).is_err() {
+        let Ok(journal) = serde_json::from_slice::<Journal>(&bytes) else {
             return Err(Error::format(
                 &path.display().to_string(),
                 "not a purge journal (damaged or edited): the files an interrupted purge replaced are unknown; \
                  restore it or inspect the partitions, then remove it",
             ));
-        }
+        };
         let mut deleted = 0;
-        let pending = self.pending_purge();
+        let pending = journal.data_paths();
         for rel in &pending {
             if self.manifest.files.iter().any(|f| &f.path == rel) {
                 continue;
